@@ -1,0 +1,167 @@
+package io.deepretrieval.model.towers;
+
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.model.task.RetrievalLoss;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The two-tower retrieval model: four embedding tables, the {@link QueryTower} and {@link CandidateTower} dense
+ * stacks as one SameDiff graph, and the {@link RetrievalLoss} on top.
+ */
+public final class TwoTowerModel {
+    public static final String USER_TABLE = "user_table";
+    public static final String BUCKET_TABLE = "timestamp_bucket_table";
+    public static final String TITLE_TABLE = "title_table";
+    public static final String TOKEN_TABLE = "title_token_table";
+
+    private final ModelConfig config;
+    private final SameDiff graph;
+    private final EmbeddingTable users;
+    private final EmbeddingTable buckets;
+    private final EmbeddingTable titles;
+    private final EmbeddingTable tokens;
+    private final List<DenseParameter> dense;
+    private final Map<String, Parameter> parameters;
+
+    /** A freshly initialised model sized for a fitted feature spec. */
+    public TwoTowerModel(ModelConfig config, FeatureSpec spec) {
+        this(config, spec.userTableSize(), spec.bucketTableSize(), spec.titleTableSize(), spec.tokenTableSize());
+    }
+
+    public TwoTowerModel(ModelConfig config, int userRows, int bucketRows, int titleRows, int tokenRows) {
+        this.config = config;
+        SplittableRandom rng = new SplittableRandom(config.initSeed());
+        int d = config.embeddingDim();
+        float acc = (float) config.initialAccumulator();
+        users = new EmbeddingTable(USER_TABLE, userRows, d, KerasInit.embedding(rng, userRows, d), acc);
+        buckets = new EmbeddingTable(BUCKET_TABLE, bucketRows, d, KerasInit.embedding(rng, bucketRows, d), acc);
+        titles = new EmbeddingTable(TITLE_TABLE, titleRows, d, KerasInit.embedding(rng, titleRows, d), acc);
+        tokens = new EmbeddingTable(TOKEN_TABLE, tokenRows, d, KerasInit.embedding(rng, tokenRows, d), acc);
+        graph = SameDiff.create();
+        SDVariable q = QueryTower.build(graph, config, rng);
+        SDVariable c = CandidateTower.build(graph, config, rng);
+        RetrievalLoss.build(graph, q, c);
+
+        Map<String, Parameter> params = new LinkedHashMap<>();
+        for (EmbeddingTable t : tables()) {
+            params.put(t.name(), t);
+        }
+        List<DenseParameter> denseParams = new ArrayList<>();
+        for (SDVariable v : graph.variables()) {
+            if (v.getVariableType() == VariableType.VARIABLE) {
+                DenseParameter p = new DenseParameter(v.name(), v.getArr(), acc);
+                denseParams.add(p);
+                params.put(p.name(), p);
+            }
+        }
+        dense = List.copyOf(denseParams);
+        parameters = Collections.unmodifiableMap(params);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The SameDiff graph of both dense towers and the loss. */
+    public SameDiff graph() {
+        return graph;
+    }
+
+    public List<EmbeddingTable> tables() {
+        return List.of(users, buckets, titles, tokens);
+    }
+
+    /** The dense-stack parameters, which live inside the graph. */
+    public List<DenseParameter> denseParameters() {
+        return dense;
+    }
+
+    /** Every trainable parameter by name, in a fixed order. */
+    public Map<String, Parameter> parameters() {
+        return parameters;
+    }
+
+    /** The looked-up inputs of both towers for a batch, and the rows their gradients flow back to. */
+    public Feeds feeds(Interactions batch, CandidateCorpus corpus) {
+        int n = batch.size();
+        int[] titleRows = new int[n];
+        int width = corpus.maxTokens();
+        int[] tokenRows = new int[n * width];
+        float[] tokenWeights = new float[n * width];
+        for (int i = 0; i < n; i++) {
+            int r = batch.candidate()[i];
+            titleRows[i] = corpus.titleIndex(r);
+            for (int t = 0; t < width; t++) {
+                tokenRows[i * width + t] = corpus.tokenId(r, t);
+                tokenWeights[i * width + t] = corpus.tokenWeight(r, t);
+            }
+        }
+        Map<String, INDArray> values = new HashMap<>();
+        values.put(QueryTower.USER_EMBEDDING, users.lookup(batch.userIndex()));
+        values.put(QueryTower.BUCKET_EMBEDDING, buckets.lookup(batch.timestampBucket()));
+        values.put(QueryTower.NORMALIZED_TIMESTAMP, Nd4j.create(batch.normalizedTimestamp(), new long[]{n, 1}, 'c'));
+        values.put(CandidateTower.TITLE_EMBEDDING, titles.lookup(titleRows));
+        values.put(CandidateTower.TOKEN_MEAN, tokens.weightedSum(tokenRows, tokenWeights, width));
+        return new Feeds(values, batch.userIndex(), batch.timestampBucket(), titleRows, tokenRows, tokenWeights, width);
+    }
+
+    /** Sends each embedding input's gradient ([n, dim] arrays by placeholder name) back to its table. */
+    public void addEmbeddingGradients(Feeds feeds, Map<String, float[]> gradients) {
+        users.addGradient(feeds.userRows, gradients.get(QueryTower.USER_EMBEDDING));
+        buckets.addGradient(feeds.bucketRows, gradients.get(QueryTower.BUCKET_EMBEDDING));
+        titles.addGradient(feeds.titleRows, gradients.get(CandidateTower.TITLE_EMBEDDING));
+        tokens.addWeightedSumGradient(feeds.tokenRows, feeds.tokenWeights, feeds.tokenWidth,
+                gradients.get(CandidateTower.TOKEN_MEAN));
+    }
+
+    /** Names of the graph inputs that carry embedding rows (their gradients go back to the tables). */
+    public static List<String> embeddingInputs() {
+        return List.of(QueryTower.USER_EMBEDDING, QueryTower.BUCKET_EMBEDDING,
+                CandidateTower.TITLE_EMBEDDING, CandidateTower.TOKEN_MEAN);
+    }
+
+    /** Query embeddings [n, outputDim] for a set of interactions, computed in blocks. */
+    public INDArray queryEmbeddings(Interactions queries, CandidateCorpus corpus, int blockSize) {
+        INDArray out = Nd4j.create(DataType.FLOAT, queries.size(), config.outputDim());
+        for (int from = 0; from < queries.size(); from += blockSize) {
+            int to = Math.min(queries.size(), from + blockSize);
+            Map<String, INDArray> ph = feeds(queries.select(null, from, to), corpus).values();
+            INDArray block = graph.output(ph, QueryTower.OUTPUT).get(QueryTower.OUTPUT);
+            out.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).assign(block);
+        }
+        return out;
+    }
+
+    /** Embeddings [size, outputDim] of every record of the corpus. */
+    public INDArray candidateEmbeddings(CandidateCorpus corpus) {
+        int n = corpus.size();
+        int[] all = new int[n];
+        for (int i = 0; i < n; i++) {
+            all[i] = i;
+        }
+        // Only the candidate inputs matter here; the query side is fed zeros of the right shape.
+        Interactions records = new Interactions(new int[n], new int[n], new float[n], all);
+        return graph.output(feeds(records, corpus).values(), CandidateTower.OUTPUT).get(CandidateTower.OUTPUT).dup();
+    }
+
+    /** A batch's graph inputs and the table rows behind them. */
+    public record Feeds(Map<String, INDArray> values, int[] userRows, int[] bucketRows, int[] titleRows,
+                        int[] tokenRows, float[] tokenWeights, int tokenWidth) {
+    }
+}

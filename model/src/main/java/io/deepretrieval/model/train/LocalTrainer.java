@@ -1,0 +1,73 @@
+package io.deepretrieval.model.train;
+
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.model.metrics.FactorizedTopK;
+import io.deepretrieval.model.metrics.TopKAccuracy;
+import io.deepretrieval.model.towers.TwoTowerModel;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Trains a {@link TwoTowerModel} in one JVM: shuffled minibatches each epoch, evaluated on a test set on schedule. */
+public final class LocalTrainer {
+    private static final int EVAL_BLOCK = 4096;
+    private final TrainingOptions options;
+    private final FactorizedTopK metric;
+    private final TrainingListener listener;
+
+    public LocalTrainer(TrainingOptions options, FactorizedTopK metric, TrainingListener listener) {
+        this.options = options;
+        this.metric = metric;
+        this.listener = listener;
+    }
+
+    /** Trains from scratch and returns the accuracy curve. */
+    public List<CurvePoint> fit(TwoTowerModel model, CandidateCorpus corpus, Interactions train, Interactions test) {
+        TrainingStep step = new TrainingStep(model, corpus);
+        List<CurvePoint> curve = new ArrayList<>();
+        double trainSeconds = 0;
+        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+            long start = System.nanoTime();
+            double meanLoss = runEpoch(step, train, epoch);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            trainSeconds += seconds;
+            // Native buffers of dead arrays are freed only when the JVM collects their owners; one collection per
+            // epoch keeps resident memory flat at little cost.
+            System.gc();
+            double eta = trainSeconds / epoch * (options.epochs() - epoch);
+            listener.epochDone(epoch, options.epochs(), meanLoss, train.size() / seconds, eta);
+            if (options.evaluatesAfter(epoch)) {
+                CurvePoint point = new CurvePoint(epoch, meanLoss, evaluate(model, corpus, test), trainSeconds);
+                curve.add(point);
+                listener.evaluated(point);
+            }
+        }
+        return curve;
+    }
+
+    /** One pass over the training rows in this epoch's order; returns the mean summed-batch loss. */
+    public double runEpoch(TrainingStep step, Interactions train, int epoch) {
+        int[] order = EpochShuffle.order(train.size(), options.shuffleSeed(), epoch);
+        double lossSum = 0;
+        int batches = 0;
+        for (int from = 0; from < train.size(); from += options.batchSize()) {
+            int to = Math.min(train.size(), from + options.batchSize());
+            try {
+                lossSum += step.run(train.select(order, from, to));
+            } catch (NumericFault e) {
+                throw new NumericFault("epoch " + epoch + ", step " + (batches + 1) + ": " + e.getMessage());
+            }
+            batches++;
+        }
+        return lossSum / batches;
+    }
+
+    /** Top-K accuracy of the test queries against every candidate record. */
+    public TopKAccuracy evaluate(TwoTowerModel model, CandidateCorpus corpus, Interactions test) {
+        INDArray candidates = model.candidateEmbeddings(corpus);
+        INDArray queries = model.queryEmbeddings(test, corpus, EVAL_BLOCK);
+        return metric.evaluate(queries, candidates, test.candidate());
+    }
+}

@@ -1,0 +1,86 @@
+package io.deepretrieval.model.train;
+
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.model.features.TimestampBuckets;
+import io.deepretrieval.model.features.TitleTokenizer;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+/**
+ * A small retrieval problem with a planted preference: users of group g watch movies whose titles carry the word
+ * of group g. Built without Spark (the model module has none), the way the preprocessing job would fit it.
+ */
+final class SyntheticData {
+    static final String[] WORDS = {"space", "western", "romance", "horror", "comedy", "noir", "musical", "heist"};
+    final FeatureSpec spec;
+    final CandidateCorpus corpus;
+    final Interactions train;
+    final Interactions test;
+
+    SyntheticData(int users, int movies, int ratings, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int groups = WORDS.length;
+        List<String> ids = new ArrayList<>();
+        List<String> titles = new ArrayList<>();
+        for (int m = 0; m < movies; m++) {
+            ids.add(String.valueOf(m + 1));
+            titles.add("The " + WORDS[m % groups] + " story " + m + " (" + (1950 + m % 50) + ")");
+        }
+        String[] userIds = new String[ratings];
+        int[] movieOf = new int[ratings];
+        long[] ts = new long[ratings];
+        for (int i = 0; i < ratings; i++) {
+            int u = rng.nextInt(users);
+            int g = u % groups;
+            int m = rng.nextInt(movies / groups) * groups + g; // a movie of the user's group
+            userIds[i] = String.valueOf(u + 1);
+            movieOf[i] = m;
+            ts[i] = 880_000_000L + rng.nextInt(10_000_000);
+        }
+        Map<String, Integer> counts = new HashMap<>();
+        int longest = 1;
+        for (String t : titles) {
+            List<String> tokens = TitleTokenizer.tokenize(t);
+            longest = Math.max(longest, tokens.size());
+            tokens.forEach(tok -> counts.merge(tok, 1, Integer::sum));
+        }
+        List<String> vocab = new ArrayList<>(List.of(FeatureSpec.PADDING, FeatureSpec.UNKNOWN_TOKEN));
+        counts.entrySet().stream()
+                .sorted((a, b) -> a.getValue().equals(b.getValue()) ? a.getKey().compareTo(b.getKey()) : b.getValue() - a.getValue())
+                .forEach(e -> vocab.add(e.getKey()));
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        double mean = 0;
+        for (long t : ts) {
+            min = Math.min(min, t);
+            max = Math.max(max, t);
+            mean += t / (double) ratings;
+        }
+        double var = 0;
+        for (long t : ts) {
+            var += (t - mean) * (t - mean) / ratings;
+        }
+        spec = new FeatureSpec(FeatureSpec.FORMAT_VERSION, new ArrayList<>(new TreeSet<>(List.of(userIds))),
+                new ArrayList<>(new TreeSet<>(titles)), vocab, TimestampBuckets.linspace(min, max, 50), mean, var, longest);
+        corpus = CandidateCorpus.encode(spec, ids, titles);
+        int[] u = new int[ratings];
+        int[] b = new int[ratings];
+        float[] tn = new float[ratings];
+        for (int i = 0; i < ratings; i++) {
+            u[i] = spec.userIndex(userIds[i]);
+            b[i] = spec.timestampBucket(ts[i]);
+            tn[i] = spec.normalizedTimestamp(ts[i]);
+        }
+        Interactions all = new Interactions(u, b, tn, movieOf);
+        int cut = ratings * 4 / 5;
+        train = all.select(null, 0, cut);
+        test = all.select(null, cut, ratings);
+    }
+}

@@ -1,0 +1,38 @@
+package io.deepretrieval.spark.cli;
+
+import io.deepretrieval.spark.config.ConfigException;
+import io.deepretrieval.spark.ingest.MalformedInputException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Command-line entry point: {@code deep-retrieval sweep|download ...}. */
+@Command(name = "deep-retrieval", mixinStandardHelpOptions = true, version = "deep-retrieval 0.1.0",
+        description = "Two-tower deep retrieval models on MovieLens: DL4J SameDiff towers, Spark preprocessing.",
+        subcommands = {SweepCommand.class, DownloadCommand.class})
+public final class Main {
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command and returns its exit code; input and configuration errors are one clear line, not a trace. */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            MalformedInputException bad = MalformedInputException.find(e);
+            if (bad != null) {
+                cmd.getErr().println("error: " + bad.getMessage());
+                return 2;
+            }
+            if (e instanceof ConfigException || e instanceof IllegalArgumentException) {
+                cmd.getErr().println("error: " + e.getMessage());
+                return 2;
+            }
+            if (e instanceof java.io.IOException) {
+                cmd.getErr().println("error: " + e.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+}

@@ -1,0 +1,108 @@
+package io.deepretrieval.spark.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.deepretrieval.spark.config.ConfigException;
+import io.deepretrieval.spark.config.SweepConfig;
+import io.deepretrieval.spark.sweep.DepthSweep;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code sweep}: train every depth setting and write curves, summary and plot. */
+@Command(name = "sweep", mixinStandardHelpOptions = true,
+        description = "Train the two-tower model at each depth setting and write accuracy curves, a summary and a plot.")
+final class SweepCommand implements Callable<Integer> {
+    static final Path DEFAULT_CONFIG = Path.of(System.getProperty("deep-retrieval.home", "."), "conf", "sweep.json");
+
+    @Option(names = "--config", description = "JSON settings (default: conf/sweep.json when present, else the tutorial's defaults)")
+    Path config;
+
+    @Option(names = "--data", description = "MovieLens folder (u.data + u.item, or ratings.csv + movies.csv)")
+    String data;
+
+    @Option(names = "--out", description = "parent folder of the results folder")
+    String out;
+
+    @Option(names = "--name", description = "results folder name (default: sweep-<date>-<time>)")
+    String name;
+
+    @Option(names = "--epochs", description = "epochs per depth")
+    Integer epochs;
+
+    @Option(names = "--layers", description = "a depth setting as comma-separated layer sizes, e.g. 64,32; repeat for several")
+    List<String> layers;
+
+    @Option(names = "--seed", description = "seed of the split, initialisation and shuffling")
+    Long seed;
+
+    @Option(names = "--batch-size", description = "training batch size (in-batch negatives)")
+    Integer batchSize;
+
+    @Option(names = "--master", description = "Spark master URL for preprocessing, e.g. local[*]")
+    String master;
+
+    @Override
+    public Integer call() throws Exception {
+        SweepConfig cfg = resolve();
+        Path dir = new DepthSweep(cfg).run(name != null ? name : DepthSweep.defaultRunName());
+        System.out.println("Results written to " + dir.toAbsolutePath());
+        return 0;
+    }
+
+    /** The config file (or defaults) with the command-line overrides applied and validated together. */
+    SweepConfig resolve() {
+        SweepConfig base;
+        if (config != null) {
+            if (!Files.isRegularFile(config)) {
+                throw new ConfigException(null, List.of("--config: file " + config + " does not exist"));
+            }
+            base = SweepConfig.load(config);
+        } else {
+            base = Files.isRegularFile(DEFAULT_CONFIG) ? SweepConfig.load(DEFAULT_CONFIG) : SweepConfig.defaults();
+        }
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        List<String> problems = new ArrayList<>();
+        if (data != null) {
+            o.put("data", data);
+        }
+        if (out != null) {
+            o.put("out", out);
+        }
+        if (epochs != null) {
+            o.put("epochs", epochs);
+        }
+        if (seed != null) {
+            o.put("seed", seed);
+        }
+        if (batchSize != null) {
+            o.put("batchSize", batchSize);
+        }
+        if (master != null) {
+            o.put("master", master);
+        }
+        if (layers != null) {
+            ArrayNode all = o.putArray("layerSizes");
+            for (String setting : layers) {
+                ArrayNode one = all.addArray();
+                for (String size : setting.split(",")) {
+                    try {
+                        one.add(Integer.parseInt(size.strip()));
+                    } catch (NumberFormatException e) {
+                        problems.add("--layers " + setting + ": '" + size.strip() + "' is not a layer size (a positive integer)");
+                    }
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException("the command line", problems);
+        }
+        return base.with(o, "the command line");
+    }
+}

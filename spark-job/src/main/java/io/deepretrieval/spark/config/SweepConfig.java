@@ -1,0 +1,238 @@
+package io.deepretrieval.spark.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.deepretrieval.model.towers.ModelConfig;
+import io.deepretrieval.model.train.TrainingOptions;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Settings of a depth sweep, as in {@code conf/sweep.json}; the defaults are the tutorial's. Loading checks every
+ * key's type and range and rejects unknown keys (with a suggestion), reporting all problems at once.
+ */
+@JsonPropertyOrder(alphabetic = false)
+public record SweepConfig(
+        @JsonProperty("data") String data,
+        @JsonProperty("out") String out,
+        @JsonProperty("master") String master,
+        @JsonProperty("seed") long seed,
+        @JsonProperty("epochs") int epochs,
+        @JsonProperty("evalEvery") int evalEvery,
+        @JsonProperty("batchSize") int batchSize,
+        @JsonProperty("layerSizes") List<List<Integer>> layerSizes,
+        @JsonProperty("embeddingDim") int embeddingDim,
+        @JsonProperty("learningRate") double learningRate,
+        @JsonProperty("initialAccumulator") double initialAccumulator,
+        @JsonProperty("epsilon") double epsilon,
+        @JsonProperty("testFraction") double testFraction,
+        @JsonProperty("timestampBuckets") int timestampBuckets,
+        @JsonProperty("maxTokens") int maxTokens,
+        @JsonProperty("topK") List<Integer> topK) {
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .build();
+
+    /** The tutorial's settings. */
+    public static SweepConfig defaults() {
+        return new SweepConfig("data/ml-100k", "results", "local[*]", 42, 300, 5, 2048,
+                List.of(List.of(32), List.of(64, 32), List.of(128, 64, 32)),
+                32, 0.1, 0.1, 1e-7, 0.2, 1000, 10_000, List.of(1, 5, 10, 50, 100));
+    }
+
+    /** Loads a config file over the defaults; keys it leaves out keep their default. */
+    public static SweepConfig load(Path file) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), List.of("cannot read it as JSON: " + e.getMessage()));
+        }
+        if (!(node instanceof ObjectNode obj)) {
+            throw new ConfigException(file.toString(), List.of("the file must hold one JSON object"));
+        }
+        return defaults().with(obj, file.toString());
+    }
+
+    /** A copy with the keys of {@code overrides} replaced; validates the result. */
+    public SweepConfig with(ObjectNode overrides, String source) {
+        List<String> problems = new ArrayList<>();
+        ObjectNode merged = JSON.valueToTree(this);
+        List<String> known = new ArrayList<>();
+        merged.fieldNames().forEachRemaining(known::add);
+        for (Iterator<Map.Entry<String, JsonNode>> it = overrides.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!known.contains(e.getKey())) {
+                problems.add("unknown key '" + e.getKey() + "'" + suggestion(e.getKey(), known));
+                continue;
+            }
+            JsonNode expected = merged.get(e.getKey());
+            String typeProblem = typeProblem(e.getKey(), expected, e.getValue());
+            if (typeProblem != null) {
+                problems.add(typeProblem);
+                continue;
+            }
+            merged.set(e.getKey(), e.getValue());
+        }
+        SweepConfig result = this;
+        if (problems.isEmpty()) {
+            try {
+                result = JSON.treeToValue(merged, SweepConfig.class);
+            } catch (IOException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        problems.addAll(result.problems());
+        if (!problems.isEmpty()) {
+            throw new ConfigException(source, problems);
+        }
+        return result;
+    }
+
+    /** Range problems of this config (empty when valid). */
+    public List<String> problems() {
+        List<String> p = new ArrayList<>();
+        if (data == null || data.isBlank()) {
+            p.add("data: must name the MovieLens folder");
+        }
+        if (out == null || out.isBlank()) {
+            p.add("out: must name the results folder");
+        }
+        if (master == null || master.isBlank()) {
+            p.add("master: must be a Spark master URL such as local[*]");
+        }
+        if (epochs < 1) {
+            p.add("epochs: must be >= 1, got " + epochs);
+        }
+        if (evalEvery < 1) {
+            p.add("evalEvery: must be >= 1, got " + evalEvery);
+        }
+        if (batchSize < 1) {
+            p.add("batchSize: must be >= 1, got " + batchSize);
+        }
+        if (layerSizes == null || layerSizes.isEmpty()) {
+            p.add("layerSizes: must list at least one depth setting, e.g. [[32], [64, 32]]");
+        } else {
+            for (List<Integer> depth : layerSizes) {
+                if (depth == null || depth.isEmpty()) {
+                    p.add("layerSizes: a depth setting is empty; each needs at least one layer size");
+                    continue;
+                }
+                for (Integer size : depth) {
+                    if (size == null || size < 1 || size > ModelConfig.MAX_LAYER_SIZE) {
+                        p.add("layerSizes: layer size " + size + " in " + depth + " must be between 1 and "
+                                + ModelConfig.MAX_LAYER_SIZE);
+                    }
+                }
+            }
+        }
+        if (embeddingDim < 1) {
+            p.add("embeddingDim: must be >= 1, got " + embeddingDim);
+        }
+        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+            p.add("learningRate: must be a positive number, got " + learningRate);
+        }
+        if (!(initialAccumulator >= 0) || Double.isInfinite(initialAccumulator)) {
+            p.add("initialAccumulator: must be >= 0, got " + initialAccumulator);
+        }
+        if (!(epsilon > 0)) {
+            p.add("epsilon: must be > 0, got " + epsilon);
+        }
+        if (!(testFraction > 0 && testFraction < 1)) {
+            p.add("testFraction: must be between 0 and 1 (exclusive), got " + testFraction);
+        }
+        if (timestampBuckets < 2) {
+            p.add("timestampBuckets: must be >= 2, got " + timestampBuckets);
+        }
+        if (maxTokens < 3) {
+            p.add("maxTokens: must be >= 3 (padding, [UNK] and one token), got " + maxTokens);
+        }
+        if (topK == null || topK.isEmpty() || topK.stream().anyMatch(k -> k == null || k < 1)) {
+            p.add("topK: must list K values >= 1, got " + topK);
+        }
+        return p;
+    }
+
+    /** The model settings for one depth. */
+    public ModelConfig model(List<Integer> layers) {
+        return new ModelConfig(embeddingDim, layers.stream().mapToInt(Integer::intValue).toArray(),
+                learningRate, initialAccumulator, epsilon, seed);
+    }
+
+    public TrainingOptions training() {
+        return new TrainingOptions(batchSize, epochs, evalEvery, seed);
+    }
+
+    public int[] topKArray() {
+        return topK.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String typeProblem(String key, JsonNode expected, JsonNode given) {
+        boolean ok = switch (expected.getNodeType()) {
+            case NUMBER -> given.isNumber() && (!expected.isIntegralNumber() || given.isIntegralNumber());
+            case STRING -> given.isTextual();
+            case ARRAY -> given.isArray();
+            default -> true;
+        };
+        if (ok) {
+            return null;
+        }
+        String want = expected.isIntegralNumber() ? "an integer" : expected.isNumber() ? "a number"
+                : expected.isTextual() ? "a string" : "a list";
+        return key + ": must be " + want + ", got " + given;
+    }
+
+    private static String suggestion(String key, List<String> known) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String k : known) {
+            int d = levenshtein(key.toLowerCase(), k.toLowerCase());
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = k;
+            }
+        }
+        return best != null && bestDistance <= Math.max(2, key.length() / 3) ? " (did you mean '" + best + "'?)" : "";
+    }
+
+    private static int levenshtein(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}

@@ -1,0 +1,8 @@
+package io.deepretrieval.spark.ingest;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/** Ratings and movies read from one MovieLens folder. */
+public record MovieLensData(Dataset<Row> ratings, Dataset<Row> movies, MovieLensLayout layout) {
+}

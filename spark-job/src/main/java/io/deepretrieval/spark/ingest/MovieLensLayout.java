@@ -1,0 +1,46 @@
+package io.deepretrieval.spark.ingest;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Which MovieLens release a folder holds: the 100k layout ({@code u.data} tab-separated, {@code u.item}
+ * pipe-separated in ISO-8859-1) or the CSV layout of newer releases ({@code ratings.csv}, {@code movies.csv}
+ * with headers, UTF-8).
+ */
+public enum MovieLensLayout {
+    ML_100K("u.data", "u.item"),
+    CSV("ratings.csv", "movies.csv");
+
+    private final String ratingsFile;
+    private final String moviesFile;
+
+    MovieLensLayout(String ratingsFile, String moviesFile) {
+        this.ratingsFile = ratingsFile;
+        this.moviesFile = moviesFile;
+    }
+
+    public Path ratings(Path dir) {
+        return dir.resolve(ratingsFile);
+    }
+
+    public Path movies(Path dir) {
+        return dir.resolve(moviesFile);
+    }
+
+    /** Detects the layout of {@code dir}, or explains what is missing and where the files should go. */
+    public static MovieLensLayout detect(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new MalformedInputException("data folder " + dir.toAbsolutePath() + " does not exist. Put MovieLens 100k"
+                    + " there (u.data and u.item from https://files.grouplens.org/datasets/movielens/ml-100k.zip),"
+                    + " or run the 'download' command on a machine that is online.");
+        }
+        for (MovieLensLayout layout : values()) {
+            if (Files.isRegularFile(layout.ratings(dir)) && Files.isRegularFile(layout.movies(dir))) {
+                return layout;
+            }
+        }
+        throw new MalformedInputException("data folder " + dir.toAbsolutePath() + " holds neither u.data + u.item"
+                + " (MovieLens 100k) nor ratings.csv + movies.csv (newer MovieLens releases)");
+    }
+}

@@ -1,0 +1,120 @@
+package io.deepretrieval.spark.preprocess;
+
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.spark.ingest.MalformedInputException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.xxhash64;
+
+/**
+ * Applies a fitted {@link FeatureSpec} to ratings: the model's inputs as DataFrame columns
+ * ({@code user_index}, {@code timestamp_bucket}, {@code normalized_timestamp}, {@code candidate}), and the seeded
+ * train/test split.
+ */
+public final class EncodedRatings {
+    public static final StructType CANDIDATE_RECORDS = new StructType()
+            .add("movie_id", DataTypes.StringType, false)
+            .add("candidate", DataTypes.IntegerType, false);
+
+    private EncodedRatings() {
+    }
+
+    /** The candidate corpus: every movie record, in movie-id order (record i = i-th smallest id). */
+    public static CandidateCorpus corpus(FeatureSpec spec, Dataset<Row> movies) {
+        List<String> ids = new ArrayList<>();
+        List<String> titles = new ArrayList<>();
+        for (Row r : movies.orderBy(col("movie_id").cast("long")).collectAsList()) {
+            ids.add(r.getString(r.fieldIndex("movie_id")));
+            titles.add(r.getString(r.fieldIndex("title")));
+        }
+        return CandidateCorpus.encode(spec, ids, titles);
+    }
+
+    /** Encodes ratings; a rating whose movie is not in the corpus is an input error. */
+    public static Dataset<Row> encode(SparkSession spark, FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> ratings) {
+        List<Row> records = new ArrayList<>();
+        for (int i = 0; i < corpus.size(); i++) {
+            records.add(RowFactory.create(corpus.movieId(i), i));
+        }
+        Dataset<Row> recordIndex = spark.createDataFrame(records, CANDIDATE_RECORDS);
+        Dataset<Row> joined = ratings.join(broadcast(recordIndex), ratings.col("movie_id").equalTo(recordIndex.col("movie_id")), "left")
+                .drop(recordIndex.col("movie_id"));
+        List<Row> unknown = joined.filter(col("candidate").isNull()).select("movie_id").distinct().limit(5).collectAsList();
+        if (!unknown.isEmpty()) {
+            long n = joined.filter(col("candidate").isNull()).count();
+            List<String> ids = unknown.stream().map(r -> r.getString(0)).toList();
+            throw new MalformedInputException(n + " ratings reference movies missing from the movies file, e.g. movie ids " + ids);
+        }
+        return joined.select(
+                col("user_id"), col("movie_id"), col("timestamp"),
+                udf((UDF1<String, Integer>) spec::userIndex, DataTypes.IntegerType).apply(col("user_id")).as("user_index"),
+                udf((UDF1<Long, Integer>) spec::timestampBucket, DataTypes.IntegerType).apply(col("timestamp")).as("timestamp_bucket"),
+                udf((UDF1<Long, Float>) spec::normalizedTimestamp, DataTypes.FloatType).apply(col("timestamp")).as("normalized_timestamp"),
+                col("candidate"));
+    }
+
+    /**
+     * Seeded shuffle, then the first {@code 1 - testFraction} of rows train and the rest test (the tutorial's
+     * 80,000 / 20,000 on MovieLens 100k). The order depends only on the seed and each rating's content, not on
+     * how Spark partitioned the file.
+     */
+    public static Split split(Dataset<Row> encoded, long seed, double testFraction) {
+        Dataset<Row> ordered = encoded
+                .withColumn("_order", xxhash64(lit(seed), col("user_id"), col("movie_id"), col("timestamp")))
+                .orderBy("_order", "user_id", "movie_id", "timestamp")
+                .drop("_order");
+        long n = ordered.count();
+        long trainRows = Math.round(n * (1 - testFraction));
+        StructType schema = ordered.schema().add("_row", DataTypes.LongType, false);
+        JavaRDD<Row> numbered = ordered.javaRDD().zipWithIndex().map(t -> {
+            Object[] values = new Object[t._1().size() + 1];
+            for (int i = 0; i < t._1().size(); i++) {
+                values[i] = t._1().get(i);
+            }
+            values[values.length - 1] = t._2();
+            return RowFactory.create(values);
+        });
+        Dataset<Row> rows = encoded.sparkSession().createDataFrame(numbered, schema);
+        return new Split(rows.filter(col("_row").lt(trainRows)).drop("_row"),
+                rows.filter(col("_row").geq(trainRows)).drop("_row"));
+    }
+
+    /** Brings encoded rows to the driver as model inputs, in DataFrame order, streaming partition by partition. */
+    public static Interactions collect(Dataset<Row> encoded) {
+        int n = Math.toIntExact(encoded.count());
+        int[] users = new int[n];
+        int[] buckets = new int[n];
+        float[] times = new float[n];
+        int[] candidates = new int[n];
+        Iterator<Row> it = encoded.select("user_index", "timestamp_bucket", "normalized_timestamp", "candidate").toLocalIterator();
+        for (int i = 0; it.hasNext(); i++) {
+            Row r = it.next();
+            users[i] = r.getInt(0);
+            buckets[i] = r.getInt(1);
+            times[i] = r.getFloat(2);
+            candidates[i] = r.getInt(3);
+        }
+        return new Interactions(users, buckets, times, candidates);
+    }
+
+    /** Train and test rows. */
+    public record Split(Dataset<Row> train, Dataset<Row> test) {
+    }
+}

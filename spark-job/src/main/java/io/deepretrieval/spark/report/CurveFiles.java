@@ -1,0 +1,60 @@
+package io.deepretrieval.spark.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.deepretrieval.model.io.AtomicFiles;
+import io.deepretrieval.model.train.CurvePoint;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/** Writes one depth's accuracy curve (epoch → top-K accuracies and mean loss) as CSV and as JSON. */
+public final class CurveFiles {
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private CurveFiles() {
+    }
+
+    public static Path csvPath(Path dir, DepthResult r) {
+        return dir.resolve("curve_" + r.label() + ".csv");
+    }
+
+    public static Path jsonPath(Path dir, DepthResult r) {
+        return dir.resolve("curve_" + r.label() + ".json");
+    }
+
+    public static void write(Path dir, DepthResult r, int[] ks) throws IOException {
+        StringBuilder csv = new StringBuilder("epoch,mean_loss");
+        for (int k : ks) {
+            csv.append(",top").append(k);
+        }
+        csv.append(",train_seconds\n");
+        ArrayNode points = JSON.createArrayNode();
+        for (CurvePoint p : r.curve()) {
+            csv.append(p.epoch()).append(',').append(String.format(Locale.ROOT, "%.4f", p.meanLoss()));
+            ObjectNode point = points.addObject().put("epoch", p.epoch()).put("meanLoss", p.meanLoss());
+            ObjectNode acc = point.putObject("accuracy");
+            for (int k : ks) {
+                double a = p.accuracy().at(k);
+                csv.append(',').append(String.format(Locale.ROOT, "%.5f", a));
+                acc.put("top" + k, a);
+            }
+            csv.append(',').append(String.format(Locale.ROOT, "%.1f", p.trainSeconds())).append('\n');
+            point.put("trainSeconds", p.trainSeconds());
+        }
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("layerSizes", Arrays.toString(r.layerSizes()));
+        doc.putPOJO("ks", ks);
+        doc.put("completed", r.completed());
+        if (!r.completed()) {
+            doc.put("failure", r.failure());
+        }
+        doc.set("points", points);
+        AtomicFiles.writeString(csvPath(dir, r), csv.toString());
+        AtomicFiles.write(jsonPath(dir, r), JSON.writeValueAsBytes(doc));
+    }
+}

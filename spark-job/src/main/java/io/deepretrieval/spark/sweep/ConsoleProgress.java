@@ -1,0 +1,35 @@
+package io.deepretrieval.spark.sweep;
+
+import io.deepretrieval.model.train.CurvePoint;
+import io.deepretrieval.model.train.TrainingListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+
+/** Prints training progress: epoch, loss, examples/s and ETA per epoch, and each evaluation. */
+public final class ConsoleProgress implements TrainingListener {
+    private static final Logger LOG = LoggerFactory.getLogger("progress");
+    private final String label;
+
+    public ConsoleProgress(String label) {
+        this.label = label;
+    }
+
+    @Override
+    public void epochDone(int epoch, int epochs, double meanLoss, double examplesPerSecond, double etaSeconds) {
+        LOG.info(String.format(Locale.ROOT, "[%s] epoch %d/%d  loss %.1f  %,.0f examples/s  ETA %s",
+                label, epoch, epochs, meanLoss, examplesPerSecond, duration(etaSeconds)));
+    }
+
+    @Override
+    public void evaluated(CurvePoint point) {
+        LOG.info(String.format(Locale.ROOT, "[%s] epoch %d  %s", label, point.epoch(), point.accuracy()));
+    }
+
+    static String duration(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
+                : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+    }
+}

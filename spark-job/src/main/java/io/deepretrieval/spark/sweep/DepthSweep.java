@@ -1,0 +1,115 @@
+package io.deepretrieval.spark.sweep;
+
+import io.deepretrieval.model.io.AtomicFiles;
+import io.deepretrieval.model.metrics.FactorizedTopK;
+import io.deepretrieval.model.towers.ModelConfig;
+import io.deepretrieval.model.towers.TwoTowerModel;
+import io.deepretrieval.model.train.CurvePoint;
+import io.deepretrieval.model.train.LocalTrainer;
+import io.deepretrieval.model.train.NumericFault;
+import io.deepretrieval.spark.SparkSessions;
+import io.deepretrieval.spark.config.SweepConfig;
+import io.deepretrieval.spark.report.AccuracyPlot;
+import io.deepretrieval.spark.report.CurveFiles;
+import io.deepretrieval.spark.report.DepthResult;
+import io.deepretrieval.spark.report.SummaryTable;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The main job: prepares the data on Spark, trains every depth setting, and writes per-depth curves (CSV, JSON),
+ * a summary table and a top-100 plot. Results go to {@code <out>/<run>.incomplete/} and the folder is renamed to
+ * {@code <out>/<run>/} only when everything is written, so a failed run never leaves a folder that looks complete.
+ */
+public final class DepthSweep {
+    private static final Logger LOG = LoggerFactory.getLogger(DepthSweep.class);
+    public static final String INCOMPLETE_SUFFIX = ".incomplete";
+
+    private final SweepConfig config;
+
+    public DepthSweep(SweepConfig config) {
+        this.config = config;
+    }
+
+    /** A fresh run name such as {@code sweep-20261128-061500}. */
+    public static String defaultRunName() {
+        return "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    }
+
+    /** Runs the sweep and returns the completed results folder. */
+    public Path run(String runName) throws IOException {
+        Path finalDir = Path.of(config.out()).resolve(runName);
+        Path workDir = Path.of(config.out()).resolve(runName + INCOMPLETE_SUFFIX);
+        if (Files.exists(finalDir) || Files.exists(workDir)) {
+            throw new IllegalArgumentException("results folder " + finalDir + " already exists; choose another --name");
+        }
+        Files.createDirectories(workDir);
+        LOG.info("Writing results to {} (renamed to {} when complete)", workDir, finalDir);
+        AtomicFiles.writeString(workDir.resolve("config.json"), config.toJson());
+        try (SparkSession spark = SparkSessions.create(config.master(), "deep-retrieval depth sweep")) {
+            LOG.info("Preparing MovieLens from {} on Spark {}", config.data(), spark.version());
+            PreparedData data = PreparedData.prepare(spark, Path.of(config.data()), config.seed(),
+                    config.testFraction(), config.timestampBuckets(), config.maxTokens());
+            data.spec().write(workDir.resolve("feature-spec.json"));
+            LOG.info("{} train / {} test ratings, {} users, {} titles, {} candidate records, {} title tokens",
+                    data.train().size(), data.test().size(), data.spec().userVocabulary().size(),
+                    data.spec().titleVocabulary().size(), data.corpus().size(), data.spec().tokenTableSize());
+            List<DepthResult> results = new ArrayList<>();
+            for (List<Integer> layers : config.layerSizes()) {
+                results.add(trainDepth(data, config.model(layers), workDir));
+                writeReports(workDir, results);
+            }
+        }
+        Files.move(workDir, finalDir);
+        LOG.info("Results: {}", finalDir.toAbsolutePath());
+        return finalDir;
+    }
+
+    private DepthResult trainDepth(PreparedData data, ModelConfig modelConfig, Path dir) throws IOException {
+        int[] layers = modelConfig.layerSizes();
+        String label = Arrays.toString(layers);
+        LOG.info("Training {} for {} epochs, batch {}", label, config.epochs(), config.batchSize());
+        List<CurvePoint> curve = new ArrayList<>();
+        ConsoleProgress console = new ConsoleProgress(label);
+        LocalTrainer trainer = new LocalTrainer(config.training(), new FactorizedTopK(config.topKArray()),
+                new io.deepretrieval.model.train.TrainingListener() {
+                    @Override
+                    public void epochDone(int epoch, int epochs, double loss, double eps, double eta) {
+                        console.epochDone(epoch, epochs, loss, eps, eta);
+                    }
+
+                    @Override
+                    public void evaluated(CurvePoint point) {
+                        curve.add(point);
+                        console.evaluated(point);
+                    }
+                });
+        String failure = null;
+        try {
+            trainer.fit(new TwoTowerModel(modelConfig, data.spec()), data.corpus(), data.train(), data.test());
+        } catch (NumericFault e) {
+            failure = e.getMessage();
+            LOG.error("{} stopped: {}", label, failure);
+        }
+        double seconds = curve.isEmpty() ? 0 : curve.get(curve.size() - 1).trainSeconds();
+        DepthResult result = new DepthResult(layers, curve, seconds, failure);
+        CurveFiles.write(dir, result, config.topKArray());
+        return result;
+    }
+
+    private void writeReports(Path dir, List<DepthResult> results) throws IOException {
+        SummaryTable.write(dir, results, config.topKArray());
+        int k = config.topK().contains(100) ? 100 : config.topK().get(config.topK().size() - 1);
+        AccuracyPlot.write(dir.resolve("top" + k + ".png"), results, k);
+    }
+}
