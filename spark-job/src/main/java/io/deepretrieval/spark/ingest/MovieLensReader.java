@@ -18,22 +18,25 @@ import java.io.Serializable;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
+
+import static org.apache.spark.sql.functions.col;
 
 /**
- * Reads MovieLens ratings and movies into DataFrames, checking every line: a malformed line stops the job with
- * its file, line number and text.
+ * Reads MovieLens ratings and movies into DataFrames, checking every line when read: a malformed line stops the
+ * job with its file, line number and text.
  *
  * <p>Ratings: {@code user_id} (string, as the tutorial's lookup takes it), {@code movie_id} (string),
  * {@code timestamp} (long). Movies: {@code movie_id}, {@code title}.
  */
 public final class MovieLensReader {
     public static final StructType RATINGS = new StructType()
-            .add("user_id", DataTypes.StringType, false)
-            .add("movie_id", DataTypes.StringType, false)
-            .add("timestamp", DataTypes.LongType, false);
+            .add("user_id", DataTypes.StringType, true)
+            .add("movie_id", DataTypes.StringType, true)
+            .add("timestamp", DataTypes.LongType, true);
     public static final StructType MOVIES = new StructType()
-            .add("movie_id", DataTypes.StringType, false)
-            .add("title", DataTypes.StringType, false);
+            .add("movie_id", DataTypes.StringType, true)
+            .add("title", DataTypes.StringType, true);
 
     private final SparkSession spark;
 
@@ -54,22 +57,53 @@ public final class MovieLensReader {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         String name = file.toString();
         String charsetName = charset.name();
+        int width = schema.size();
         // Hadoop's Text holds the raw bytes, so the charset is ours to choose (u.item is ISO-8859-1).
+        // A bad line becomes a row carrying its problem instead of failing a task, so the driver can report the
+        // first one by line number (task failures reach the driver as text only).
         JavaRDD<Row> rows = sc.hadoopFile(file.toUri().toString(), TextInputFormat.class, LongWritable.class, Text.class)
                 .map(kv -> new String(kv._2().getBytes(), 0, kv._2().getLength(), Charset.forName(charsetName)))
                 .zipWithIndex()
                 .filter(t -> !(t._2() == 0 && parser.isHeader(t._1())) && !t._1().isBlank())
-                .map(t -> parser.parse(t._1(), name, t._2() + 1));
-        Dataset<Row> df = spark.createDataFrame(rows, schema);
-        if (df.isEmpty()) {
+                .map(t -> {
+                    Object[] values = new Object[width + 3];
+                    values[width] = t._2() + 1;
+                    try {
+                        System.arraycopy(parser.parse(t._1()), 0, values, 0, width);
+                    } catch (BadLine e) {
+                        values[width + 1] = e.getMessage();
+                        values[width + 2] = t._1();
+                    }
+                    return RowFactory.create(values);
+                });
+        StructType checked = schema.add("_line", DataTypes.LongType).add("_problem", DataTypes.StringType)
+                .add("_text", DataTypes.StringType);
+        Dataset<Row> df = spark.createDataFrame(rows, checked).cache();
+        List<Row> firstBad = df.filter(col("_problem").isNotNull()).orderBy("_line").limit(1).collectAsList();
+        if (!firstBad.isEmpty()) {
+            Row bad = firstBad.get(0);
+            df.unpersist();
+            throw new MalformedInputException(name, bad.getLong(width), bad.getString(width + 1), bad.getString(width + 2));
+        }
+        Dataset<Row> good = df.drop("_line", "_problem", "_text");
+        if (good.isEmpty()) {
+            df.unpersist();
             throw new MalformedInputException(name + ": the file holds no records");
         }
-        return df;
+        return good;
+    }
+
+    /** A line's problem, without its location (added where the line is known). */
+    static final class BadLine extends RuntimeException {
+        BadLine(String problem) {
+            super(problem, null, false, false);
+        }
     }
 
     /** Turns one line into a row, or throws {@link MalformedInputException}. */
     interface LineParser extends Serializable {
-        Row parse(String line, String file, long lineNumber);
+        /** The row's values, or throws {@link BadLine}. */
+        Object[] parse(String line);
 
         boolean isHeader(String firstLine);
     }
@@ -81,26 +115,26 @@ public final class MovieLensReader {
         }
 
         @Override
-        public Row parse(String line, String file, long lineNumber) {
+        public Object[] parse(String line) {
             String[] f = layout == MovieLensLayout.ML_100K ? line.split("\t", -1) : line.split(",", -1);
             if (f.length != 4) {
-                throw new MalformedInputException(file, lineNumber, "expected 4 fields (user, movie, rating, timestamp)"
-                        + " separated by " + (layout == MovieLensLayout.ML_100K ? "tabs" : "commas") + ", found " + f.length, line);
+                throw new BadLine("expected 4 fields (user, movie, rating, timestamp) separated by "
+                        + (layout == MovieLensLayout.ML_100K ? "tabs" : "commas") + ", found " + f.length);
             }
-            String user = integer(f[0].strip(), "user id", file, lineNumber, line);
-            String movie = integer(f[1].strip(), "movie id", file, lineNumber, line);
+            String user = integer(f[0].strip(), "user id");
+            String movie = integer(f[1].strip(), "movie id");
             try {
                 Double.parseDouble(f[2].strip());
             } catch (NumberFormatException e) {
-                throw new MalformedInputException(file, lineNumber, "rating '" + f[2] + "' is not a number", line);
+                throw new BadLine("rating '" + f[2] + "' is not a number");
             }
             long ts;
             try {
                 ts = Long.parseLong(f[3].strip());
             } catch (NumberFormatException e) {
-                throw new MalformedInputException(file, lineNumber, "timestamp '" + f[3] + "' is not an integer", line);
+                throw new BadLine("timestamp '" + f[3] + "' is not an integer");
             }
-            return RowFactory.create(user, movie, ts);
+            return new Object[]{user, movie, ts};
         }
     }
 
@@ -111,7 +145,7 @@ public final class MovieLensReader {
         }
 
         @Override
-        public Row parse(String line, String file, long lineNumber) {
+        public Object[] parse(String line) {
             String[] f;
             if (layout == MovieLensLayout.ML_100K) {
                 f = line.split("\\|", -1);
@@ -121,27 +155,27 @@ public final class MovieLensReader {
                 f = new CsvParser(settings).parseLine(line);
             }
             if (f == null || f.length < 2) {
-                throw new MalformedInputException(file, lineNumber, "expected a movie id and a title separated by "
-                        + (layout == MovieLensLayout.ML_100K ? "'|'" : "','"), line);
+                throw new BadLine("expected a movie id and a title separated by "
+                        + (layout == MovieLensLayout.ML_100K ? "'|'" : "','"));
             }
-            String movie = integer(f[0] == null ? "" : f[0].strip(), "movie id", file, lineNumber, line);
+            String movie = integer(f[0] == null ? "" : f[0].strip(), "movie id");
             String title = f[1] == null ? "" : f[1];
             if (title.isBlank()) {
-                throw new MalformedInputException(file, lineNumber, "empty title", line);
+                throw new BadLine("empty title");
             }
             if (title.indexOf('\uFFFD') >= 0) {
-                throw new MalformedInputException(file, lineNumber, "title is not valid text in the expected encoding", line);
+                throw new BadLine("title is not valid text in the expected encoding");
             }
-            return RowFactory.create(movie, title);
+            return new Object[]{movie, title};
         }
     }
 
-    private static String integer(String value, String what, String file, long lineNumber, String line) {
+    private static String integer(String value, String what) {
         try {
             Long.parseLong(value);
             return value;
         } catch (NumberFormatException e) {
-            throw new MalformedInputException(file, lineNumber, what + " '" + value + "' is not an integer", line);
+            throw new BadLine(what + " '" + value + "' is not an integer");
         }
     }
 }

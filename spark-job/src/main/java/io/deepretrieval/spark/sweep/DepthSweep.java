@@ -56,6 +56,19 @@ public final class DepthSweep {
         Files.createDirectories(workDir);
         LOG.info("Writing results to {} (renamed to {} when complete)", workDir, finalDir);
         AtomicFiles.writeString(workDir.resolve("config.json"), config.toJson());
+        try {
+            runIn(workDir);
+        } catch (RuntimeException | IOException | Error e) {
+            // Say why the folder is incomplete; the folder name already says it is.
+            AtomicFiles.writeString(workDir.resolve("FAILED.txt"), String.valueOf(e.getMessage()) + "\n");
+            throw e;
+        }
+        Files.move(workDir, finalDir);
+        LOG.info("Results: {}", finalDir.toAbsolutePath());
+        return finalDir;
+    }
+
+    private void runIn(Path workDir) throws IOException {
         try (SparkSession spark = SparkSessions.create(config.master(), "deep-retrieval depth sweep")) {
             LOG.info("Preparing MovieLens from {} on Spark {}", config.data(), spark.version());
             PreparedData data = PreparedData.prepare(spark, Path.of(config.data()), config.seed(),
@@ -70,9 +83,6 @@ public final class DepthSweep {
                 writeReports(workDir, results);
             }
         }
-        Files.move(workDir, finalDir);
-        LOG.info("Results: {}", finalDir.toAbsolutePath());
-        return finalDir;
     }
 
     private DepthResult trainDepth(PreparedData data, ModelConfig modelConfig, Path dir) throws IOException {

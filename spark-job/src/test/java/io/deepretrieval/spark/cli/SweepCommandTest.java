@@ -1,0 +1,120 @@
+package io.deepretrieval.spark.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.deepretrieval.spark.SyntheticMovieLens;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The main job end to end through the CLI, on synthetic MovieLens data in Spark local mode. */
+class SweepCommandTest {
+    @TempDir
+    static Path shared;
+    static Path data;
+
+    @BeforeAll
+    static void writeData() throws IOException {
+        data = SyntheticMovieLens.write100k(shared.resolve("ml"), 60, 120, 3000, 4);
+    }
+
+    record Result(int exitCode, String err) {
+    }
+
+    private static Result run(String... args) {
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true));
+        try {
+            return new Result(Main.run(args), captured.toString());
+        } finally {
+            System.setErr(err);
+        }
+    }
+
+    @Test
+    void sweepWritesCurvesSummaryAndPlotPerDepth(@TempDir Path out) throws IOException {
+        Result r = run("sweep", "--data", data.toString(), "--out", out.toString(), "--name", "run1",
+                "--epochs", "6", "--layers", "32", "--layers", "16,8", "--batch-size", "256");
+        assertEquals(0, r.exitCode(), r.err());
+        Path dir = out.resolve("run1");
+        assertFalse(Files.exists(out.resolve("run1.incomplete")));
+        for (String f : List.of("curve_32.csv", "curve_32.json", "curve_16_8.csv", "curve_16_8.json",
+                "summary.csv", "summary.json", "summary.md", "top100.png", "feature-spec.json", "config.json")) {
+            assertTrue(Files.size(dir.resolve(f)) > 0, f);
+        }
+        List<String> csv = Files.readAllLines(dir.resolve("curve_32.csv"));
+        assertEquals("epoch,mean_loss,top1,top5,top10,top50,top100,train_seconds", csv.get(0));
+        assertEquals(List.of("5", "6"), csv.stream().skip(1).map(l -> l.split(",")[0]).toList(), "evaluated every 5 epochs and after the last");
+        JsonNode curve = new ObjectMapper().readTree(dir.resolve("curve_16_8.json").toFile());
+        assertEquals("[16, 8]", curve.get("layerSizes").asText());
+        double top100 = curve.get("points").get(curve.get("points").size() - 1).get("accuracy").get("top100").asDouble();
+        assertTrue(top100 > 0 && top100 <= 1, "top100 " + top100);
+        JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        assertEquals(2, summary.size());
+        assertEquals("completed", summary.get(0).get("status").asText());
+        byte[] png = Files.readAllBytes(dir.resolve("top100.png"));
+        assertArrayEquals(new byte[]{(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
+        assertTrue(r.err().contains("epoch 6/6"), "progress lines expected:\n" + r.err());
+    }
+
+    @Test
+    void missingDataFolderFailsClearlyAndLeavesNoCompleteLookingFolder(@TempDir Path out) throws IOException {
+        Result r = run("sweep", "--data", out.resolve("no-such-folder").toString(), "--out", out.toString(),
+                "--name", "bad", "--epochs", "1");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("error: data folder") && r.err().contains("does not exist"), r.err());
+        assertFalse(Files.exists(out.resolve("bad")));
+        assertNoCompleteResults(out);
+    }
+
+    @Test
+    void malformedRatingLineIsReportedWithFileAndLine(@TempDir Path tmp) throws IOException {
+        Path bad = SyntheticMovieLens.write100k(tmp.resolve("ml"), 20, 30, 100, 1);
+        List<String> lines = Files.readAllLines(bad.resolve("u.data"));
+        lines.set(41, "7\t3\t5");
+        Files.write(bad.resolve("u.data"), lines);
+        Result r = run("sweep", "--data", bad.toString(), "--out", tmp.resolve("out").toString(), "--epochs", "1");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("u.data:42: expected 4 fields"), r.err());
+        assertNoCompleteResults(tmp.resolve("out"));
+    }
+
+    @Test
+    void unknownLayerSizeAndNonPositiveBatchAreRejectedBeforeAnyWork(@TempDir Path out) throws IOException {
+        Result layers = run("sweep", "--data", data.toString(), "--out", out.toString(), "--layers", "64,thirty-two");
+        assertEquals(2, layers.exitCode());
+        assertTrue(layers.err().contains("'thirty-two' is not a layer size"), layers.err());
+        Result zero = run("sweep", "--data", data.toString(), "--out", out.toString(), "--layers", "0");
+        assertEquals(2, zero.exitCode());
+        assertTrue(zero.err().contains("layer size 0"), zero.err());
+        Result batch = run("sweep", "--data", data.toString(), "--out", out.toString(), "--batch-size", "0");
+        assertEquals(2, batch.exitCode());
+        assertTrue(batch.err().contains("batchSize: must be >= 1, got 0"), batch.err());
+        try (Stream<Path> written = Files.list(out)) {
+            assertEquals(0, written.count(), "nothing may be written for an invalid configuration");
+        }
+    }
+
+    private static void assertNoCompleteResults(Path out) throws IOException {
+        if (!Files.exists(out)) {
+            return;
+        }
+        try (Stream<Path> dirs = Files.list(out)) {
+            dirs.forEach(d -> assertTrue(d.getFileName().toString().endsWith(".incomplete"), "complete-looking " + d));
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.deepretrieval.spark.ingest;
+
+import io.deepretrieval.spark.SyntheticMovieLens;
+import io.deepretrieval.spark.TestSpark;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MovieLensReaderTest {
+    private final MovieLensReader reader = new MovieLensReader(TestSpark.session());
+
+    @Test
+    void reads100kLayoutWithIsoLatin1Titles(@TempDir Path dir) throws IOException {
+        SyntheticMovieLens.write100k(dir, 30, 42, 500, 1);
+        MovieLensData data = reader.read(dir);
+        assertEquals(MovieLensLayout.ML_100K, data.layout());
+        assertEquals(500, data.ratings().count());
+        assertEquals(42, data.movies().count());
+        assertEquals(MovieLensReader.RATINGS, data.ratings().schema());
+        Row m7 = data.movies().filter(col("movie_id").equalTo("7")).first();
+        assertEquals(SyntheticMovieLens.title(7), m7.getString(1)); // "Café, ...", decoded from ISO-8859-1
+    }
+
+    @Test
+    void readsCsvLayoutWithHeadersAndQuotedTitles(@TempDir Path dir) throws IOException {
+        SyntheticMovieLens.writeCsv(dir, 30, 42, 500, 1);
+        MovieLensData data = reader.read(dir);
+        assertEquals(MovieLensLayout.CSV, data.layout());
+        assertEquals(500, data.ratings().count());
+        List<Row> movies = data.movies().filter(col("movie_id").equalTo("14")).collectAsList();
+        assertEquals(SyntheticMovieLens.title(14), movies.get(0).getString(1)); // contains a comma inside quotes
+    }
+
+    @Test
+    void malformedRatingLineNamesFileLineAndText(@TempDir Path dir) throws IOException {
+        SyntheticMovieLens.write100k(dir, 30, 42, 50, 1);
+        List<String> lines = Files.readAllLines(dir.resolve("u.data"));
+        lines.set(16, "12\t7\tfour\t881250949");
+        Files.write(dir.resolve("u.data"), lines);
+        MalformedInputException e = assertThrows(MalformedInputException.class, () -> failFast(dir));
+        assertTrue(e.getMessage().contains("u.data:17: rating 'four' is not a number"), e.getMessage());
+        assertTrue(e.getMessage().contains("12\\t7\\tfour") || e.getMessage().contains("12\t7\tfour"), e.getMessage());
+    }
+
+    @Test
+    void wrongFieldCountAndNonNumericIds(@TempDir Path dir) throws IOException {
+        SyntheticMovieLens.write100k(dir, 30, 42, 50, 1);
+        Files.writeString(dir.resolve("u.data"), "1\t2\t3\n", StandardCharsets.UTF_8);
+        assertTrue(assertThrows(MalformedInputException.class, () -> failFast(dir)).getMessage()
+                .contains("u.data:1: expected 4 fields"));
+        Files.writeString(dir.resolve("u.data"), "1\t2\t3\t4\nx\t2\t3\t4\n", StandardCharsets.UTF_8);
+        assertTrue(assertThrows(MalformedInputException.class, () -> failFast(dir)).getMessage()
+                .contains("u.data:2: user id 'x' is not an integer"));
+    }
+
+    @Test
+    void emptyFileAndMissingFolderSayWhatToDo(@TempDir Path dir) throws IOException {
+        SyntheticMovieLens.write100k(dir, 30, 42, 50, 1);
+        Files.writeString(dir.resolve("u.data"), "");
+        assertTrue(assertThrows(MalformedInputException.class, () -> failFast(dir)).getMessage()
+                .contains("u.data: the file holds no records"));
+        MalformedInputException missing = assertThrows(MalformedInputException.class,
+                () -> reader.read(dir.resolve("nowhere")));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+        assertTrue(missing.getMessage().contains("ml-100k.zip"), missing.getMessage());
+    }
+
+    /** Reads and forces every row, unwrapping Spark's task failure to the input error. */
+    private void failFast(Path dir) {
+        try {
+            MovieLensData data = reader.read(dir);
+            data.ratings().count();
+            data.movies().count();
+        } catch (RuntimeException e) {
+            MalformedInputException bad = MalformedInputException.find(e);
+            throw bad != null ? bad : e;
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package io.deepretrieval.spark.preprocess;
+
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.spark.SyntheticMovieLens;
+import io.deepretrieval.spark.TestSpark;
+import io.deepretrieval.spark.ingest.MalformedInputException;
+import io.deepretrieval.spark.ingest.MovieLensData;
+import io.deepretrieval.spark.ingest.MovieLensReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EncodedRatingsTest {
+    private final SparkSession spark = TestSpark.session();
+
+    @Test
+    void encodedColumnsAreExactlyTheSpecAppliedToEachRow(@TempDir Path dir) throws IOException {
+        MovieLensData data = new MovieLensReader(spark).read(SyntheticMovieLens.write100k(dir, 40, 60, 800, 2));
+        FeatureSpec spec = new FeaturePreprocessor(100, 10_000).fit(data.ratings(), data.movies());
+        CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies());
+        assertEquals(60, corpus.size());
+        assertEquals("1", corpus.movieId(0));
+        assertEquals("60", corpus.movieId(59));
+        Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, data.ratings());
+        for (Row r : encoded.collectAsList()) {
+            String user = r.getString(0);
+            long ts = r.getLong(2);
+            assertEquals(spec.userIndex(user), r.getInt(3));
+            assertEquals(spec.timestampBucket(ts), r.getInt(4));
+            assertEquals(spec.normalizedTimestamp(ts), r.getFloat(5));
+            assertEquals(r.getString(1), corpus.movieId(r.getInt(6)));
+            assertTrue(r.getInt(3) > 0, "every user of the data is in the vocabulary");
+        }
+    }
+
+    @Test
+    void splitIsSeededDisjointAndSized(@TempDir Path dir) throws IOException {
+        MovieLensData data = new MovieLensReader(spark).read(SyntheticMovieLens.write100k(dir, 40, 60, 1000, 3));
+        FeatureSpec spec = new FeaturePreprocessor(100, 10_000).fit(data.ratings(), data.movies());
+        CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies());
+        Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, data.ratings());
+        EncodedRatings.Split a = EncodedRatings.split(encoded, 42, 0.2);
+        EncodedRatings.Split b = EncodedRatings.split(encoded.repartition(5), 42, 0.2);
+        assertEquals(800, a.train().count());
+        assertEquals(200, a.test().count());
+        Interactions testA = EncodedRatings.collect(a.test());
+        Interactions testB = EncodedRatings.collect(b.test());
+        assertEquals(testA.size(), testB.size());
+        for (int i = 0; i < testA.size(); i++) {
+            assertEquals(testA.candidate()[i], testB.candidate()[i], "partitioning changed the split at row " + i);
+            assertEquals(testA.normalizedTimestamp()[i], testB.normalizedTimestamp()[i]);
+        }
+        Set<String> train = new HashSet<>();
+        a.train().collectAsList().forEach(r -> train.add(r.getString(0) + "/" + r.getString(1) + "/" + r.getLong(2)));
+        long overlap = a.test().collectAsList().stream().filter(r -> train.contains(r.getString(0) + "/" + r.getString(1) + "/" + r.getLong(2))).count();
+        assertEquals(0, overlap);
+        Interactions otherSeed = EncodedRatings.collect(EncodedRatings.split(encoded, 7, 0.2).test());
+        int same = 0;
+        for (int i = 0; i < otherSeed.size(); i++) {
+            same += otherSeed.candidate()[i] == testA.candidate()[i] ? 1 : 0;
+        }
+        assertTrue(same < otherSeed.size() / 2, "another seed should give another split");
+    }
+
+    @Test
+    void ratingOfAnUnknownMovieIsAnInputError() {
+        Dataset<Row> movies = spark.createDataFrame(List.of(RowFactory.create("1", "A (1990)")), MovieLensReader.MOVIES);
+        Dataset<Row> ratings = spark.createDataFrame(List.of(RowFactory.create("1", "1", 5L),
+                RowFactory.create("1", "99", 6L)), MovieLensReader.RATINGS);
+        FeatureSpec spec = new FeaturePreprocessor(2, 100).fit(ratings, movies);
+        CandidateCorpus corpus = EncodedRatings.corpus(spec, movies);
+        MalformedInputException e = assertThrows(MalformedInputException.class,
+                () -> EncodedRatings.encode(spark, spec, corpus, ratings));
+        assertTrue(e.getMessage().contains("1 ratings reference movies missing from the movies file, e.g. movie ids [99]"), e.getMessage());
+    }
+}
