@@ -7,7 +7,8 @@ import java.util.List;
  * Every candidate movie record, encoded: its title index and its title's token ids, padded to a fixed length.
  * Candidate records are addressed by position (0..size-1); the metric ranks against all of them.
  */
-public final class CandidateCorpus {
+public final class CandidateCorpus implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private final String[] movieIds;
     private final String[] titles;
     private final int[] titleIndex;

@@ -4,7 +4,8 @@ package io.deepretrieval.model.features;
  * Encoded (query, candidate) pairs in columns: the model's inputs for a set of ratings.
  * The candidate side is a record index into the {@link CandidateCorpus}.
  */
-public record Interactions(int[] userIndex, int[] timestampBucket, float[] normalizedTimestamp, int[] candidate) {
+public record Interactions(int[] userIndex, int[] timestampBucket, float[] normalizedTimestamp, int[] candidate)
+        implements java.io.Serializable {
 
     public Interactions {
         int n = userIndex.length;

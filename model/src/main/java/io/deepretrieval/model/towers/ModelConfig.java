@@ -10,7 +10,7 @@ import java.util.Arrays;
  * @param initSeed     seed of the parameter initialisation
  */
 public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
-                          double epsilon, long initSeed) {
+                          double epsilon, long initSeed) implements java.io.Serializable {
 
     /** Largest accepted layer width; wider layers are almost surely a typo. */
     public static final int MAX_LAYER_SIZE = 65_536;

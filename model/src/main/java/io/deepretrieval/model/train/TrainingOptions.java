@@ -5,7 +5,7 @@ package io.deepretrieval.model.train;
  *
  * @param evalEvery evaluate after every this many epochs (and after the last)
  */
-public record TrainingOptions(int batchSize, int epochs, int evalEvery, long shuffleSeed) {
+public record TrainingOptions(int batchSize, int epochs, int evalEvery, long shuffleSeed) implements java.io.Serializable {
     public TrainingOptions {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);

@@ -40,7 +40,12 @@ public record SweepConfig(
         @JsonProperty("testFraction") double testFraction,
         @JsonProperty("timestampBuckets") int timestampBuckets,
         @JsonProperty("maxTokens") int maxTokens,
-        @JsonProperty("topK") List<Integer> topK) {
+        @JsonProperty("topK") List<Integer> topK,
+        @JsonProperty("workers") int workers,
+        @JsonProperty("batchSizePerWorker") int batchSizePerWorker,
+        @JsonProperty("averagingFrequency") int averagingFrequency,
+        @JsonProperty("repartition") boolean repartition,
+        @JsonProperty("storageLevel") String storageLevel) {
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
@@ -51,7 +56,8 @@ public record SweepConfig(
     public static SweepConfig defaults() {
         return new SweepConfig("data/ml-100k", "results", "local[*]", 42, 300, 5, 2048,
                 List.of(List.of(32), List.of(64, 32), List.of(128, 64, 32)),
-                32, 0.1, 0.1, 1e-7, 0.2, 1000, 10_000, List.of(1, 5, 10, 50, 100));
+                32, 0.1, 0.1, 1e-7, 0.2, 1000, 10_000, List.of(1, 5, 10, 50, 100),
+                0, 2048, 5, true, "MEMORY_ONLY");
     }
 
     /** Loads a config file over the defaults; keys it leaves out keep their default. */
@@ -164,6 +170,20 @@ public record SweepConfig(
         if (topK == null || topK.isEmpty() || topK.stream().anyMatch(k -> k == null || k < 1)) {
             p.add("topK: must list K values >= 1, got " + topK);
         }
+        if (workers < 0) {
+            p.add("workers: must be 0 (train in the driver JVM) or a number of Spark workers, got " + workers);
+        }
+        if (batchSizePerWorker < 1) {
+            p.add("batchSizePerWorker: must be >= 1, got " + batchSizePerWorker);
+        }
+        if (averagingFrequency < 1) {
+            p.add("averagingFrequency: must be >= 1, got " + averagingFrequency);
+        }
+        try {
+            org.apache.spark.storage.StorageLevel.fromString(String.valueOf(storageLevel));
+        } catch (IllegalArgumentException e) {
+            p.add("storageLevel: '" + storageLevel + "' is not a Spark storage level (e.g. MEMORY_ONLY, MEMORY_AND_DISK)");
+        }
         return p;
     }
 
@@ -175,6 +195,12 @@ public record SweepConfig(
 
     public TrainingOptions training() {
         return new TrainingOptions(batchSize, epochs, evalEvery, seed);
+    }
+
+    /** Parameter-averaging settings, or null when training runs in the driver JVM ({@code workers = 0}). */
+    public io.deepretrieval.spark.train.DistributedOptions distributed() {
+        return workers == 0 ? null : new io.deepretrieval.spark.train.DistributedOptions(workers, batchSizePerWorker,
+                averagingFrequency, repartition, storageLevel);
     }
 
     public int[] topKArray() {
@@ -194,12 +220,13 @@ public record SweepConfig(
             case NUMBER -> given.isNumber() && (!expected.isIntegralNumber() || given.isIntegralNumber());
             case STRING -> given.isTextual();
             case ARRAY -> given.isArray();
+            case BOOLEAN -> given.isBoolean();
             default -> true;
         };
         if (ok) {
             return null;
         }
-        String want = expected.isIntegralNumber() ? "an integer" : expected.isNumber() ? "a number"
+        String want = expected.isBoolean() ? "true or false" : expected.isIntegralNumber() ? "an integer" : expected.isNumber() ? "a number"
                 : expected.isTextual() ? "a string" : "a list";
         return key + ": must be " + want + ", got " + given;
     }

@@ -2,6 +2,7 @@ package io.deepretrieval.spark.sweep;
 
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.model.train.TrainingListener;
+import io.deepretrieval.model.io.ResidentMemory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,8 +19,9 @@ public final class ConsoleProgress implements TrainingListener {
 
     @Override
     public void epochDone(int epoch, int epochs, double meanLoss, double examplesPerSecond, double etaSeconds) {
-        LOG.info(String.format(Locale.ROOT, "[%s] epoch %d/%d  loss %.1f  %,.0f examples/s  ETA %s",
-                label, epoch, epochs, meanLoss, examplesPerSecond, duration(etaSeconds)));
+        LOG.info(String.format(Locale.ROOT, "[%s] epoch %d/%d  loss %.1f  %,.0f examples/s  ETA %s  RSS %,d MB",
+                label, epoch, epochs, meanLoss, examplesPerSecond, duration(etaSeconds),
+                ResidentMemory.bytes() / (1024 * 1024)));
     }
 
     @Override

@@ -7,6 +7,8 @@ import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.model.train.LocalTrainer;
 import io.deepretrieval.model.train.NumericFault;
+import io.deepretrieval.model.train.TrainingListener;
+import io.deepretrieval.spark.train.ParameterAveraging;
 import io.deepretrieval.spark.SparkSessions;
 import io.deepretrieval.spark.config.SweepConfig;
 import io.deepretrieval.spark.report.AccuracyPlot;
@@ -55,6 +57,7 @@ public final class DepthSweep {
         }
         Files.createDirectories(workDir);
         LOG.info("Writing results to {} (renamed to {} when complete)", workDir, finalDir);
+        LOG.info("Settings: {}", config.toJson().replaceAll("\\s+", " "));
         AtomicFiles.writeString(workDir.resolve("config.json"), config.toJson());
         try {
             runIn(workDir);
@@ -91,8 +94,7 @@ public final class DepthSweep {
         LOG.info("Training {} for {} epochs, batch {}", label, config.epochs(), config.batchSize());
         List<CurvePoint> curve = new ArrayList<>();
         ConsoleProgress console = new ConsoleProgress(label);
-        LocalTrainer trainer = new LocalTrainer(config.training(), new FactorizedTopK(config.topKArray()),
-                new io.deepretrieval.model.train.TrainingListener() {
+        TrainingListener listener = new TrainingListener() {
                     @Override
                     public void epochDone(int epoch, int epochs, double loss, double eps, double eta) {
                         console.epochDone(epoch, epochs, loss, eps, eta);
@@ -103,10 +105,17 @@ public final class DepthSweep {
                         curve.add(point);
                         console.evaluated(point);
                     }
-                });
+                };
+        LocalTrainer trainer = new LocalTrainer(config.training(), new FactorizedTopK(config.topKArray()), listener);
         String failure = null;
         try {
-            trainer.fit(new TwoTowerModel(modelConfig, data.spec()), data.corpus(), data.train(), data.test());
+            TwoTowerModel model = new TwoTowerModel(modelConfig, data.spec());
+            if (config.distributed() == null) {
+                trainer.fit(model, data.corpus(), data.train(), data.test());
+            } else {
+                new ParameterAveraging(config.distributed(), config.training(), new FactorizedTopK(config.topKArray()),
+                        listener).fit(model, data.spec(), data.corpus(), data.trainRows(), data.test());
+            }
         } catch (NumericFault e) {
             failure = e.getMessage();
             LOG.error("{} stopped: {}", label, failure);

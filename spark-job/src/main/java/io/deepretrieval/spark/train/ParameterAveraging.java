@@ -1,0 +1,254 @@
+package io.deepretrieval.spark.train;
+
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.model.metrics.FactorizedTopK;
+import io.deepretrieval.model.towers.ModelConfig;
+import io.deepretrieval.model.towers.TwoTowerModel;
+import io.deepretrieval.model.train.CurvePoint;
+import io.deepretrieval.model.train.EpochShuffle;
+import io.deepretrieval.model.train.LocalTrainer;
+import io.deepretrieval.model.train.ModelState;
+import io.deepretrieval.model.train.NumericFault;
+import io.deepretrieval.model.train.TrainingListener;
+import io.deepretrieval.model.train.TrainingOptions;
+import io.deepretrieval.spark.preprocess.EncodedRatings;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Trains the two-tower model across Spark executors by parameter averaging, built on Spark's own primitives
+ * (DL4J's Spark trainers cannot train SameDiff graphs). Each round the driver broadcasts the parameters and the
+ * Adagrad accumulators; every partition's replica trains {@code averagingFrequency} local minibatches of its own
+ * rows and returns its state; the driver averages the states (tree aggregation) and starts the next round.
+ * Averaging the accumulators too keeps the optimizer's per-coordinate step sizes; averaging only the weights
+ * would reset them every round.
+ *
+ * <p>Each replica's softmax sees only its own minibatch, so {@code batchSizePerWorker} is the number of in-batch
+ * negatives; {@code workers × batchSizePerWorker} examples are consumed per step across the cluster.
+ */
+public final class ParameterAveraging {
+    private static final Logger LOG = LoggerFactory.getLogger(ParameterAveraging.class);
+    private static final long PARTITION_SEED_STRIDE = 1_000_003L;
+
+    private final DistributedOptions options;
+    private final TrainingOptions training;
+    private final FactorizedTopK metric;
+    private final TrainingListener listener;
+    private final RoundTimer timer = new RoundTimer();
+
+    public ParameterAveraging(DistributedOptions options, TrainingOptions training, FactorizedTopK metric,
+                              TrainingListener listener) {
+        this.options = options;
+        this.training = training;
+        this.metric = metric;
+        this.listener = listener;
+    }
+
+    /** Wall time split of the last fit: inside replicas' training steps versus everything else. */
+    public RoundTimer timer() {
+        return timer;
+    }
+
+    /**
+     * Trains {@code model} (its current parameters are the starting point and receive the result) on the encoded
+     * training rows, evaluating on the driver against {@code test}.
+     */
+    public List<CurvePoint> fit(TwoTowerModel model, FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> trainRows,
+                                Interactions test) {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(trainRows.sparkSession().sparkContext());
+        JavaRDD<Interactions> partitions = pack(trainRows);
+        List<Integer> sizes = partitions.map(Interactions::size).collect();
+        long total = sizes.stream().mapToLong(Integer::longValue).sum();
+        int largest = Collections.max(sizes);
+        int perRound = options.batchSizePerWorker() * options.averagingFrequency();
+        int rounds = (largest + perRound - 1) / perRound;
+        LOG.info("Parameter averaging: {} workers, partition sizes {}, batch {} per worker, averaging every {} steps"
+                + " ({} rounds per epoch)", options.workers(), sizes, options.batchSizePerWorker(),
+                options.averagingFrequency(), rounds);
+
+        String fitId = UUID.randomUUID().toString();
+        ModelConfig config = model.config();
+        Broadcast<FeatureSpec> specB = sc.broadcast(spec);
+        Broadcast<CandidateCorpus> corpusB = sc.broadcast(corpus);
+        LocalTrainer evaluator = new LocalTrainer(training, metric, TrainingListener.NONE);
+        List<CurvePoint> curve = new ArrayList<>();
+        ModelState state = ModelState.of(model);
+        double trainSeconds = 0;
+        timer.reset();
+        try {
+            for (int epoch = 1; epoch <= training.epochs(); epoch++) {
+                long start = System.nanoTime();
+                double lossSum = 0;
+                long batches = 0;
+                for (int round = 0; round < rounds; round++) {
+                    long roundStart = System.nanoTime();
+                    Broadcast<ModelState> stateB = sc.broadcast(state);
+                    WorkerResult sum = partitions
+                            .mapPartitionsWithIndex(new RoundTask(fitId, config, specB, corpusB, stateB, options,
+                                    training.shuffleSeed(), epoch, round, round == rounds - 1), true)
+                            .treeAggregate(WorkerResult.empty(), WorkerResult::add, WorkerResult::add);
+                    stateB.destroy();
+                    if (sum.examples == 0) {
+                        continue;
+                    }
+                    state = sum.average();
+                    if (!state.isFinite()) {
+                        throw new NumericFault("epoch " + epoch + ", averaging round " + (round + 1)
+                                + ": parameters became NaN or infinite");
+                    }
+                    lossSum += sum.lossSum;
+                    batches += sum.batches;
+                    timer.add(System.nanoTime() - roundStart, sum);
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                trainSeconds += seconds;
+                double meanLoss = lossSum / Math.max(1, batches);
+                listener.epochDone(epoch, training.epochs(), meanLoss, total / seconds,
+                        trainSeconds / epoch * (training.epochs() - epoch));
+                if (training.evaluatesAfter(epoch)) {
+                    state.applyTo(model);
+                    CurvePoint point = new CurvePoint(epoch, meanLoss, evaluator.evaluate(model, corpus, test), trainSeconds);
+                    curve.add(point);
+                    listener.evaluated(point);
+                }
+            }
+        } catch (Exception e) {
+            // Spark (Scala) throws SparkException unchecked; a replica's numeric fault arrives inside its message.
+            String message = String.valueOf(e.getMessage());
+            if (e instanceof org.apache.spark.SparkException && message.contains(NumericFault.class.getName())) {
+                String tail = message.substring(message.indexOf(NumericFault.class.getName()) + NumericFault.class.getName().length() + 2);
+                throw new NumericFault(tail.lines().findFirst().orElse(tail));
+            }
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("distributed training failed: " + message, e);
+        } finally {
+            state.applyTo(model);
+            partitions.unpersist(false);
+            specB.destroy();
+            corpusB.destroy();
+        }
+        return curve;
+    }
+
+    /** The encoded rows as {@code workers} partitions, each one packed column-wise into a single object. */
+    private JavaRDD<Interactions> pack(Dataset<Row> trainRows) {
+        Dataset<Row> cols = trainRows.select("user_index", "timestamp_bucket", "normalized_timestamp", "candidate");
+        // One partition keeps the DataFrame's order, so one worker sees the rows exactly as the single-JVM trainer.
+        Dataset<Row> parts = options.repartition() && options.workers() > 1
+                ? cols.repartition(options.workers()) : cols.coalesce(options.workers());
+        JavaRDD<Interactions> packed = parts.javaRDD().mapPartitions(ParameterAveraging::packPartition);
+        packed.persist(StorageLevel.fromString(options.storageLevel()));
+        return packed;
+    }
+
+    private static Iterator<Interactions> packPartition(Iterator<Row> rows) {
+        List<Row> all = new ArrayList<>();
+        rows.forEachRemaining(all::add);
+        int n = all.size();
+        int[] u = new int[n];
+        int[] b = new int[n];
+        float[] t = new float[n];
+        int[] c = new int[n];
+        for (int i = 0; i < n; i++) {
+            Row r = all.get(i);
+            u[i] = r.getInt(0);
+            b[i] = r.getInt(1);
+            t[i] = r.getFloat(2);
+            c[i] = r.getInt(3);
+        }
+        return Collections.singletonList(new Interactions(u, b, t, c)).iterator();
+    }
+
+    /** The work of one partition in one round: restore the broadcast state, train its minibatches, return state. */
+    private record RoundTask(String fitId, ModelConfig config, Broadcast<FeatureSpec> spec,
+                             Broadcast<CandidateCorpus> corpus, Broadcast<ModelState> state, DistributedOptions options,
+                             long seed, int epoch, int round, boolean lastRound)
+            implements org.apache.spark.api.java.function.Function2<Integer, Iterator<Interactions>, Iterator<WorkerResult>> {
+        @Override
+        public Iterator<WorkerResult> call(Integer partition, Iterator<Interactions> rows) {
+            Interactions data = rows.next();
+            int batch = options.batchSizePerWorker();
+            int from = round * batch * options.averagingFrequency();
+            if (from >= data.size()) {
+                return Collections.emptyIterator();
+            }
+            ReplicaCache.Replica replica = ReplicaCache.get(fitId, partition, config, spec.value(), corpus.value());
+            state.value().applyTo(replica.model());
+            int[] order = EpochShuffle.order(data.size(), seed + PARTITION_SEED_STRIDE * partition, epoch);
+            long started = System.nanoTime();
+            double loss = 0;
+            long batches = 0;
+            long examples = 0;
+            for (int s = 0; s < options.averagingFrequency() && from < data.size(); s++, from += batch) {
+                int to = Math.min(data.size(), from + batch);
+                try {
+                    loss += replica.step().run(data.select(order, from, to));
+                } catch (NumericFault e) {
+                    throw new NumericFault("epoch " + epoch + ", round " + (round + 1) + ", partition " + partition
+                            + ", step " + (batches + 1) + ": " + e.getMessage());
+                }
+                batches++;
+                examples += to - from;
+            }
+            WorkerResult result = WorkerResult.of(ModelState.of(replica.model()), loss, batches, examples);
+            result.stepNanos = System.nanoTime() - started;
+            if (lastRound) {
+                System.gc(); // as in the single-JVM trainer: release dead native buffers once per epoch
+            }
+            return Collections.singletonList(result).iterator();
+        }
+    }
+
+    /** Wall time of the rounds against the time replicas spent inside training steps. */
+    public static final class RoundTimer {
+        private long roundNanos;
+        private long maxStepNanos;
+        private long rounds;
+
+        void reset() {
+            roundNanos = 0;
+            maxStepNanos = 0;
+            rounds = 0;
+        }
+
+        void add(long wallNanos, WorkerResult sum) {
+            roundNanos += wallNanos;
+            maxStepNanos += sum.maxStepNanos;
+            rounds++;
+        }
+
+        public long rounds() {
+            return rounds;
+        }
+
+        public double roundSeconds() {
+            return roundNanos / 1e9;
+        }
+
+        /** Per round, the slowest replica's step time (replicas run in parallel, so that is the compute on the path). */
+        public double stepSeconds() {
+            return maxStepNanos / 1e9;
+        }
+
+        /** Share of round wall time outside training steps: broadcast, scheduling, serialization, aggregation. */
+        public double overheadShare() {
+            return roundNanos == 0 ? 0 : 1 - (double) maxStepNanos / roundNanos;
+        }
+    }
+}

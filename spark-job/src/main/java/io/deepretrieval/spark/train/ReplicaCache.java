@@ -1,0 +1,54 @@
+package io.deepretrieval.spark.train;
+
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.towers.ModelConfig;
+import io.deepretrieval.model.towers.TwoTowerModel;
+import io.deepretrieval.model.train.TrainingStep;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The model replicas living in an executor JVM, one per training partition, built on first use and reused for
+ * every later round of the same fit (building the graph and its gradient function takes seconds).
+ */
+final class ReplicaCache {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicaCache.class);
+    private static final Map<String, Replica> REPLICAS = new ConcurrentHashMap<>();
+    private static volatile String currentFit;
+
+    private ReplicaCache() {
+    }
+
+    /** A model and its training step for one partition. */
+    record Replica(TwoTowerModel model, TrainingStep step) {
+    }
+
+    static Replica get(String fitId, int partition, ModelConfig config, FeatureSpec spec, CandidateCorpus corpus) {
+        if (!fitId.equals(currentFit)) {
+            synchronized (ReplicaCache.class) {
+                if (!fitId.equals(currentFit)) {
+                    REPLICAS.clear(); // replicas of an earlier fit (another depth) are garbage now
+                    currentFit = fitId;
+                }
+            }
+        }
+        return REPLICAS.computeIfAbsent(fitId + "/" + partition, k -> {
+            LOG.info("Building model replica for partition {} on {} ({})", partition, hostName(),
+                    org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName());
+            TwoTowerModel model = new TwoTowerModel(config, spec);
+            return new Replica(model, new TrainingStep(model, corpus));
+        });
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "unknown host";
+        }
+    }
+}

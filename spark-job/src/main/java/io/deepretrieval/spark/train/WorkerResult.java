@@ -1,0 +1,68 @@
+package io.deepretrieval.spark.train;
+
+import io.deepretrieval.model.train.ModelState;
+
+import java.io.Serializable;
+
+/**
+ * What replicas send back after a round, summed on the way to the driver (tree aggregation): parameters and
+ * Adagrad accumulators weighted by the examples each replica trained on, plus loss and counts.
+ */
+final class WorkerResult implements Serializable {
+    double[] weightedValues;
+    double[] weightedAccumulators;
+    double lossSum;
+    long batches;
+    long examples;
+    /** Time this replica spent in training steps (set by the task); the sum keeps the slowest replica's. */
+    long stepNanos;
+    long maxStepNanos;
+
+    static WorkerResult empty() {
+        return new WorkerResult();
+    }
+
+    static WorkerResult of(ModelState state, double lossSum, long batches, long examples) {
+        WorkerResult r = new WorkerResult();
+        r.weightedValues = new double[state.values().length];
+        r.weightedAccumulators = new double[state.values().length];
+        for (int i = 0; i < r.weightedValues.length; i++) {
+            r.weightedValues[i] = (double) state.values()[i] * examples;
+            r.weightedAccumulators[i] = (double) state.accumulators()[i] * examples;
+        }
+        r.lossSum = lossSum;
+        r.batches = batches;
+        r.examples = examples;
+        return r;
+    }
+
+    WorkerResult add(WorkerResult other) {
+        if (other.examples == 0) {
+            return this;
+        }
+        if (examples == 0) {
+            other.maxStepNanos = Math.max(other.maxStepNanos, other.stepNanos);
+            return other;
+        }
+        for (int i = 0; i < weightedValues.length; i++) {
+            weightedValues[i] += other.weightedValues[i];
+            weightedAccumulators[i] += other.weightedAccumulators[i];
+        }
+        maxStepNanos = Math.max(Math.max(maxStepNanos, stepNanos), Math.max(other.maxStepNanos, other.stepNanos));
+        lossSum += other.lossSum;
+        batches += other.batches;
+        examples += other.examples;
+        return this;
+    }
+
+    /** The example-weighted average; with a single replica it is that replica's state exactly. */
+    ModelState average() {
+        float[] v = new float[weightedValues.length];
+        float[] a = new float[weightedValues.length];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (weightedValues[i] / examples);
+            a[i] = (float) (weightedAccumulators[i] / examples);
+        }
+        return new ModelState(v, a);
+    }
+}
