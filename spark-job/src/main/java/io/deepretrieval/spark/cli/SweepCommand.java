@@ -45,8 +45,17 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--batch-size", description = "training batch size (in-batch negatives)")
     Integer batchSize;
 
-    @Option(names = "--master", description = "Spark master URL for preprocessing, e.g. local[*]")
+    @Option(names = "--master", description = "Spark master URL, e.g. local[*] (ignored under spark-submit, which sets it)")
     String master;
+
+    @Option(names = "--workers", description = "0 trains in the driver JVM; N trains N replicas on Spark executors with parameter averaging")
+    Integer workers;
+
+    @Option(names = "--batch-size-per-worker", description = "each replica's minibatch (its in-batch negatives)")
+    Integer batchSizePerWorker;
+
+    @Option(names = "--averaging-frequency", description = "local steps between two parameter averagings")
+    Integer averagingFrequency;
 
     @Override
     public Integer call() throws Exception {
@@ -86,6 +95,15 @@ final class SweepCommand implements Callable<Integer> {
         }
         if (master != null) {
             o.put("master", master);
+        }
+        if (workers != null) {
+            o.put("workers", workers);
+        }
+        if (batchSizePerWorker != null) {
+            o.put("batchSizePerWorker", batchSizePerWorker);
+        }
+        if (averagingFrequency != null) {
+            o.put("averagingFrequency", averagingFrequency);
         }
         if (layers != null) {
             ArrayNode all = o.putArray("layerSizes");

@@ -91,7 +91,12 @@ public final class DepthSweep {
     private DepthResult trainDepth(PreparedData data, ModelConfig modelConfig, Path dir) throws IOException {
         int[] layers = modelConfig.layerSizes();
         String label = Arrays.toString(layers);
-        LOG.info("Training {} for {} epochs, batch {}", label, config.epochs(), config.batchSize());
+        if (config.distributed() == null) {
+            LOG.info("Training {} for {} epochs in the driver JVM, batch {}", label, config.epochs(), config.batchSize());
+        } else {
+            LOG.info("Training {} for {} epochs on {} Spark workers, batch {} per worker", label, config.epochs(),
+                    config.workers(), config.batchSizePerWorker());
+        }
         List<CurvePoint> curve = new ArrayList<>();
         ConsoleProgress console = new ConsoleProgress(label);
         TrainingListener listener = new TrainingListener() {

@@ -1,0 +1,158 @@
+package io.deepretrieval.spark.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.deepretrieval.spark.SyntheticMovieLens;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A real Spark standalone cluster on 127.0.0.1: a master and two workers as separate JVMs, the packaged app jar
+ * submitted through {@code SparkSubmit}, and one executor JVM killed in the middle of training.
+ */
+class StandaloneClusterIT {
+    private static final List<Process> STARTED = new ArrayList<>();
+    private static Path home;
+    private static Path sparkHome;
+    private static String masterUrl;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        home = Files.createTempDirectory("dr-cluster");
+        sparkHome = SparkHome.create(home.resolve("spark"), Path.of(System.getProperty("spark.classpath.file")));
+        int port = freePort();
+        masterUrl = "spark://127.0.0.1:" + port;
+        Process master = start("master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                "--port", String.valueOf(port), "--webui-port", String.valueOf(freePort())));
+        awaitLog(home.resolve("master.log"), "I have been elected leader", master);
+        for (int w = 1; w <= 2; w++) {
+            Path work = Files.createDirectories(home.resolve("work" + w));
+            Process worker = start("worker" + w, List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                    "--cores", "1", "--memory", "3g", "--work-dir", work.toString(), "--webui-port",
+                    String.valueOf(freePort()), masterUrl));
+            awaitLog(home.resolve("worker" + w + ".log"), "Successfully registered with master", worker);
+        }
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        for (Process p : STARTED) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        for (Process p : STARTED) {
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        // Executors are children of the workers; nothing that ran from our folder may be left.
+        long leftovers = ProcessHandle.allProcesses().filter(StandaloneClusterIT::ours).count();
+        assertEquals(0, leftovers, "JVMs left behind");
+        try (Stream<Path> all = Files.walk(home)) {
+            all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void submittedSweepSurvivesALostExecutorAndWritesCompleteResults() throws Exception {
+        Path data = SyntheticMovieLens.write100k(home.resolve("ml"), 200, 300, 40_000, 3);
+        Path out = home.resolve("results");
+        Process submit = start("submit", List.of("org.apache.spark.deploy.SparkSubmit",
+                "--master", masterUrl, "--deploy-mode", "client",
+                "--class", "io.deepretrieval.spark.cli.Main",
+                "--conf", "spark.driver.host=127.0.0.1",
+                "--conf", "spark.executor.memory=1200m",
+                "--conf", "spark.executor.extraJavaOptions=" + System.getProperty("java17.opens")
+                        + " -Dlog4j2.configurationFile=" + sparkHome.resolve("conf/log4j2.properties"),
+                "--conf", "spark.executorEnv.OMP_WAIT_POLICY=PASSIVE",
+                "--conf", "spark.task.maxFailures=4",
+                System.getProperty("app.jar"),
+                "sweep", "--data", data.toString(), "--out", out.toString(), "--name", "cluster",
+                "--epochs", "4", "--layers", "16", "--workers", "2", "--batch-size-per-worker", "256",
+                "--averaging-frequency", "2"));
+        Path log = home.resolve("submit.log");
+        // Both replicas are built, training is under way: kill one executor JVM in the middle of a round.
+        awaitLog(log, "[[16]] epoch 1/4", submit);
+        List<ProcessHandle> executors = ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
+                .filter(StandaloneClusterIT::ours).toList();
+        assertEquals(2, executors.size(), "one executor per worker expected");
+        executors.get(0).destroyForcibly();
+
+        assertTrue(submit.waitFor(8, TimeUnit.MINUTES), "the job did not finish");
+        String text = Files.readString(log);
+        assertEquals(0, submit.exitValue(), text);
+        Path dir = out.resolve("cluster");
+        assertFalse(Files.exists(out.resolve("cluster.incomplete")));
+        List<String> csv = Files.readAllLines(dir.resolve("curve_16.csv"));
+        assertEquals(List.of("4"), csv.stream().skip(1).map(l -> l.split(",")[0]).toList(), String.join("\n", csv));
+        JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        assertEquals("completed", summary.get(0).get("status").asText());
+        assertTrue(summary.get(0).get("accuracy").get("top100").asDouble() > 0.5, summary.toString());
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                assertFalse(f.getFileName().toString().endsWith(".tmp"), "half-written file " + f);
+                if (f.toString().endsWith(".json")) {
+                    new ObjectMapper().readTree(f.toFile()); // parses: complete
+                }
+            }
+        }
+        assertTrue(text.contains("Parameter averaging: 2 workers"), text);
+    }
+
+    private static boolean ours(ProcessHandle p) {
+        return p.info().commandLine().orElse("").contains(home.toString());
+    }
+
+    private static Process start(String name, List<String> mainAndArgs) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-cp", sparkHome.resolve("jars") + "/*", "-Ddr.cluster.home=" + home,
+                "-Dlog4j2.configurationFile=" + sparkHome.resolve("conf/log4j2.properties")));
+        cmd.addAll(Arrays.asList(System.getProperty("java17.opens").split("\\s+")));
+        cmd.addAll(mainAndArgs);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(home.resolve(name + ".log").toFile());
+        pb.environment().put("SPARK_HOME", sparkHome.toString());
+        pb.environment().put("SPARK_SCALA_VERSION", "2.12");
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        Process p = pb.start();
+        STARTED.add(p);
+        return p;
+    }
+
+    private static void awaitLog(Path log, String line, Process process) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log) && Files.readString(log).contains(line)) {
+                return;
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("process ended before '" + line + "':\n" + Files.readString(log));
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("timed out waiting for '" + line + "' in " + log + ":\n" + Files.readString(log));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
