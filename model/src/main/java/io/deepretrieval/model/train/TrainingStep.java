@@ -29,6 +29,10 @@ public final class TrainingStep {
     private final SameDiff gradients;
     private final Map<String, String> gradientOf = new HashMap<>();
     private final String[] outputs;
+    private final StepProfile profile = new StepProfile();
+    private long pendingInputNanos;
+    private long pendingGraphNanos;
+    private long pendingExtractNanos;
 
     public TrainingStep(TwoTowerModel model, CandidateCorpus corpus) {
         this.model = model;
@@ -68,8 +72,13 @@ public final class TrainingStep {
      * {@link io.deepretrieval.model.towers.Parameter#gradient()}, without changing any parameter.
      */
     public double computeGradients(Interactions batch) {
+        long t0 = System.nanoTime();
         TwoTowerModel.Feeds feeds = model.feeds(batch, corpus);
+        long t1 = System.nanoTime();
         Map<String, INDArray> result = gradients.output(feeds.values(), outputs);
+        long t2 = System.nanoTime();
+        pendingInputNanos = t1 - t0;
+        pendingGraphNanos = t2 - t1;
         double loss = result.get(RetrievalLoss.LOSS).getDouble(0);
         if (!Double.isFinite(loss)) {
             throw new NumericFault("loss is " + loss + " on a batch of " + batch.size());
@@ -82,17 +91,25 @@ public final class TrainingStep {
             embeddingGradients.put(input, result.get(gradientOf.get(input)).dup('c').data().asFloat());
         }
         model.addEmbeddingGradients(feeds, embeddingGradients);
+        pendingExtractNanos = System.nanoTime() - t2;
         return loss;
     }
 
     /** Applies Adagrad to every parameter with the gradients of the last {@link #computeGradients}. */
     public void applyUpdates() {
+        long start = System.nanoTime();
         for (DenseParameter p : model.denseParameters()) {
             p.applyUpdate(optimizer);
         }
         for (EmbeddingTable t : model.tables()) {
             t.applyUpdate(optimizer);
         }
+        profile.record(pendingInputNanos, pendingGraphNanos, pendingExtractNanos + System.nanoTime() - start);
+    }
+
+    /** Time split of the steps run so far (gradient extraction counts as optimizer work). */
+    public StepProfile profile() {
+        return profile;
     }
 
     /** The batch's summed loss, forward pass only. */

@@ -1,0 +1,123 @@
+package io.deepretrieval.spark.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.deepretrieval.model.io.ResidentMemory;
+import io.deepretrieval.model.metrics.FactorizedTopK;
+import io.deepretrieval.model.towers.ModelConfig;
+import io.deepretrieval.model.towers.TwoTowerModel;
+import io.deepretrieval.model.train.LocalTrainer;
+import io.deepretrieval.model.train.StepProfile;
+import io.deepretrieval.model.train.TrainingListener;
+import io.deepretrieval.model.train.TrainingOptions;
+import io.deepretrieval.model.train.TrainingStep;
+import io.deepretrieval.spark.SparkSessions;
+import io.deepretrieval.spark.bench.SyntheticRatings;
+import io.deepretrieval.spark.sweep.PreparedData;
+import org.apache.spark.sql.SparkSession;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bench}: trains one depth for a few epochs and prints one JSON line per figure on stdout (speed, step time,
+ * evaluation time, memory, time per phase). Not a test: figures vary with the machine.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark training and evaluation; prints one JSON line per figure on stdout.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--data", description = "MovieLens folder (default: ${DEFAULT-VALUE})", defaultValue = "data/ml-100k")
+    Path data;
+
+    @Option(names = "--synthetic", description = "instead of --data, generate (and cache under --cache) this many MovieLens-shaped ratings")
+    Long synthetic;
+
+    @Option(names = "--cache", defaultValue = "target/bench-data", description = "where synthetic data is cached (default: ${DEFAULT-VALUE})")
+    Path cache;
+
+    @Option(names = "--layers", defaultValue = "32", description = "layer sizes, comma-separated (default: ${DEFAULT-VALUE})")
+    String layers;
+
+    @Option(names = "--epochs", defaultValue = "5", description = "timed epochs after one warm-up epoch (default: ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--batch-size", defaultValue = "2048")
+    int batchSize;
+
+    @Option(names = "--eval-passes", defaultValue = "3", description = "timed evaluation passes (default: ${DEFAULT-VALUE})")
+    int evalPasses;
+
+    @Option(names = "--master", defaultValue = "local[*]")
+    String master;
+
+    private final ObjectMapper json = new ObjectMapper();
+    private String dataset;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = data;
+        dataset = data.getFileName().toString();
+        if (synthetic != null) {
+            dataset = "synthetic-" + synthetic;
+            dir = SyntheticRatings.write(cache.resolve(dataset), synthetic, 7);
+        }
+        int[] sizes = Arrays.stream(layers.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+        long prepStart = System.nanoTime();
+        PreparedData prepared;
+        try (SparkSession spark = SparkSessions.create(master, "deep-retrieval bench")) {
+            prepared = PreparedData.prepare(spark, dir, 42, 0.2, 1000, 10_000);
+        }
+        emit("preprocess_seconds", (System.nanoTime() - prepStart) / 1e9, "s");
+        emit("train_examples", prepared.train().size(), "examples");
+        System.out.println(json.writeValueAsString(json.createObjectNode().put("bench", "deep-retrieval")
+                .put("dataset", dataset).put("layers", layers).put("metric", "backend")
+                .put("value", Nd4j.getBackend().getClass().getSimpleName())));
+
+        TwoTowerModel model = new TwoTowerModel(ModelConfig.tutorial(sizes, 42), prepared.spec());
+        TrainingOptions options = new TrainingOptions(batchSize, epochs + 1, 5, 42);
+        LocalTrainer trainer = new LocalTrainer(options, FactorizedTopK.tutorial(), TrainingListener.NONE);
+        TrainingStep step = new TrainingStep(model, prepared.corpus());
+        trainer.runEpoch(step, prepared.train(), 0); // warm-up: graph and caches
+        System.gc();
+        step.profile().reset();
+        long rssAfterWarmup = ResidentMemory.bytes();
+        long start = System.nanoTime();
+        for (int e = 1; e <= epochs; e++) {
+            trainer.runEpoch(step, prepared.train(), e);
+            System.gc();
+        }
+        double trainSeconds = (System.nanoTime() - start) / 1e9;
+        StepProfile p = step.profile();
+        emit("train_examples_per_second", prepared.train().size() * (double) epochs / trainSeconds, "examples/s");
+        emit("epoch_seconds", trainSeconds / epochs, "s");
+        emit("step_ms_median", p.medianStepMillis(0), "ms");
+        emit("phase_input_assembly_seconds", p.inputSeconds() / epochs, "s/epoch");
+        emit("phase_forward_backward_seconds", p.forwardBackwardSeconds() / epochs, "s/epoch");
+        emit("phase_optimizer_update_seconds", p.optimizerSeconds() / epochs, "s/epoch");
+
+        double[] evals = new double[evalPasses];
+        for (int i = 0; i < evalPasses; i++) {
+            long t = System.nanoTime();
+            trainer.evaluate(model, prepared.corpus(), prepared.test());
+            evals[i] = (System.nanoTime() - t) / 1e9;
+        }
+        Arrays.sort(evals);
+        emit("phase_evaluation_seconds_per_pass", evals[evals.length / 2], "s");
+        emit("eval_queries", prepared.test().size(), "queries");
+        emit("rss_after_warmup_mb", rssAfterWarmup / 1048576.0, "MB");
+        emit("rss_end_mb", ResidentMemory.bytes() / 1048576.0, "MB");
+        emit("peak_rss_mb", ResidentMemory.peakBytes() / 1048576.0, "MB");
+        return 0;
+    }
+
+    private void emit(String metric, double value, String unit) throws Exception {
+        ObjectNode line = json.createObjectNode().put("bench", "deep-retrieval").put("dataset", dataset)
+                .put("layers", layers).put("metric", metric).put("value", value).put("unit", unit);
+        System.out.println(json.writeValueAsString(line));
+        System.out.flush();
+    }
+}
