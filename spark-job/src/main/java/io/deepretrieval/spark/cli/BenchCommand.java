@@ -14,6 +14,8 @@ import io.deepretrieval.model.train.TrainingStep;
 import io.deepretrieval.spark.SparkSessions;
 import io.deepretrieval.spark.bench.SyntheticRatings;
 import io.deepretrieval.spark.sweep.PreparedData;
+import io.deepretrieval.spark.train.DistributedOptions;
+import io.deepretrieval.spark.train.ParameterAveraging;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
@@ -54,6 +56,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--master", defaultValue = "local[*]")
     String master;
 
+    @Option(names = "--workers", defaultValue = "0",
+            description = "0: single-JVM trainer; N: parameter averaging over N Spark partitions (default: ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--averaging-frequency", defaultValue = "5")
+    int averagingFrequency;
+
     private final ObjectMapper json = new ObjectMapper();
     private String dataset;
 
@@ -70,6 +79,10 @@ final class BenchCommand implements Callable<Integer> {
         PreparedData prepared;
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval bench")) {
             prepared = PreparedData.prepare(spark, dir, 42, 0.2, 1000, 10_000);
+            if (workers > 0) {
+                emit("preprocess_seconds", (System.nanoTime() - prepStart) / 1e9, "s");
+                return distributed(prepared, sizes);
+            }
         }
         emit("preprocess_seconds", (System.nanoTime() - prepStart) / 1e9, "s");
         emit("train_examples", prepared.train().size(), "examples");
@@ -110,6 +123,44 @@ final class BenchCommand implements Callable<Integer> {
         emit("eval_queries", prepared.test().size(), "queries");
         emit("rss_after_warmup_mb", rssAfterWarmup / 1048576.0, "MB");
         emit("rss_end_mb", ResidentMemory.bytes() / 1048576.0, "MB");
+        emit("peak_rss_mb", ResidentMemory.peakBytes() / 1048576.0, "MB");
+        return 0;
+    }
+
+    /** Parameter averaging: speed and the share of round time spent outside replicas' training steps. */
+    private int distributed(PreparedData prepared, int[] sizes) throws Exception {
+        TwoTowerModel model = new TwoTowerModel(ModelConfig.tutorial(sizes, 42), prepared.spec());
+        DistributedOptions options = new DistributedOptions(workers, batchSize, averagingFrequency, true, "MEMORY_ONLY");
+        double[] seconds = new double[epochs + 1];
+        ParameterAveraging[] self = new ParameterAveraging[1];
+        ParameterAveraging trainer = new ParameterAveraging(options, new TrainingOptions(batchSize, epochs + 1, epochs + 1, 42),
+                FactorizedTopK.tutorial(), new TrainingListener() {
+                    private long last = System.nanoTime();
+
+                    @Override
+                    public void epochDone(int epoch, int all, double loss, double eps, double eta) {
+                        long now = System.nanoTime();
+                        seconds[epoch - 1] = (now - last) / 1e9;
+                        last = now;
+                        if (epoch == 1) {
+                            self[0].timer().reset(); // epoch 1 builds the replicas: time the steady state
+                        }
+                    }
+
+                    @Override
+                    public void evaluated(io.deepretrieval.model.train.CurvePoint point) {
+                        last = System.nanoTime(); // leave the final evaluation out of the last epoch's time
+                    }
+                });
+        self[0] = trainer;
+        trainer.fit(model, prepared.spec(), prepared.corpus(), prepared.trainRows(), prepared.test());
+        double timed = Arrays.stream(seconds, 1, epochs + 1).sum(); // epoch 1 builds the replicas
+        emit("workers", workers, "replicas");
+        emit("averaging_frequency", averagingFrequency, "steps");
+        emit("train_examples_per_second", prepared.train().size() * (double) epochs / timed, "examples/s");
+        emit("epoch_seconds", timed / epochs, "s");
+        emit("averaging_rounds", trainer.timer().rounds(), "rounds");
+        emit("overhead_share_outside_training_steps", trainer.timer().overheadShare(), "fraction");
         emit("peak_rss_mb", ResidentMemory.peakBytes() / 1048576.0, "MB");
         return 0;
     }

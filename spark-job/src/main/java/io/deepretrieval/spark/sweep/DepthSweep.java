@@ -73,7 +73,8 @@ public final class DepthSweep {
 
     private void runIn(Path workDir) throws IOException {
         try (SparkSession spark = SparkSessions.create(config.master(), "deep-retrieval depth sweep")) {
-            LOG.info("Preparing MovieLens from {} on Spark {}", config.data(), spark.version());
+            LOG.info("Preparing MovieLens from {} on Spark {}; driver computes with ND4J {}", config.data(),
+                    spark.version(), io.deepretrieval.model.io.BackendInfo.describe());
             PreparedData data = PreparedData.prepare(spark, Path.of(config.data()), config.seed(),
                     config.testFraction(), config.timestampBuckets(), config.maxTokens());
             data.spec().write(workDir.resolve("feature-spec.json"));

@@ -221,7 +221,7 @@ public final class ParameterAveraging {
         private long maxStepNanos;
         private long rounds;
 
-        void reset() {
+        public void reset() {
             roundNanos = 0;
             maxStepNanos = 0;
             rounds = 0;

@@ -37,8 +37,8 @@ final class ReplicaCache {
             }
         }
         return REPLICAS.computeIfAbsent(fitId + "/" + partition, k -> {
-            LOG.info("Building model replica for partition {} on {} ({})", partition, hostName(),
-                    org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName());
+            LOG.info("Building model replica for partition {} on {}: ND4J {}", partition, hostName(),
+                    io.deepretrieval.model.io.BackendInfo.describe());
             TwoTowerModel model = new TwoTowerModel(config, spec);
             return new Replica(model, new TrainingStep(model, corpus));
         });

@@ -1,0 +1,33 @@
+package io.deepretrieval.model.io;
+
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Properties;
+
+/** One line saying which ND4J backend and device this JVM computes on, for logs on driver and executors. */
+public final class BackendInfo {
+    private BackendInfo() {
+    }
+
+    public static String describe() {
+        Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
+        StringBuilder sb = new StringBuilder(Nd4j.getBackend().getClass().getSimpleName());
+        append(sb, env, "backend");
+        append(sb, env, "blas.vendor");
+        append(sb, env, "omp.threads");
+        append(sb, env, "cores");
+        Object devices = env.get("cuda.devicesInformation");
+        if (devices != null) {
+            sb.append(", device ").append(Nd4j.getAffinityManager().getDeviceForCurrentThread())
+                    .append(" of ").append(devices);
+        }
+        return sb.toString();
+    }
+
+    private static void append(StringBuilder sb, Properties env, String key) {
+        Object v = env.get(key);
+        if (v != null) {
+            sb.append(", ").append(key).append('=').append(v);
+        }
+    }
+}
