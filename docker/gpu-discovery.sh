@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Spark resource discovery script: prints this worker's GPUs as {"name":"gpu","addresses":["0",...]}.
 set -euo pipefail
-ids=$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null | tr -d ' ' | paste -sd, -)
+ids=""
+if command -v nvidia-smi >/dev/null 2>&1; then
+  ids=$(nvidia-smi --query-gpu=index --format=csv,noheader | tr -d ' ' | paste -sd, -)
+fi
 if [ -z "$ids" ]; then
   echo '{"name":"gpu","addresses":[]}'
 else
