@@ -23,12 +23,22 @@ public final class LocalTrainer {
         this.listener = listener;
     }
 
-    /** Trains from scratch and returns the accuracy curve. */
+    /** Trains from the model's current state and returns the accuracy curve. */
     public List<CurvePoint> fit(TwoTowerModel model, CandidateCorpus corpus, Interactions train, Interactions test) {
+        return fit(model, corpus, train, test, 0, List.of());
+    }
+
+    /**
+     * Continues training after {@code epochsDone} epochs (the model holds the state reached then, e.g. from a
+     * {@link Checkpoint}); {@code curveSoFar} is the curve up to that epoch. Returns the whole curve.
+     */
+    public List<CurvePoint> fit(TwoTowerModel model, CandidateCorpus corpus, Interactions train, Interactions test,
+                                int epochsDone, List<CurvePoint> curveSoFar) {
         TrainingStep step = new TrainingStep(model, corpus);
-        List<CurvePoint> curve = new ArrayList<>();
-        double trainSeconds = 0;
-        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+        List<CurvePoint> curve = new ArrayList<>(curveSoFar);
+        double trainSeconds = curveSoFar.isEmpty() ? 0 : curveSoFar.get(curveSoFar.size() - 1).trainSeconds();
+        double runSeconds = 0;
+        for (int epoch = epochsDone + 1; epoch <= options.epochs(); epoch++) {
             long start = System.nanoTime();
             double meanLoss = runEpoch(step, train, epoch);
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -36,7 +46,8 @@ public final class LocalTrainer {
             // Native buffers of dead arrays are freed only when the JVM collects their owners; one collection per
             // epoch keeps resident memory flat at little cost.
             System.gc();
-            double eta = trainSeconds / epoch * (options.epochs() - epoch);
+            runSeconds += seconds;
+            double eta = runSeconds / (epoch - epochsDone) * (options.epochs() - epoch);
             listener.epochDone(epoch, options.epochs(), meanLoss, train.size() / seconds, eta);
             if (options.evaluatesAfter(epoch)) {
                 CurvePoint point = new CurvePoint(epoch, meanLoss, evaluate(model, corpus, test), trainSeconds);

@@ -57,8 +57,22 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--averaging-frequency", description = "local steps between two parameter averagings")
     Integer averagingFrequency;
 
+    @Option(names = "--resume", description = "continue the interrupted sweep in this .incomplete results folder, with its saved settings")
+    Path resume;
+
     @Override
     public Integer call() throws Exception {
+        if (resume != null) {
+            if (config != null || data != null || out != null || name != null || epochs != null || layers != null
+                    || seed != null || batchSize != null || workers != null || batchSizePerWorker != null
+                    || averagingFrequency != null) {
+                throw new ConfigException("the command line", List.of("--resume continues with the settings saved in "
+                        + resume.resolve("config.json") + "; only --master may be given with it"));
+            }
+            Path dir = DepthSweep.resume(resume, master);
+            System.out.println("Results written to " + dir.toAbsolutePath());
+            return 0;
+        }
         SweepConfig cfg = resolve();
         Path dir = new DepthSweep(cfg).run(name != null ? name : DepthSweep.defaultRunName());
         System.out.println("Results written to " + dir.toAbsolutePath());

@@ -27,6 +27,25 @@ public final class CurveFiles {
         return dir.resolve("curve_" + r.label() + ".json");
     }
 
+    /** Reads back a curve written by {@link #write}: how a resumed sweep picks up depths already done. */
+    public static DepthResult read(Path json) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode doc = JSON.readTree(json.toFile());
+        int[] layers = java.util.Arrays.stream(doc.get("layerSizes").asText().replaceAll("[\\[\\] ]", "").split(","))
+                .mapToInt(Integer::parseInt).toArray();
+        int[] ks = JSON.convertValue(doc.get("ks"), int[].class);
+        java.util.List<CurvePoint> points = new java.util.ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode n : doc.get("points")) {
+            double[] acc = new double[ks.length];
+            for (int i = 0; i < ks.length; i++) {
+                acc[i] = n.get("accuracy").get("top" + ks[i]).asDouble();
+            }
+            points.add(new CurvePoint(n.get("epoch").asInt(), n.get("meanLoss").asDouble(),
+                    new io.deepretrieval.model.metrics.TopKAccuracy(ks, acc), n.get("trainSeconds").asDouble()));
+        }
+        double seconds = points.isEmpty() ? 0 : points.get(points.size() - 1).trainSeconds();
+        return new DepthResult(layers, points, seconds, doc.get("completed").asBoolean() ? null : doc.path("failure").asText());
+    }
+
     public static void write(Path dir, DepthResult r, int[] ks) throws IOException {
         StringBuilder csv = new StringBuilder("epoch,mean_loss");
         for (int k : ks) {

@@ -7,6 +7,9 @@ import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.model.train.LocalTrainer;
 import io.deepretrieval.model.train.NumericFault;
+import io.deepretrieval.model.train.Checkpoint;
+import io.deepretrieval.model.train.ModelState;
+import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.train.TrainingListener;
 import io.deepretrieval.spark.train.ParameterAveraging;
 import io.deepretrieval.spark.SparkSessions;
@@ -56,11 +59,34 @@ public final class DepthSweep {
             throw new IllegalArgumentException("results folder " + finalDir + " already exists; choose another --name");
         }
         Files.createDirectories(workDir);
+        AtomicFiles.writeString(workDir.resolve("config.json"), config.toJson());
+        return runIn(workDir, finalDir);
+    }
+
+    /**
+     * Continues an interrupted sweep in its {@code .incomplete} folder with the settings saved there: depths with
+     * complete curves are not retrained, a depth with a checkpoint continues from it, the rest start afresh.
+     */
+    public static Path resume(Path incompleteDir, String master) throws IOException {
+        Path dir = incompleteDir.toAbsolutePath().normalize();
+        String name = dir.getFileName().toString();
+        if (!name.endsWith(INCOMPLETE_SUFFIX) || !Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new IllegalArgumentException("--resume needs the .incomplete folder of an interrupted sweep (with its"
+                    + " config.json), got " + dir);
+        }
+        SweepConfig saved = SweepConfig.load(dir.resolve("config.json"));
+        if (master != null) {
+            saved = saved.with(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("master", master), "--master");
+        }
+        Files.deleteIfExists(dir.resolve("FAILED.txt"));
+        return new DepthSweep(saved).runIn(dir, dir.resolveSibling(name.substring(0, name.length() - INCOMPLETE_SUFFIX.length())));
+    }
+
+    private Path runIn(Path workDir, Path finalDir) throws IOException {
         LOG.info("Writing results to {} (renamed to {} when complete)", workDir, finalDir);
         LOG.info("Settings: {}", config.toJson().replaceAll("\\s+", " "));
-        AtomicFiles.writeString(workDir.resolve("config.json"), config.toJson());
         try {
-            runIn(workDir);
+            train(workDir);
         } catch (RuntimeException | IOException | Error e) {
             // Say why the folder is incomplete; the folder name already says it is.
             AtomicFiles.writeString(workDir.resolve("FAILED.txt"), String.valueOf(e.getMessage()) + "\n");
@@ -71,19 +97,31 @@ public final class DepthSweep {
         return finalDir;
     }
 
-    private void runIn(Path workDir) throws IOException {
+    private void train(Path workDir) throws IOException {
         try (SparkSession spark = SparkSessions.create(config.master(), "deep-retrieval depth sweep")) {
             LOG.info("Preparing MovieLens from {} on Spark {}; driver computes with ND4J {}", config.data(),
                     spark.version(), io.deepretrieval.model.io.BackendInfo.describe());
             PreparedData data = PreparedData.prepare(spark, Path.of(config.data()), config.seed(),
                     config.testFraction(), config.timestampBuckets(), config.maxTokens());
-            data.spec().write(workDir.resolve("feature-spec.json"));
+            Path specFile = workDir.resolve("feature-spec.json");
+            if (Files.exists(specFile) && !FeatureSpec.read(specFile).toJson().equals(data.spec().toJson())) {
+                throw new IllegalArgumentException("the data in " + config.data() + " no longer gives the feature spec"
+                        + " this run started with (" + specFile + "); resume with the same data or start a new run");
+            }
+            data.spec().write(specFile);
             LOG.info("{} train / {} test ratings, {} users, {} titles, {} candidate records, {} title tokens",
                     data.train().size(), data.test().size(), data.spec().userVocabulary().size(),
                     data.spec().titleVocabulary().size(), data.corpus().size(), data.spec().tokenTableSize());
             List<DepthResult> results = new ArrayList<>();
             for (List<Integer> layers : config.layerSizes()) {
-                results.add(trainDepth(data, config.model(layers), workDir));
+                ModelConfig modelConfig = config.model(layers);
+                Path done = workDir.resolve("curve_" + modelConfig.depthLabel() + ".json");
+                if (Files.exists(done)) {
+                    LOG.info("{} already done in an earlier attempt: not retrained", layers);
+                    results.add(CurveFiles.read(done));
+                } else {
+                    results.add(trainDepth(data, modelConfig, workDir));
+                }
                 writeReports(workDir, results);
             }
         }
@@ -100,6 +138,19 @@ public final class DepthSweep {
         }
         List<CurvePoint> curve = new ArrayList<>();
         ConsoleProgress console = new ConsoleProgress(label);
+        TwoTowerModel model = new TwoTowerModel(modelConfig, data.spec());
+        Path checkpointFile = dir.resolve("checkpoints").resolve(modelConfig.depthLabel() + ".ckpt");
+        int epochsDone = 0;
+        if (Files.exists(checkpointFile)) {
+            Checkpoint ck = Checkpoint.read(checkpointFile);
+            if (!Arrays.equals(ck.layerSizes(), layers) || ck.shuffleSeed() != config.seed()) {
+                throw new IllegalArgumentException(checkpointFile + " belongs to other settings");
+            }
+            ck.state().applyTo(model);
+            epochsDone = ck.epoch();
+            curve.addAll(ck.curve());
+            LOG.info("Resuming {} from its checkpoint after epoch {}", label, epochsDone);
+        }
         TrainingListener listener = new TrainingListener() {
                     @Override
                     public void epochDone(int epoch, int epochs, double loss, double eps, double eta) {
@@ -110,17 +161,22 @@ public final class DepthSweep {
                     public void evaluated(CurvePoint point) {
                         curve.add(point);
                         console.evaluated(point);
+                        try {
+                            new Checkpoint(point.epoch(), config.seed(), layers, curve, ModelState.of(model)).write(checkpointFile);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException("cannot write checkpoint " + checkpointFile, e);
+                        }
                     }
                 };
         LocalTrainer trainer = new LocalTrainer(config.training(), new FactorizedTopK(config.topKArray()), listener);
         String failure = null;
         try {
-            TwoTowerModel model = new TwoTowerModel(modelConfig, data.spec());
+            List<CurvePoint> before = List.copyOf(curve);
             if (config.distributed() == null) {
-                trainer.fit(model, data.corpus(), data.train(), data.test());
+                trainer.fit(model, data.corpus(), data.train(), data.test(), epochsDone, before);
             } else {
                 new ParameterAveraging(config.distributed(), config.training(), new FactorizedTopK(config.topKArray()),
-                        listener).fit(model, data.spec(), data.corpus(), data.trainRows(), data.test());
+                        listener).fit(model, data.spec(), data.corpus(), data.trainRows(), data.test(), epochsDone, before);
             }
         } catch (NumericFault e) {
             failure = e.getMessage();

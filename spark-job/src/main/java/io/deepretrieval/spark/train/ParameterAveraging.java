@@ -69,6 +69,12 @@ public final class ParameterAveraging {
      */
     public List<CurvePoint> fit(TwoTowerModel model, FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> trainRows,
                                 Interactions test) {
+        return fit(model, spec, corpus, trainRows, test, 0, List.of());
+    }
+
+    /** Continues after {@code epochsDone} epochs whose curve is {@code curveSoFar} (the model holds that state). */
+    public List<CurvePoint> fit(TwoTowerModel model, FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> trainRows,
+                                Interactions test, int epochsDone, List<CurvePoint> curveSoFar) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(trainRows.sparkSession().sparkContext());
         JavaRDD<Interactions> partitions = pack(trainRows);
         List<Integer> sizes = partitions.map(Interactions::size).collect();
@@ -85,12 +91,13 @@ public final class ParameterAveraging {
         Broadcast<FeatureSpec> specB = sc.broadcast(spec);
         Broadcast<CandidateCorpus> corpusB = sc.broadcast(corpus);
         LocalTrainer evaluator = new LocalTrainer(training, metric, TrainingListener.NONE);
-        List<CurvePoint> curve = new ArrayList<>();
+        List<CurvePoint> curve = new ArrayList<>(curveSoFar);
         ModelState state = ModelState.of(model);
-        double trainSeconds = 0;
+        double trainSeconds = curveSoFar.isEmpty() ? 0 : curveSoFar.get(curveSoFar.size() - 1).trainSeconds();
+        double runSeconds = 0;
         timer.reset();
         try {
-            for (int epoch = 1; epoch <= training.epochs(); epoch++) {
+            for (int epoch = epochsDone + 1; epoch <= training.epochs(); epoch++) {
                 long start = System.nanoTime();
                 double lossSum = 0;
                 long batches = 0;
@@ -116,9 +123,10 @@ public final class ParameterAveraging {
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 trainSeconds += seconds;
+                runSeconds += seconds;
                 double meanLoss = lossSum / Math.max(1, batches);
                 listener.epochDone(epoch, training.epochs(), meanLoss, total / seconds,
-                        trainSeconds / epoch * (training.epochs() - epoch));
+                        runSeconds / (epoch - epochsDone) * (training.epochs() - epoch));
                 if (training.evaluatesAfter(epoch)) {
                     state.applyTo(model);
                     CurvePoint point = new CurvePoint(epoch, meanLoss, evaluator.evaluate(model, corpus, test), trainSeconds);

@@ -1,0 +1,76 @@
+package io.deepretrieval.spark.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.deepretrieval.spark.SyntheticMovieLens;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The driver JVM is killed (SIGKILL) in the middle of the second depth; {@code --resume} finishes the sweep. */
+class ResumeAfterKillTest {
+    @Test
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void resumeSkipsFinishedDepthsAndContinuesFromTheCheckpoint(@TempDir Path tmp) throws Exception {
+        Path data = SyntheticMovieLens.write100k(tmp.resolve("ml"), 60, 120, 6000, 8);
+        Path out = tmp.resolve("out");
+        Path log = tmp.resolve("first.log");
+        Process first = cli(log, "sweep", "--data", data.toString(), "--out", out.toString(), "--name", "run",
+                "--epochs", "20", "--layers", "16", "--layers", "32,16", "--batch-size", "256");
+        // Checkpoints come every 5 epochs: wait for the second depth's first one, then kill mid-depth.
+        Path checkpoint = out.resolve("run.incomplete/checkpoints/32_16.ckpt");
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+        while (!Files.exists(checkpoint) && first.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(Files.exists(checkpoint), "no checkpoint of the second depth:\n" + Files.readString(log));
+        first.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL
+        assertFalse(Files.exists(out.resolve("run")), "a killed run must not look complete");
+        assertTrue(Files.exists(out.resolve("run.incomplete/curve_16.json")), "the first depth was complete");
+        assertFalse(Files.exists(out.resolve("run.incomplete/curve_32_16.json")));
+
+        Path resumedLog = tmp.resolve("resumed.log");
+        Process resumed = cli(resumedLog, "sweep", "--resume", out.resolve("run.incomplete").toString());
+        assertTrue(resumed.waitFor(4, TimeUnit.MINUTES));
+        String text = Files.readString(resumedLog);
+        assertEquals(0, resumed.exitValue(), text);
+        assertTrue(text.contains("[16] already done in an earlier attempt: not retrained"), text);
+        assertFalse(text.contains("[[16]] epoch 1/20"), "the first depth was retrained:\n" + text);
+        assertTrue(text.matches("(?s).*Resuming \\[32, 16] from its checkpoint after epoch (5|10|15).*"), text);
+        assertFalse(text.contains("[[32, 16]] epoch 1/20 "), "the second depth restarted from scratch:\n" + text);
+
+        Path dir = out.resolve("run");
+        assertFalse(Files.exists(out.resolve("run.incomplete")));
+        for (String label : List.of("16", "32_16")) {
+            List<String> csv = Files.readAllLines(dir.resolve("curve_" + label + ".csv"));
+            assertEquals(4, csv.size() - 1, label + ": a point every 5 of 20 epochs\n" + csv);
+            JsonNode curve = new ObjectMapper().readTree(dir.resolve("curve_" + label + ".json").toFile());
+            assertTrue(curve.get("completed").asBoolean());
+        }
+        JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        assertEquals(2, summary.size());
+        assertTrue(Files.size(dir.resolve("top100.png")) > 0);
+    }
+
+    private static Process cli(Path log, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g"));
+        cmd.addAll(Arrays.asList(System.getProperty("java17.opens", "").split("\\s+")));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(Arrays.asList(args));
+        cmd.removeIf(String::isEmpty);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        return pb.start();
+    }
+}
