@@ -69,14 +69,22 @@ final class SweepCommand implements Callable<Integer> {
                 throw new ConfigException("the command line", List.of("--resume continues with the settings saved in "
                         + resume.resolve("config.json") + "; only --master may be given with it"));
             }
-            Path dir = DepthSweep.resume(resume, master);
-            System.out.println("Results written to " + dir.toAbsolutePath());
-            return 0;
+            return finished(DepthSweep.resume(resume, master));
         }
         SweepConfig cfg = resolve();
         Path dir = new DepthSweep(cfg).run(name != null ? name : DepthSweep.defaultRunName());
+        return finished(dir);
+    }
+
+    /** Exit code 0 when every depth completed, 3 when some stopped on a numeric fault (the summary says which). */
+    private static int finished(Path dir) throws java.io.IOException {
         System.out.println("Results written to " + dir.toAbsolutePath());
-        return 0;
+        boolean allCompleted = true;
+        for (com.fasterxml.jackson.databind.JsonNode row : new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(dir.resolve("summary.json").toFile())) {
+            allCompleted &= "completed".equals(row.get("status").asText());
+        }
+        return allCompleted ? 0 : 3;
     }
 
     /** The config file (or defaults) with the command-line overrides applied and validated together. */

@@ -38,10 +38,18 @@ public final class MovieLensReader {
             .add("movie_id", DataTypes.StringType, true)
             .add("title", DataTypes.StringType, true);
 
+    private static final int EXAMPLES = 5;
     private final SparkSession spark;
+    private final InputPolicy policy;
+    private final List<DroppedLines> dropped = new java.util.ArrayList<>();
 
     public MovieLensReader(SparkSession spark) {
+        this(spark, InputPolicy.FAIL_FAST);
+    }
+
+    public MovieLensReader(SparkSession spark, InputPolicy policy) {
         this.spark = spark;
+        this.policy = policy;
     }
 
     /** The ratings and movies of a MovieLens folder of either layout. */
@@ -50,7 +58,7 @@ public final class MovieLensReader {
         Charset moviesCharset = layout == MovieLensLayout.ML_100K ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8;
         Dataset<Row> ratings = parse(layout.ratings(dir), StandardCharsets.UTF_8, new RatingParser(layout), RATINGS);
         Dataset<Row> movies = parse(layout.movies(dir), moviesCharset, new MovieParser(layout), MOVIES);
-        return new MovieLensData(ratings, movies, layout);
+        return new MovieLensData(ratings, movies, layout, List.copyOf(dropped));
     }
 
     private Dataset<Row> parse(Path file, Charset charset, LineParser parser, StructType schema) {
@@ -79,13 +87,19 @@ public final class MovieLensReader {
         StructType checked = schema.add("_line", DataTypes.LongType).add("_problem", DataTypes.StringType)
                 .add("_text", DataTypes.StringType);
         Dataset<Row> df = spark.createDataFrame(rows, checked).cache();
-        List<Row> firstBad = df.filter(col("_problem").isNotNull()).orderBy("_line").limit(1).collectAsList();
+        Dataset<Row> badRows = df.filter(col("_problem").isNotNull()).orderBy("_line");
+        List<Row> firstBad = badRows.limit(policy == InputPolicy.FAIL_FAST ? 1 : EXAMPLES).collectAsList();
         if (!firstBad.isEmpty()) {
-            Row bad = firstBad.get(0);
-            df.unpersist();
-            throw new MalformedInputException(name, bad.getLong(width), bad.getString(width + 1), bad.getString(width + 2));
+            if (policy == InputPolicy.FAIL_FAST) {
+                Row bad = firstBad.get(0);
+                df.unpersist();
+                throw new MalformedInputException(name, bad.getLong(width), bad.getString(width + 1), bad.getString(width + 2));
+            }
+            List<String> examples = firstBad.stream().map(r -> new MalformedInputException(name, r.getLong(width),
+                    r.getString(width + 1), r.getString(width + 2)).getMessage()).toList();
+            dropped.add(new DroppedLines(name, badRows.count(), examples));
         }
-        Dataset<Row> good = df.drop("_line", "_problem", "_text");
+        Dataset<Row> good = df.filter(col("_problem").isNull()).drop("_line", "_problem", "_text");
         if (good.isEmpty()) {
             df.unpersist();
             throw new MalformedInputException(name + ": the file holds no records");

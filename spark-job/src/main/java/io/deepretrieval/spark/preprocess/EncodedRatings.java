@@ -3,6 +3,8 @@ package io.deepretrieval.spark.preprocess;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.spark.ingest.DroppedLines;
+import io.deepretrieval.spark.ingest.InputPolicy;
 import io.deepretrieval.spark.ingest.MalformedInputException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
@@ -45,6 +47,28 @@ public final class EncodedRatings {
             titles.add(r.getString(r.fieldIndex("title")));
         }
         return CandidateCorpus.encode(spec, ids, titles);
+    }
+
+    /**
+     * Ratings whose movie is in {@code movies}. Any other rating stops the job under failFast; under dropMalformed
+     * it is skipped and counted in {@code dropped}. Run before fitting, so dropped ratings shape no vocabulary.
+     */
+    public static Dataset<Row> withKnownMovies(Dataset<Row> ratings, Dataset<Row> movies, InputPolicy policy,
+                                               List<DroppedLines> dropped) {
+        Dataset<Row> ids = movies.select("movie_id").distinct();
+        Dataset<Row> unknown = ratings.join(broadcast(ids), ratings.col("movie_id").equalTo(ids.col("movie_id")), "left_anti");
+        List<Row> examples = unknown.select("movie_id").distinct().orderBy("movie_id").limit(5).collectAsList();
+        if (examples.isEmpty()) {
+            return ratings;
+        }
+        long n = unknown.count();
+        String problem = n + " ratings reference movies missing from the movies file, e.g. movie ids "
+                + examples.stream().map(r -> r.getString(0)).toList();
+        if (policy == InputPolicy.FAIL_FAST) {
+            throw new MalformedInputException(problem);
+        }
+        dropped.add(new DroppedLines("ratings referencing unknown movies", n, List.of(problem)));
+        return ratings.join(broadcast(ids), ratings.col("movie_id").equalTo(ids.col("movie_id")), "left_semi");
     }
 
     /** Encodes ratings; a rating whose movie is not in the corpus is an input error. */

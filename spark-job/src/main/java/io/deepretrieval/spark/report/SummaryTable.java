@@ -16,7 +16,8 @@ public final class SummaryTable {
     private SummaryTable() {
     }
 
-    public static void write(Path dir, List<DepthResult> results, int[] ks) throws IOException {
+    public static void write(Path dir, List<DepthResult> results, int[] ks,
+                             List<io.deepretrieval.spark.ingest.DroppedLines> dropped) throws IOException {
         StringBuilder csv = new StringBuilder("layer_sizes,status,epochs");
         StringBuilder md = new StringBuilder("| layer_sizes | status | epochs |");
         StringBuilder rule = new StringBuilder("|---|---|---:|");
@@ -53,6 +54,15 @@ public final class SummaryTable {
             md.append(' ').append(String.format(Locale.ROOT, "%.0f s", r.trainSeconds())).append(" |\n");
         }
         AtomicFiles.writeString(dir.resolve("summary.csv"), csv.toString());
+        long completed = results.stream().filter(DepthResult::completed).count();
+        md.append('\n').append(completed).append(" of ").append(results.size()).append(" depth settings completed.\n");
+        if (!dropped.isEmpty()) {
+            md.append("\nInput lines dropped (inputPolicy dropMalformed):\n\n");
+            for (var d : dropped) {
+                md.append("- ").append(d.file()).append(": ").append(d.count()).append(" lines, e.g.\n");
+                d.examples().forEach(e -> md.append("  - ").append(e).append('\n'));
+            }
+        }
         AtomicFiles.writeString(dir.resolve("summary.md"), md.toString());
         AtomicFiles.write(dir.resolve("summary.json"), CurveFiles.JSON.writeValueAsBytes(rows));
     }

@@ -14,6 +14,9 @@ import io.deepretrieval.model.train.TrainingListener;
 import io.deepretrieval.spark.train.ParameterAveraging;
 import io.deepretrieval.spark.SparkSessions;
 import io.deepretrieval.spark.config.SweepConfig;
+import io.deepretrieval.spark.ingest.DroppedLines;
+import io.deepretrieval.spark.ingest.InputPolicy;
+import io.deepretrieval.spark.report.InputReport;
 import io.deepretrieval.spark.report.AccuracyPlot;
 import io.deepretrieval.spark.report.CurveFiles;
 import io.deepretrieval.spark.report.DepthResult;
@@ -41,6 +44,7 @@ public final class DepthSweep {
     public static final String INCOMPLETE_SUFFIX = ".incomplete";
 
     private final SweepConfig config;
+    private List<DroppedLines> dropped = List.of();
 
     public DepthSweep(SweepConfig config) {
         this.config = config;
@@ -102,7 +106,10 @@ public final class DepthSweep {
             LOG.info("Preparing MovieLens from {} on Spark {}; driver computes with ND4J {}", config.data(),
                     spark.version(), io.deepretrieval.model.io.BackendInfo.describe());
             PreparedData data = PreparedData.prepare(spark, Path.of(config.data()), config.seed(),
-                    config.testFraction(), config.timestampBuckets(), config.maxTokens());
+                    config.testFraction(), config.timestampBuckets(), config.maxTokens(),
+                    InputPolicy.fromConfig(config.inputPolicy()));
+            dropped = data.dropped();
+            InputReport.write(workDir, dropped);
             Path specFile = workDir.resolve("feature-spec.json");
             if (Files.exists(specFile) && !FeatureSpec.read(specFile).toJson().equals(data.spec().toJson())) {
                 throw new IllegalArgumentException("the data in " + config.data() + " no longer gives the feature spec"
@@ -189,7 +196,7 @@ public final class DepthSweep {
     }
 
     private void writeReports(Path dir, List<DepthResult> results) throws IOException {
-        SummaryTable.write(dir, results, config.topKArray());
+        SummaryTable.write(dir, results, config.topKArray(), dropped);
         int k = config.topK().contains(100) ? 100 : config.topK().get(config.topK().size() - 1);
         AccuracyPlot.write(dir.resolve("top" + k + ".png"), results, k);
     }

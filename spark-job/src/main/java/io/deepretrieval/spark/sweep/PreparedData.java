@@ -12,22 +12,33 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import io.deepretrieval.spark.ingest.DroppedLines;
+import io.deepretrieval.spark.ingest.InputPolicy;
 
 /** Everything training needs, prepared on Spark: the fitted spec, the candidate corpus, and the encoded split. */
 public record PreparedData(FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> trainRows, Dataset<Row> testRows,
-                           Interactions train, Interactions test) {
+                           Interactions train, Interactions test, List<DroppedLines> dropped) {
 
     /** Reads, fits, encodes and splits; the train and test rows are also brought to the driver. */
     public static PreparedData prepare(SparkSession spark, Path dataDir, long seed, double testFraction,
                                        int timestampBuckets, int maxTokens) {
-        MovieLensData data = new MovieLensReader(spark).read(dataDir);
-        Dataset<Row> ratings = data.ratings().cache();
+        return prepare(spark, dataDir, seed, testFraction, timestampBuckets, maxTokens, InputPolicy.FAIL_FAST);
+    }
+
+    public static PreparedData prepare(SparkSession spark, Path dataDir, long seed, double testFraction,
+                                       int timestampBuckets, int maxTokens, InputPolicy policy) {
+        MovieLensData data = new MovieLensReader(spark, policy).read(dataDir);
+        List<DroppedLines> dropped = new ArrayList<>(data.dropped());
+        Dataset<Row> ratings = EncodedRatings.withKnownMovies(data.ratings(), data.movies(), policy, dropped).cache();
         FeatureSpec spec = new FeaturePreprocessor(timestampBuckets, maxTokens).fit(ratings, data.movies());
         CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies());
         Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, ratings);
         EncodedRatings.Split split = EncodedRatings.split(encoded, seed, testFraction);
         Dataset<Row> train = split.train().cache();
         Dataset<Row> test = split.test().cache();
-        return new PreparedData(spec, corpus, train, test, EncodedRatings.collect(train), EncodedRatings.collect(test));
+        return new PreparedData(spec, corpus, train, test, EncodedRatings.collect(train), EncodedRatings.collect(test),
+                List.copyOf(dropped));
     }
 }

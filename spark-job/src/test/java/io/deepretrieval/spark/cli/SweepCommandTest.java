@@ -109,6 +109,28 @@ class SweepCommandTest {
         }
     }
 
+    @Test
+    void nanLossStopsTheDepthKeepsTheLastGoodCheckpointAndTheSweepGoesOn(@TempDir Path out) throws IOException {
+        Path conf = out.resolve("nan.json");
+        // A learning rate of 1e30 blows the parameters up after a few steps (the first epoch still evaluates).
+        Files.writeString(conf, "{\"learningRate\": 1e30, \"evalEvery\": 1}");
+        Result r = run("sweep", "--config", conf.toString(), "--data", data.toString(), "--out", out.toString(),
+                "--name", "nan", "--epochs", "3", "--layers", "16", "--layers", "8", "--batch-size", "256");
+        assertEquals(3, r.exitCode(), r.err());
+        assertTrue(r.err().matches("(?s).*\\[16] stopped: epoch \\d+, step \\d+: loss is (NaN|Infinity).*"), r.err());
+        assertTrue(r.err().contains("Training [8]"), "the next depth must still run:\n" + r.err());
+        Path dir = out.resolve("nan");
+        JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        assertEquals("failed", summary.get(0).get("status").asText());
+        assertTrue(summary.get(0).get("failure").asText().contains("loss is"), summary.toString());
+        assertEquals("failed", summary.get(1).get("status").asText());
+        assertTrue(Files.readString(dir.resolve("summary.md")).contains("0 of 2 depth settings completed."));
+        JsonNode curve = new ObjectMapper().readTree(dir.resolve("curve_16.json").toFile());
+        assertFalse(curve.get("completed").asBoolean());
+        // The last good state stays: a checkpoint exists exactly when an evaluation came before the fault.
+        assertEquals(curve.get("points").size() > 0, Files.exists(dir.resolve("checkpoints/16.ckpt")), curve.toString());
+    }
+
     private static void assertNoCompleteResults(Path out) throws IOException {
         if (!Files.exists(out)) {
             return;
