@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** Command-line entry point: {@code deep-retrieval sweep|download ...}. */
 @Command(name = "deep-retrieval", mixinStandardHelpOptions = true, version = "deep-retrieval 0.1.0",
         description = "Two-tower deep retrieval models on MovieLens: DL4J SameDiff towers, Spark preprocessing.",
-        subcommands = {SweepCommand.class, DownloadCommand.class, BenchCommand.class})
+        subcommands = {SweepCommand.class, DownloadCommand.class, BenchCommand.class, RecommendCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

@@ -14,7 +14,8 @@ import java.util.Locale;
 
 /** Writes one depth's accuracy curve (epoch → top-K accuracies and mean loss) as CSV and as JSON. */
 public final class CurveFiles {
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** The JSON writer of every report file (indented). */
+    public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private CurveFiles() {
     }

@@ -1,6 +1,7 @@
 package io.deepretrieval.spark.sweep;
 
 import io.deepretrieval.model.io.AtomicFiles;
+import io.deepretrieval.model.serving.SavedModel;
 import io.deepretrieval.model.metrics.FactorizedTopK;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
@@ -191,8 +192,29 @@ public final class DepthSweep {
         }
         double seconds = curve.isEmpty() ? 0 : curve.get(curve.size() - 1).trainSeconds();
         DepthResult result = new DepthResult(layers, curve, seconds, failure);
+        if (result.completed()) {
+            saveModel(dir, model, data, result);
+        }
         CurveFiles.write(dir, result, config.topKArray());
         return result;
+    }
+
+    /** The trained depth as a saved-model bundle under {@code models/<layers>/} (see {@link SavedModel}). */
+    private void saveModel(Path dir, TwoTowerModel model, PreparedData data, DepthResult result) throws IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode info = CurveFiles.JSON.createObjectNode();
+        info.put("layerSizes", Arrays.toString(result.layerSizes()));
+        info.set("settings", CurveFiles.JSON.readTree(config.toJson()));
+        com.fasterxml.jackson.databind.node.ObjectNode metrics = info.putObject("finalMetrics");
+        CurvePoint last = result.last();
+        if (last != null) {
+            metrics.put("epoch", last.epoch());
+            for (int k : config.topKArray()) {
+                metrics.put("top" + k, last.accuracy().at(k));
+            }
+        }
+        Path target = dir.resolve("models").resolve(ModelConfig.label(result.layerSizes()));
+        SavedModel.save(target, model, data.spec(), data.corpus(), info);
+        LOG.info("Saved model {} to {}", Arrays.toString(result.layerSizes()), target);
     }
 
     private void writeReports(Path dir, List<DepthResult> results) throws IOException {

@@ -1,0 +1,185 @@
+package io.deepretrieval.model.serving;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.io.AtomicFiles;
+import io.deepretrieval.model.towers.TwoTowerModel;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A trained model as one folder that answers queries without Spark: both towers in SameDiff's own (FlatBuffers)
+ * format, the feature spec, the settings and final metrics, and the precomputed embeddings of every candidate.
+ * Loading reads only data formats (FlatBuffers, JSON); no Java object deserialization.
+ */
+public final class SavedModel {
+    public static final String QUERY_TOWER = "query_tower.sdz";
+    public static final String CANDIDATE_TOWER = "candidate_tower.sdz";
+    public static final String SPEC = "feature-spec.json";
+    public static final String CANDIDATES = "candidates.json";
+    public static final String INFO = "model.json";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final FeatureSpec spec;
+    private final SameDiff queryTower;
+    private final List<String> movieIds;
+    private final List<String> titles;
+    private final INDArray candidateEmbeddings;
+    private final JsonNode info;
+
+    private SavedModel(FeatureSpec spec, SameDiff queryTower, List<String> movieIds, List<String> titles,
+                       INDArray candidateEmbeddings, JsonNode info) {
+        this.spec = spec;
+        this.queryTower = queryTower;
+        this.movieIds = movieIds;
+        this.titles = titles;
+        this.candidateEmbeddings = candidateEmbeddings;
+        this.info = info;
+    }
+
+    /** Writes the bundle into {@code dir} (created); {@code info} holds settings and final metrics. */
+    public static void save(Path dir, TwoTowerModel model, FeatureSpec spec, CandidateCorpus corpus, ObjectNode info)
+            throws IOException {
+        Files.createDirectories(dir);
+        SameDiff query = ServingGraphs.queryTower(model);
+        SameDiff candidate = ServingGraphs.candidateTower(model, corpus.maxTokens());
+        saveGraph(query, dir.resolve(QUERY_TOWER));
+        saveGraph(candidate, dir.resolve(CANDIDATE_TOWER));
+        spec.write(dir.resolve(SPEC));
+        INDArray embeddings = candidateEmbeddings(candidate, corpus);
+        ObjectNode doc = JSON.createObjectNode();
+        ArrayNode ids = doc.putArray("movieIds");
+        ArrayNode names = doc.putArray("titles");
+        ArrayNode vectors = doc.putArray("embeddings");
+        float[] flat = embeddings.dup('c').data().asFloat();
+        int dim = (int) embeddings.columns();
+        for (int r = 0; r < corpus.size(); r++) {
+            ids.add(corpus.movieId(r));
+            names.add(corpus.title(r));
+            ArrayNode v = vectors.addArray();
+            for (int k = 0; k < dim; k++) {
+                v.add(flat[r * dim + k]);
+            }
+        }
+        AtomicFiles.write(dir.resolve(CANDIDATES), JSON.writeValueAsBytes(doc));
+        AtomicFiles.write(dir.resolve(INFO), JSON.writeValueAsBytes(info));
+    }
+
+    private static void saveGraph(SameDiff sd, Path file) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        sd.save(tmp.toFile(), false);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Runs the candidate tower graph over every record of the corpus. */
+    static INDArray candidateEmbeddings(SameDiff candidate, CandidateCorpus corpus) {
+        int n = corpus.size();
+        int len = corpus.maxTokens();
+        int[] title = new int[n];
+        int[] ids = new int[n * len];
+        float[] weights = new float[n * len];
+        for (int r = 0; r < n; r++) {
+            title[r] = corpus.titleIndex(r);
+            for (int t = 0; t < len; t++) {
+                ids[r * len + t] = corpus.tokenId(r, t);
+                weights[r * len + t] = corpus.tokenWeight(r, t);
+            }
+        }
+        return candidate.output(Map.of(
+                ServingGraphs.TITLE_INDEX, Nd4j.createFromArray(title),
+                ServingGraphs.TOKEN_IDS, Nd4j.createFromArray(ids).reshape(n, len),
+                ServingGraphs.TOKEN_WEIGHTS, Nd4j.create(weights, new long[]{n, len, 1}, 'c')),
+                ServingGraphs.CANDIDATE_EMBEDDING).get(ServingGraphs.CANDIDATE_EMBEDDING).dup();
+    }
+
+    public static SavedModel load(Path dir) throws IOException {
+        for (String f : List.of(QUERY_TOWER, SPEC, CANDIDATES, INFO)) {
+            if (!Files.isRegularFile(dir.resolve(f))) {
+                throw new IOException(dir + " is not a saved deep-retrieval model: " + f + " is missing");
+            }
+        }
+        FeatureSpec spec = FeatureSpec.read(dir.resolve(SPEC));
+        SameDiff query = SameDiff.load(dir.resolve(QUERY_TOWER).toFile(), false);
+        JsonNode doc = JSON.readTree(dir.resolve(CANDIDATES).toFile());
+        List<String> ids = new ArrayList<>();
+        List<String> titles = new ArrayList<>();
+        doc.get("movieIds").forEach(n -> ids.add(n.asText()));
+        doc.get("titles").forEach(n -> titles.add(n.asText()));
+        int n = ids.size();
+        int dim = doc.get("embeddings").get(0).size();
+        float[] flat = new float[n * dim];
+        for (int r = 0; r < n; r++) {
+            for (int k = 0; k < dim; k++) {
+                flat[r * dim + k] = (float) doc.get("embeddings").get(r).get(k).asDouble();
+            }
+        }
+        return new SavedModel(spec, query, ids, titles, Nd4j.create(flat, new long[]{n, dim}, 'c'),
+                JSON.readTree(dir.resolve(INFO).toFile()));
+    }
+
+    public FeatureSpec spec() {
+        return spec;
+    }
+
+    public JsonNode info() {
+        return info;
+    }
+
+    /** True when the user id is in the vocabulary (else the out-of-vocabulary embedding answers). */
+    public boolean knowsUser(String userId) {
+        return spec.userIndex(userId) != 0;
+    }
+
+    /** The query embedding of a user at a time. */
+    public INDArray queryEmbedding(String userId, long timestamp) {
+        return queryTower.output(Map.of(
+                ServingGraphs.USER_INDEX, Nd4j.createFromArray(new int[]{spec.userIndex(userId)}),
+                ServingGraphs.BUCKET_INDEX, Nd4j.createFromArray(new int[]{spec.timestampBucket(timestamp)}),
+                ServingGraphs.NORMALIZED_TIMESTAMP, Nd4j.create(new float[]{spec.normalizedTimestamp(timestamp)}, new long[]{1, 1}, 'c')),
+                ServingGraphs.QUERY_EMBEDDING).get(ServingGraphs.QUERY_EMBEDDING);
+    }
+
+    /** The {@code k} best-scoring movies for a user (brute force over all candidates), skipping {@code exclude} ids. */
+    public List<Recommendation> recommend(String userId, long timestamp, int k, java.util.Set<String> exclude) {
+        float[] scores = candidateEmbeddings.mmul(queryEmbedding(userId, timestamp).reshape(-1, 1)).dup('c').data().asFloat();
+        java.util.PriorityQueue<Integer> best = new java.util.PriorityQueue<>(k + 1, (a, b) -> Float.compare(scores[a], scores[b]));
+        for (int i = 0; i < scores.length; i++) {
+            if (exclude.contains(movieIds.get(i))) {
+                continue;
+            }
+            best.add(i);
+            if (best.size() > k) {
+                best.poll();
+            }
+        }
+        List<Recommendation> out = new ArrayList<>();
+        while (!best.isEmpty()) {
+            int i = best.poll();
+            out.add(0, new Recommendation(movieIds.get(i), titles.get(i), scores[i]));
+        }
+        return out;
+    }
+
+    /** The latest timestamp the features were fitted on: the default time of a query. */
+    public long latestTimestamp() {
+        double[] b = spec.timestampBoundaries();
+        return (long) b[b.length - 1];
+    }
+
+    /** One recommended movie. */
+    public record Recommendation(String movieId, String title, float score) {
+    }
+}
