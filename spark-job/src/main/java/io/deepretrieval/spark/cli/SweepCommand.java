@@ -57,6 +57,9 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--averaging-frequency", description = "local steps between two parameter averagings")
     Integer averagingFrequency;
 
+    @Option(names = "--no-baseline", description = "skip the ALS baseline (config key alsBaseline)")
+    boolean noBaseline;
+
     @Option(names = "--resume", description = "continue the interrupted sweep in this .incomplete results folder, with its saved settings")
     Path resume;
 
@@ -126,6 +129,9 @@ final class SweepCommand implements Callable<Integer> {
         }
         if (averagingFrequency != null) {
             o.put("averagingFrequency", averagingFrequency);
+        }
+        if (noBaseline) {
+            o.put("alsBaseline", false);
         }
         if (layers != null) {
             ArrayNode all = o.putArray("layerSizes");

@@ -24,7 +24,9 @@ public final class AccuracyPlot {
     private AccuracyPlot() {
     }
 
-    public static void write(Path file, List<DepthResult> results, int k) throws IOException {
+    /** @param baselineLabel a reference drawn as a flat line (null for none) at {@code baselineValue} */
+    public static void write(Path file, List<DepthResult> results, int k, String baselineLabel, double baselineValue)
+            throws IOException {
         System.setProperty("java.awt.headless", "true");
         XYSeriesCollection data = new XYSeriesCollection();
         for (DepthResult r : results) {
@@ -33,6 +35,13 @@ public final class AccuracyPlot {
                 series.add(p.epoch(), p.accuracy().at(k));
             }
             data.addSeries(series);
+        }
+        int lastEpoch = results.stream().flatMap(r -> r.curve().stream()).mapToInt(CurvePoint::epoch).max().orElse(1);
+        if (baselineLabel != null) {
+            XYSeries flat = new XYSeries(baselineLabel);
+            flat.add(0, baselineValue);
+            flat.add(lastEpoch, baselineValue);
+            data.addSeries(flat);
         }
         JFreeChart chart = ChartFactory.createXYLineChart("Top-" + k + " accuracy on the test split", "epoch",
                 "top-" + k + " accuracy", data, PlotOrientation.VERTICAL, true, false, false);
@@ -43,6 +52,11 @@ public final class AccuracyPlot {
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
         for (int i = 0; i < results.size(); i++) {
             renderer.setSeriesStroke(i, new BasicStroke(2f));
+        }
+        if (baselineLabel != null) {
+            renderer.setSeriesStroke(results.size(), new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
+                    10f, new float[]{8f, 6f}, 0f));
+            renderer.setSeriesPaint(results.size(), Color.DARK_GRAY);
         }
         plot.setRenderer(renderer);
         ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);

@@ -17,7 +17,8 @@ public final class SummaryTable {
     }
 
     public static void write(Path dir, List<DepthResult> results, int[] ks,
-                             List<io.deepretrieval.spark.ingest.DroppedLines> dropped) throws IOException {
+                             List<io.deepretrieval.spark.ingest.DroppedLines> dropped,
+                             io.deepretrieval.spark.baseline.AlsBaseline.Result baseline) throws IOException {
         StringBuilder csv = new StringBuilder("layer_sizes,status,epochs");
         StringBuilder md = new StringBuilder("| layer_sizes | status | epochs |");
         StringBuilder rule = new StringBuilder("|---|---|---:|");
@@ -54,6 +55,13 @@ public final class SummaryTable {
             md.append(' ').append(String.format(Locale.ROOT, "%.0f s", r.trainSeconds())).append(" |\n");
         }
         AtomicFiles.writeString(dir.resolve("summary.csv"), csv.toString());
+        if (baseline != null) {
+            md.append("| ").append(baseline.label()).append(" | baseline | - |");
+            for (int k : ks) {
+                md.append(' ').append(String.format(Locale.ROOT, "%.4f", baseline.test().at(k))).append(" |");
+            }
+            md.append(" - |\n");
+        }
         long completed = results.stream().filter(DepthResult::completed).count();
         md.append('\n').append(completed).append(" of ").append(results.size()).append(" depth settings completed.\n");
         if (!dropped.isEmpty()) {

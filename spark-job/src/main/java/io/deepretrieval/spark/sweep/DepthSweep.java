@@ -18,6 +18,8 @@ import io.deepretrieval.spark.config.SweepConfig;
 import io.deepretrieval.spark.ingest.DroppedLines;
 import io.deepretrieval.spark.ingest.InputPolicy;
 import io.deepretrieval.spark.report.InputReport;
+import io.deepretrieval.spark.report.HtmlReport;
+import io.deepretrieval.spark.baseline.AlsBaseline;
 import io.deepretrieval.spark.report.AccuracyPlot;
 import io.deepretrieval.spark.report.CurveFiles;
 import io.deepretrieval.spark.report.DepthResult;
@@ -46,6 +48,7 @@ public final class DepthSweep {
 
     private final SweepConfig config;
     private List<DroppedLines> dropped = List.of();
+    private AlsBaseline.Result baseline;
 
     public DepthSweep(SweepConfig config) {
         this.config = config;
@@ -111,6 +114,16 @@ public final class DepthSweep {
                     InputPolicy.fromConfig(config.inputPolicy()));
             dropped = data.dropped();
             InputReport.write(workDir, dropped);
+            if (config.alsBaseline()) {
+                baseline = AlsBaseline.fitAndScore(data.trainRows(), data.testRows(), data.corpus().size(),
+                        new FactorizedTopK(config.topKArray()), config.seed(), config.topK().get(config.topK().size() - 1));
+                LOG.info("Baseline {}: {}", baseline.label(), baseline.test());
+                AtomicFiles.write(workDir.resolve("baseline.json"), CurveFiles.JSON.writeValueAsBytes(
+                        CurveFiles.JSON.createObjectNode().put("model", baseline.label()).put("rank", baseline.rank())
+                                .put("regParam", baseline.regParam()).put("alpha", baseline.alpha())
+                                .put("validationTopK", baseline.validationTopK())
+                                .set("testAccuracy", CurveFiles.JSON.valueToTree(accuracyMap(baseline.test())))));
+            }
             Path specFile = workDir.resolve("feature-spec.json");
             if (Files.exists(specFile) && !FeatureSpec.read(specFile).toJson().equals(data.spec().toJson())) {
                 throw new IllegalArgumentException("the data in " + config.data() + " no longer gives the feature spec"
@@ -217,9 +230,20 @@ public final class DepthSweep {
         LOG.info("Saved model {} to {}", Arrays.toString(result.layerSizes()), target);
     }
 
+    private static java.util.Map<String, Double> accuracyMap(io.deepretrieval.model.metrics.TopKAccuracy a) {
+        java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+        for (int k : a.ks()) {
+            m.put("top" + k, a.at(k));
+        }
+        return m;
+    }
+
     private void writeReports(Path dir, List<DepthResult> results) throws IOException {
-        SummaryTable.write(dir, results, config.topKArray(), dropped);
+        SummaryTable.write(dir, results, config.topKArray(), dropped, baseline);
         int k = config.topK().contains(100) ? 100 : config.topK().get(config.topK().size() - 1);
-        AccuracyPlot.write(dir.resolve("top" + k + ".png"), results, k);
+        Path plot = dir.resolve("top" + k + ".png");
+        AccuracyPlot.write(plot, results, k, baseline == null ? null : baseline.label(),
+                baseline == null ? Double.NaN : baseline.test().at(k));
+        HtmlReport.write(dir, config.toJson(), results, config.topKArray(), baseline, dropped, plot);
     }
 }

@@ -24,7 +24,7 @@ class RecommendCommandTest {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void savedModelRanksThePlantedMoviesFirstInAFreshJvm(@TempDir Path tmp) throws Exception {
         Path data = SyntheticMovieLens.write100k(tmp.resolve("ml"), 60, 120, 6000, 21);
-        Result train = cli(tmp.resolve("train.log"), "sweep", "--data", data.toString(), "--out", tmp.resolve("out").toString(),
+        Result train = cli(tmp.resolve("train.log"), "sweep", "--no-baseline", "--data", data.toString(), "--out", tmp.resolve("out").toString(),
                 "--name", "r", "--epochs", "15", "--layers", "32", "--batch-size", "256");
         assertEquals(0, train.code(), train.output());
         Path model = tmp.resolve("out/r/models/32");

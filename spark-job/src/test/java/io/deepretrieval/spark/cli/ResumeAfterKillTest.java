@@ -26,7 +26,7 @@ class ResumeAfterKillTest {
         Path data = SyntheticMovieLens.write100k(tmp.resolve("ml"), 60, 120, 6000, 8);
         Path out = tmp.resolve("out");
         Path log = tmp.resolve("first.log");
-        Process first = cli(log, "sweep", "--data", data.toString(), "--out", out.toString(), "--name", "run",
+        Process first = cli(log, "sweep", "--no-baseline", "--data", data.toString(), "--out", out.toString(), "--name", "run",
                 "--epochs", "20", "--layers", "16", "--layers", "32,16", "--batch-size", "256");
         // Checkpoints come every 5 epochs: wait for the second depth's first one, then kill mid-depth.
         Path checkpoint = out.resolve("run.incomplete/checkpoints/32_16.ckpt");

@@ -53,7 +53,8 @@ class SweepCommandTest {
         Path dir = out.resolve("run1");
         assertFalse(Files.exists(out.resolve("run1.incomplete")));
         for (String f : List.of("curve_32.csv", "curve_32.json", "curve_16_8.csv", "curve_16_8.json",
-                "summary.csv", "summary.json", "summary.md", "top100.png", "feature-spec.json", "config.json")) {
+                "summary.csv", "summary.json", "summary.md", "top100.png", "feature-spec.json", "config.json",
+                "baseline.json", "report.html", "input-report.json", "checkpoints/32.ckpt", "models/16_8/query_tower.sdz")) {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
         List<String> csv = Files.readAllLines(dir.resolve("curve_32.csv"));
@@ -69,6 +70,10 @@ class SweepCommandTest {
         byte[] png = Files.readAllBytes(dir.resolve("top100.png"));
         assertArrayEquals(new byte[]{(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
         assertTrue(r.err().contains("epoch 6/6"), "progress lines expected:\n" + r.err());
+        JsonNode baseline = new ObjectMapper().readTree(dir.resolve("baseline.json").toFile());
+        double alsTop100 = baseline.get("testAccuracy").get("top100").asDouble();
+        assertTrue(alsTop100 > 0.3 && alsTop100 <= 1, "ALS should find the planted groups too: " + baseline);
+        assertTrue(Files.readString(dir.resolve("summary.md")).contains("| ALS implicit (rank "), "baseline row");
     }
 
     @Test
@@ -87,7 +92,7 @@ class SweepCommandTest {
         List<String> lines = Files.readAllLines(bad.resolve("u.data"));
         lines.set(41, "7\t3\t5");
         Files.write(bad.resolve("u.data"), lines);
-        Result r = run("sweep", "--data", bad.toString(), "--out", tmp.resolve("out").toString(), "--epochs", "1");
+        Result r = run("sweep", "--no-baseline", "--data", bad.toString(), "--out", tmp.resolve("out").toString(), "--epochs", "1");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("u.data:42: expected 4 fields"), r.err());
         assertNoCompleteResults(tmp.resolve("out"));
@@ -114,7 +119,7 @@ class SweepCommandTest {
         Path conf = out.resolve("nan.json");
         // A learning rate of 1e30 blows the parameters up after a few steps (the first epoch still evaluates).
         Files.writeString(conf, "{\"learningRate\": 1e30, \"evalEvery\": 1}");
-        Result r = run("sweep", "--config", conf.toString(), "--data", data.toString(), "--out", out.toString(),
+        Result r = run("sweep", "--no-baseline", "--config", conf.toString(), "--data", data.toString(), "--out", out.toString(),
                 "--name", "nan", "--epochs", "3", "--layers", "16", "--layers", "8", "--batch-size", "256");
         assertEquals(3, r.exitCode(), r.err());
         assertTrue(r.err().matches("(?s).*\\[16] stopped: epoch \\d+, step \\d+: loss is (NaN|Infinity).*"), r.err());

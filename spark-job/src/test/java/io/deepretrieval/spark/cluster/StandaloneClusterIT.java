@@ -82,7 +82,7 @@ class StandaloneClusterIT {
                 "--conf", "spark.executorEnv.OMP_WAIT_POLICY=PASSIVE",
                 "--conf", "spark.task.maxFailures=4",
                 System.getProperty("app.jar"),
-                "sweep", "--data", data.toString(), "--out", out.toString(), "--name", "cluster",
+                "sweep", "--no-baseline", "--data", data.toString(), "--out", out.toString(), "--name", "cluster",
                 "--epochs", "4", "--layers", "16", "--workers", "2", "--batch-size-per-worker", "256",
                 "--averaging-frequency", "2"));
         Path log = home.resolve("submit.log");
