@@ -61,7 +61,11 @@ public final class HtmlReport {
             }
             h.append("</ul>\n");
         }
-        h.append("<h2>Settings</h2>\n<pre id=\"settings\">").append(escape(settingsJson)).append("</pre>\n</body></html>\n");
+        h.append("<h2>Settings</h2>\n<pre id=\"settings\">").append(escape(settingsJson)).append("</pre>\n")
+                // Marks the page once the plot has decoded, so a headless browser check can tell it rendered.
+                .append("<script>window.addEventListener('load',function(){var i=document.getElementById('plot');")
+                .append("document.body.setAttribute('data-plot-loaded',String(!!i&&i.complete&&i.naturalWidth>0));});</script>\n")
+                .append("</body></html>\n");
         AtomicFiles.writeString(dir.resolve("report.html"), h.toString());
     }
 
