@@ -57,6 +57,9 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--averaging-frequency", description = "local steps between two parameter averagings")
     Integer averagingFrequency;
 
+    @Option(names = "--seeds", description = "runs per depth with seeds seed, seed+1, ... (split fixed); reports mean ± sd")
+    Integer seeds;
+
     @Option(names = "--no-baseline", description = "skip the ALS baseline (config key alsBaseline)")
     boolean noBaseline;
 
@@ -68,7 +71,7 @@ final class SweepCommand implements Callable<Integer> {
         if (resume != null) {
             if (config != null || data != null || out != null || name != null || epochs != null || layers != null
                     || seed != null || batchSize != null || workers != null || batchSizePerWorker != null
-                    || averagingFrequency != null) {
+                    || averagingFrequency != null || seeds != null) {
                 throw new ConfigException("the command line", List.of("--resume continues with the settings saved in "
                         + resume.resolve("config.json") + "; only --master may be given with it"));
             }
@@ -129,6 +132,9 @@ final class SweepCommand implements Callable<Integer> {
         }
         if (averagingFrequency != null) {
             o.put("averagingFrequency", averagingFrequency);
+        }
+        if (seeds != null) {
+            o.put("seeds", seeds);
         }
         if (noBaseline) {
             o.put("alsBaseline", false);

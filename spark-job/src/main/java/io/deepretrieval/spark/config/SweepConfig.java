@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.model.towers.ModelConfig;
-import io.deepretrieval.model.train.TrainingOptions;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,7 +46,8 @@ public record SweepConfig(
         @JsonProperty("repartition") boolean repartition,
         @JsonProperty("storageLevel") String storageLevel,
         @JsonProperty("inputPolicy") String inputPolicy,
-        @JsonProperty("alsBaseline") boolean alsBaseline) {
+        @JsonProperty("alsBaseline") boolean alsBaseline,
+        @JsonProperty("seeds") int seeds) {
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
@@ -59,7 +59,7 @@ public record SweepConfig(
         return new SweepConfig("data/ml-100k", "results", "local[*]", 42, 300, 5, 2048,
                 List.of(List.of(32), List.of(64, 32), List.of(128, 64, 32)),
                 32, 0.1, 0.1, 1e-7, 0.2, 1000, 10_000, List.of(1, 5, 10, 50, 100),
-                0, 2048, 5, true, "MEMORY_ONLY", "failFast", true);
+                0, 2048, 5, true, "MEMORY_ONLY", "failFast", true, 1);
     }
 
     /** Loads a config file over the defaults; keys it leaves out keep their default. */
@@ -172,6 +172,9 @@ public record SweepConfig(
         if (topK == null || topK.isEmpty() || topK.stream().anyMatch(k -> k == null || k < 1)) {
             p.add("topK: must list K values >= 1, got " + topK);
         }
+        if (seeds < 1) {
+            p.add("seeds: must be >= 1 (runs per depth, each with its own initialisation and shuffling), got " + seeds);
+        }
         if (workers < 0) {
             p.add("workers: must be 0 (train in the driver JVM) or a number of Spark workers, got " + workers);
         }
@@ -194,14 +197,10 @@ public record SweepConfig(
         return p;
     }
 
-    /** The model settings for one depth. */
-    public ModelConfig model(List<Integer> layers) {
+    /** The model settings for one depth, initialised with {@code initSeed}. */
+    public ModelConfig model(List<Integer> layers, long initSeed) {
         return new ModelConfig(embeddingDim, layers.stream().mapToInt(Integer::intValue).toArray(),
-                learningRate, initialAccumulator, epsilon, seed);
-    }
-
-    public TrainingOptions training() {
-        return new TrainingOptions(batchSize, epochs, evalEvery, seed);
+                learningRate, initialAccumulator, epsilon, initSeed);
     }
 
     /** Parameter-averaging settings, or null when training runs in the driver JVM ({@code workers = 0}). */

@@ -30,7 +30,7 @@ public final class AccuracyPlot {
         System.setProperty("java.awt.headless", "true");
         XYSeriesCollection data = new XYSeriesCollection();
         for (DepthResult r : results) {
-            XYSeries series = new XYSeries(Arrays.toString(r.layerSizes()) + (r.completed() ? "" : " (failed)"));
+            XYSeries series = new XYSeries(r.displayName() + (r.completed() ? "" : " (failed)"));
             for (CurvePoint p : r.curve()) {
                 series.add(p.epoch(), p.accuracy().at(k));
             }

@@ -44,7 +44,8 @@ public final class CurveFiles {
                     new io.deepretrieval.model.metrics.TopKAccuracy(ks, acc), n.get("trainSeconds").asDouble()));
         }
         double seconds = points.isEmpty() ? 0 : points.get(points.size() - 1).trainSeconds();
-        return new DepthResult(layers, points, seconds, doc.get("completed").asBoolean() ? null : doc.path("failure").asText());
+        Long seed = doc.has("seed") ? doc.get("seed").asLong() : null;
+        return new DepthResult(layers, seed, points, seconds, doc.get("completed").asBoolean() ? null : doc.path("failure").asText());
     }
 
     public static void write(Path dir, DepthResult r, int[] ks) throws IOException {
@@ -68,6 +69,9 @@ public final class CurveFiles {
         }
         ObjectNode doc = JSON.createObjectNode();
         doc.put("layerSizes", Arrays.toString(r.layerSizes()));
+        if (r.seed() != null) {
+            doc.put("seed", r.seed());
+        }
         doc.putPOJO("ks", ks);
         doc.put("completed", r.completed());
         if (!r.completed()) {

@@ -33,7 +33,7 @@ public final class HtmlReport {
         for (DepthResult r : results) {
             CurvePoint last = r.last();
             h.append("<tr").append(r.completed() ? "" : " class=\"failed\"").append("><td>two towers ")
-                    .append(escape(Arrays.toString(r.layerSizes()))).append("</td><td>")
+                    .append(escape(r.displayName())).append("</td><td>")
                     .append(r.completed() ? "completed" : "failed: " + escape(r.failure())).append("</td><td>")
                     .append(last == null ? 0 : last.epoch()).append("</td>");
             for (int k : ks) {
@@ -49,6 +49,16 @@ public final class HtmlReport {
             h.append("<td>-</td></tr>\n");
         }
         h.append("</tbody></table>\n");
+        if (results.stream().anyMatch(r -> r.seed() != null)) {
+            int k = ks[ks.length - 1];
+            h.append("<h2>Across seeds</h2>\n<table id=\"seeds\"><tr><th>layer sizes</th><th>top-").append(k)
+                    .append(" mean ± sd</th></tr>\n");
+            for (SeedSpread.Spread s : SeedSpread.of(results, k)) {
+                h.append("<tr><td>").append(escape(Arrays.toString(s.layerSizes()))).append("</td><td>")
+                        .append(escape(s.text())).append("</td></tr>\n");
+            }
+            h.append("</table>\n");
+        }
         if (Files.exists(plot)) {
             h.append("<h2>Accuracy curves</h2>\n<img id=\"plot\" alt=\"top-K accuracy against epoch\" src=\"data:image/png;base64,")
                     .append(Base64.getEncoder().encodeToString(Files.readAllBytes(plot))).append("\">\n");

@@ -32,7 +32,7 @@ public final class SummaryTable {
         ArrayNode rows = CurveFiles.JSON.createArrayNode();
         for (DepthResult r : results) {
             CurvePoint last = r.last();
-            String layers = Arrays.toString(r.layerSizes());
+            String layers = r.displayName();
             String status = r.completed() ? "completed" : "failed";
             int epochs = last == null ? 0 : last.epoch();
             csv.append('"').append(layers).append("\",").append(status).append(',').append(epochs);
@@ -61,6 +61,13 @@ public final class SummaryTable {
                 md.append(' ').append(String.format(Locale.ROOT, "%.4f", baseline.test().at(k))).append(" |");
             }
             md.append(" - |\n");
+        }
+        if (results.stream().anyMatch(r -> r.seed() != null)) {
+            int k = ks[ks.length - 1];
+            md.append("\nFinal top-").append(k).append(" accuracy over seeds (mean ± sd):\n\n");
+            for (SeedSpread.Spread s : SeedSpread.of(results, k)) {
+                md.append("- ").append(Arrays.toString(s.layerSizes())).append(": ").append(s.text()).append('\n');
+            }
         }
         long completed = results.stream().filter(DepthResult::completed).count();
         md.append('\n').append(completed).append(" of ").append(results.size()).append(" depth settings completed.\n");

@@ -19,6 +19,7 @@ import io.deepretrieval.spark.ingest.DroppedLines;
 import io.deepretrieval.spark.ingest.InputPolicy;
 import io.deepretrieval.spark.report.InputReport;
 import io.deepretrieval.spark.report.HtmlReport;
+import io.deepretrieval.spark.report.SeedSpread;
 import io.deepretrieval.spark.baseline.AlsBaseline;
 import io.deepretrieval.spark.report.AccuracyPlot;
 import io.deepretrieval.spark.report.CurveFiles;
@@ -135,22 +136,31 @@ public final class DepthSweep {
                     data.spec().titleVocabulary().size(), data.corpus().size(), data.spec().tokenTableSize());
             List<DepthResult> results = new ArrayList<>();
             for (List<Integer> layers : config.layerSizes()) {
-                ModelConfig modelConfig = config.model(layers);
-                Path done = workDir.resolve("curve_" + modelConfig.depthLabel() + ".json");
-                if (Files.exists(done)) {
-                    LOG.info("{} already done in an earlier attempt: not retrained", layers);
-                    results.add(CurveFiles.read(done));
-                } else {
-                    results.add(trainDepth(data, modelConfig, workDir));
+                for (int s = 0; s < config.seeds(); s++) {
+                    // Several seeds vary initialisation and shuffling; the split stays the one of config.seed().
+                    Long seed = config.seeds() == 1 ? null : config.seed() + s;
+                    ModelConfig modelConfig = config.model(layers, seed == null ? config.seed() : seed);
+                    String label = modelConfig.depthLabel() + (seed == null ? "" : "_seed" + seed);
+                    Path done = workDir.resolve("curve_" + label + ".json");
+                    if (Files.exists(done)) {
+                        LOG.info("{} already done in an earlier attempt: not retrained", layers + (seed == null ? "" : " seed " + seed));
+                        results.add(CurveFiles.read(done));
+                    } else {
+                        results.add(trainDepth(data, modelConfig, seed, label, workDir));
+                    }
+                    writeReports(workDir, results);
                 }
-                writeReports(workDir, results);
             }
         }
     }
 
-    private DepthResult trainDepth(PreparedData data, ModelConfig modelConfig, Path dir) throws IOException {
+    private DepthResult trainDepth(PreparedData data, ModelConfig modelConfig, Long seed, String fileLabel, Path dir)
+            throws IOException {
         int[] layers = modelConfig.layerSizes();
-        String label = Arrays.toString(layers);
+        String label = Arrays.toString(layers) + (seed == null ? "" : " seed " + seed);
+        long shuffleSeed = modelConfig.initSeed();
+        io.deepretrieval.model.train.TrainingOptions training = new io.deepretrieval.model.train.TrainingOptions(
+                config.batchSize(), config.epochs(), config.evalEvery(), shuffleSeed);
         if (config.distributed() == null) {
             LOG.info("Training {} for {} epochs in the driver JVM, batch {}", label, config.epochs(), config.batchSize());
         } else {
@@ -160,11 +170,11 @@ public final class DepthSweep {
         List<CurvePoint> curve = new ArrayList<>();
         ConsoleProgress console = new ConsoleProgress(label);
         TwoTowerModel model = new TwoTowerModel(modelConfig, data.spec());
-        Path checkpointFile = dir.resolve("checkpoints").resolve(modelConfig.depthLabel() + ".ckpt");
+        Path checkpointFile = dir.resolve("checkpoints").resolve(fileLabel + ".ckpt");
         int epochsDone = 0;
         if (Files.exists(checkpointFile)) {
             Checkpoint ck = Checkpoint.read(checkpointFile);
-            if (!Arrays.equals(ck.layerSizes(), layers) || ck.shuffleSeed() != config.seed()) {
+            if (!Arrays.equals(ck.layerSizes(), layers) || ck.shuffleSeed() != shuffleSeed) {
                 throw new IllegalArgumentException(checkpointFile + " belongs to other settings");
             }
             ck.state().applyTo(model);
@@ -183,20 +193,20 @@ public final class DepthSweep {
                         curve.add(point);
                         console.evaluated(point);
                         try {
-                            new Checkpoint(point.epoch(), config.seed(), layers, curve, ModelState.of(model)).write(checkpointFile);
+                            new Checkpoint(point.epoch(), shuffleSeed, layers, curve, ModelState.of(model)).write(checkpointFile);
                         } catch (IOException e) {
                             throw new java.io.UncheckedIOException("cannot write checkpoint " + checkpointFile, e);
                         }
                     }
                 };
-        LocalTrainer trainer = new LocalTrainer(config.training(), new FactorizedTopK(config.topKArray()), listener);
+        LocalTrainer trainer = new LocalTrainer(training, new FactorizedTopK(config.topKArray()), listener);
         String failure = null;
         try {
             List<CurvePoint> before = List.copyOf(curve);
             if (config.distributed() == null) {
                 trainer.fit(model, data.corpus(), data.train(), data.test(), epochsDone, before);
             } else {
-                new ParameterAveraging(config.distributed(), config.training(), new FactorizedTopK(config.topKArray()),
+                new ParameterAveraging(config.distributed(), training, new FactorizedTopK(config.topKArray()),
                         listener).fit(model, data.spec(), data.corpus(), data.trainRows(), data.test(), epochsDone, before);
             }
         } catch (NumericFault e) {
@@ -204,7 +214,7 @@ public final class DepthSweep {
             LOG.error("{} stopped: {}", label, failure);
         }
         double seconds = curve.isEmpty() ? 0 : curve.get(curve.size() - 1).trainSeconds();
-        DepthResult result = new DepthResult(layers, curve, seconds, failure);
+        DepthResult result = new DepthResult(layers, seed, curve, seconds, failure);
         if (result.completed()) {
             saveModel(dir, model, data, result);
         }
@@ -225,7 +235,7 @@ public final class DepthSweep {
                 metrics.put("top" + k, last.accuracy().at(k));
             }
         }
-        Path target = dir.resolve("models").resolve(ModelConfig.label(result.layerSizes()));
+        Path target = dir.resolve("models").resolve(result.label());
         SavedModel.save(target, model, data.spec(), data.corpus(), info);
         LOG.info("Saved model {} to {}", Arrays.toString(result.layerSizes()), target);
     }
@@ -245,5 +255,8 @@ public final class DepthSweep {
         AccuracyPlot.write(plot, results, k, baseline == null ? null : baseline.label(),
                 baseline == null ? Double.NaN : baseline.test().at(k));
         HtmlReport.write(dir, config.toJson(), results, config.topKArray(), baseline, dropped, plot);
+        if (config.seeds() > 1) {
+            SeedSpread.write(dir, results, k);
+        }
     }
 }

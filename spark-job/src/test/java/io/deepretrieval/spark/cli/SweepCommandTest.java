@@ -136,6 +136,36 @@ class SweepCommandTest {
         assertEquals(curve.get("points").size() > 0, Files.exists(dir.resolve("checkpoints/16.ckpt")), curve.toString());
     }
 
+    @Test
+    void severalSeedsReportMeanAndSpreadPerDepth(@TempDir Path out) throws IOException {
+        Result r = run("sweep", "--no-baseline", "--data", data.toString(), "--out", out.toString(), "--name", "seeds",
+                "--epochs", "3", "--layers", "16", "--seeds", "3", "--batch-size", "256");
+        assertEquals(0, r.exitCode(), r.err());
+        Path dir = out.resolve("seeds");
+        for (long seed : new long[]{42, 43, 44}) {
+            assertTrue(Files.exists(dir.resolve("curve_16_seed" + seed + ".csv")), "seed " + seed);
+            assertTrue(Files.exists(dir.resolve("models/16_seed" + seed + "/query_tower.sdz")), "model of seed " + seed);
+        }
+        JsonNode spread = new ObjectMapper().readTree(dir.resolve("seeds.json").toFile());
+        assertEquals(1, spread.size());
+        assertEquals(3, spread.get(0).get("runs").asInt());
+        double[] finals = new double[3];
+        java.util.Set<String> top10 = new java.util.HashSet<>();
+        for (int i = 0; i < 3; i++) {
+            List<String> csv = Files.readAllLines(dir.resolve("curve_16_seed" + (42 + i) + ".csv"));
+            String[] last = csv.get(csv.size() - 1).split(",");
+            finals[i] = Double.parseDouble(last[6]);
+            top10.add(last[4]);
+        }
+        double mean = (finals[0] + finals[1] + finals[2]) / 3;
+        double sd = Math.sqrt(((finals[0] - mean) * (finals[0] - mean) + (finals[1] - mean) * (finals[1] - mean)
+                + (finals[2] - mean) * (finals[2] - mean)) / 2);
+        assertEquals(mean, spread.get(0).get("top100Mean").asDouble(), 1e-4);
+        assertEquals(sd, spread.get(0).get("top100Sd").asDouble(), 1e-4);
+        assertTrue(top10.size() > 1, "different seeds should not give identical runs: top-10 " + top10);
+        assertTrue(Files.readString(dir.resolve("summary.md")).contains("over seeds (mean ± sd)"));
+    }
+
     private static void assertNoCompleteResults(Path out) throws IOException {
         if (!Files.exists(out)) {
             return;
