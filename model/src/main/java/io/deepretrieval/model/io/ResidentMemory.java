@@ -11,24 +11,19 @@ public final class ResidentMemory {
 
     /** Resident set size in bytes, or -1 where /proc/self/status is not available. */
     public static long bytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
+        return statusKilobytes("VmRSS:") * 1024;
     }
 
     /** Peak resident set size in bytes (VmHWM), or -1. */
     public static long peakBytes() {
+        return statusKilobytes("VmHWM:") * 1024;
+    }
+
+    private static long statusKilobytes(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                if (line.startsWith(field)) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
                 }
             }
         } catch (IOException | NumberFormatException e) {

@@ -1,6 +1,7 @@
 package io.deepretrieval.model.serving;
 
 import io.deepretrieval.model.towers.DenseParameter;
+import io.deepretrieval.model.towers.DenseStack;
 import io.deepretrieval.model.towers.EmbeddingTable;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -64,16 +65,7 @@ public final class ServingGraphs {
         for (DenseParameter p : model.denseParameters()) {
             params.put(p.name(), Nd4j.create(p.values().clone(), p.shape(), 'c'));
         }
-        SDVariable x = input;
-        int layers = model.config().layerSizes().length;
-        for (int i = 0; i < layers; i++) {
-            String base = prefix + "_dense" + i;
-            x = x.mmul(sd.var(base + "_kernel", params.get(base + "_kernel"))).add(sd.var(base + "_bias", params.get(base + "_bias")));
-            if (i < layers - 1) {
-                x = sd.nn.relu(x, 0.0);
-            }
-        }
-        return x;
+        return DenseStack.build(sd, prefix, input, model.config().layerSizes(), params::get);
     }
 
     private static Map<String, EmbeddingTable> tables(TwoTowerModel model) {

@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.cli;
 
+import io.deepretrieval.spark.CliProcess;
 import io.deepretrieval.spark.SyntheticMovieLens;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -7,8 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -57,14 +56,7 @@ class RecommendCommandTest {
     }
 
     private static Result cli(Path log, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g"));
-        cmd.addAll(Arrays.asList(System.getProperty("java17.opens", "").split("\\s+")));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(Arrays.asList(args));
-        cmd.removeIf(String::isEmpty);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-        Process p = pb.start();
+        Process p = CliProcess.start(log, args);
         if (!p.waitFor(4, TimeUnit.MINUTES)) {
             p.destroyForcibly();
         }

@@ -1,0 +1,24 @@
+package io.deepretrieval.spark;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** Starts the CLI in a fresh JVM with this test JVM's classpath and the Java 17 flags, output to a log file. */
+public final class CliProcess {
+    private CliProcess() {
+    }
+
+    public static Process start(Path log, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g"));
+        cmd.addAll(Arrays.asList(System.getProperty("java17.opens", "").split("\\s+")));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.deepretrieval.spark.cli.Main"));
+        cmd.addAll(Arrays.asList(args));
+        cmd.removeIf(String::isEmpty);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        return pb.start();
+    }
+}
