@@ -44,11 +44,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--layers", defaultValue = "32", description = "layer sizes, comma-separated (default: ${DEFAULT-VALUE})")
     String layers;
 
-    @Option(names = "--epochs", defaultValue = "5", description = "timed epochs after one warm-up epoch (default: ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "5", description = "timed epochs after the warm-up steps (default: ${DEFAULT-VALUE})")
     int epochs;
 
     @Option(names = "--batch-size", defaultValue = "2048")
     int batchSize;
+
+    @Option(names = "--warmup-steps", defaultValue = "20", description = "untimed steps first (default: ${DEFAULT-VALUE})")
+    int warmupSteps;
 
     @Option(names = "--eval-passes", defaultValue = "3", description = "timed evaluation passes (default: ${DEFAULT-VALUE})")
     int evalPasses;
@@ -94,7 +97,11 @@ final class BenchCommand implements Callable<Integer> {
         TrainingOptions options = new TrainingOptions(batchSize, epochs + 1, 5, 42);
         LocalTrainer trainer = new LocalTrainer(options, FactorizedTopK.tutorial(), TrainingListener.NONE);
         TrainingStep step = new TrainingStep(model, prepared.corpus());
-        trainer.runEpoch(step, prepared.train(), 0); // warm-up: graph and caches
+        // Warm-up: builds the gradient graph and fills its array cache, without a whole epoch on large data.
+        int[] order = io.deepretrieval.model.train.EpochShuffle.order(prepared.train().size(), 42, 0);
+        for (int s = 0; s < warmupSteps && (s + 1) * batchSize <= prepared.train().size(); s++) {
+            step.run(prepared.train().select(order, s * batchSize, (s + 1) * batchSize));
+        }
         System.gc();
         step.profile().reset();
         long rssAfterWarmup = ResidentMemory.bytes();
