@@ -168,6 +168,7 @@ final class BenchCommand implements Callable<Integer> {
         emit("epoch_seconds", timed / epochs, "s");
         emit("averaging_rounds", trainer.timer().rounds(), "rounds");
         emit("overhead_share_outside_training_steps", trainer.timer().overheadShare(), "fraction");
+        emit("gc_share_once_per_epoch", trainer.timer().gcShare(), "fraction");
         emit("peak_rss_mb", ResidentMemory.peakBytes() / 1048576.0, "MB");
         return 0;
     }

@@ -217,7 +217,9 @@ public final class ParameterAveraging {
             WorkerResult result = WorkerResult.of(ModelState.of(replica.model()), loss, batches, examples);
             result.stepNanos = System.nanoTime() - started;
             if (lastRound) {
+                long gcStart = System.nanoTime();
                 System.gc(); // as in the single-JVM trainer: release dead native buffers once per epoch
+                result.gcNanos = System.nanoTime() - gcStart;
             }
             return Collections.singletonList(result).iterator();
         }
@@ -227,18 +229,26 @@ public final class ParameterAveraging {
     public static final class RoundTimer {
         private long roundNanos;
         private long maxStepNanos;
+        private long maxGcNanos;
         private long rounds;
 
         public void reset() {
             roundNanos = 0;
             maxStepNanos = 0;
+            maxGcNanos = 0;
             rounds = 0;
         }
 
         void add(long wallNanos, WorkerResult sum) {
             roundNanos += wallNanos;
             maxStepNanos += sum.maxStepNanos;
+            maxGcNanos += sum.maxGcNanos;
             rounds++;
+        }
+
+        /** Share of round wall time in the replicas' once-per-epoch garbage collection (as the single-JVM trainer). */
+        public double gcShare() {
+            return roundNanos == 0 ? 0 : (double) maxGcNanos / roundNanos;
         }
 
         public long rounds() {
@@ -254,9 +264,12 @@ public final class ParameterAveraging {
             return maxStepNanos / 1e9;
         }
 
-        /** Share of round wall time outside training steps: broadcast, scheduling, serialization, aggregation. */
+        /**
+         * Share of round wall time outside training steps and the per-epoch GC: broadcast, scheduling,
+         * (de)serialization, restoring and collecting replica state, aggregation.
+         */
         public double overheadShare() {
-            return roundNanos == 0 ? 0 : 1 - (double) maxStepNanos / roundNanos;
+            return roundNanos == 0 ? 0 : 1 - (double) (maxStepNanos + maxGcNanos) / roundNanos;
         }
     }
 }

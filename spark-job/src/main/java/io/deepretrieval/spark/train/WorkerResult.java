@@ -17,6 +17,9 @@ final class WorkerResult implements Serializable {
     /** Time this replica spent in training steps (set by the task); the sum keeps the slowest replica's. */
     long stepNanos;
     long maxStepNanos;
+    /** Time of the replica's end-of-epoch GC (set by the task); the sum keeps the longest. */
+    long gcNanos;
+    long maxGcNanos;
 
     static WorkerResult empty() {
         return new WorkerResult();
@@ -42,6 +45,7 @@ final class WorkerResult implements Serializable {
         }
         if (examples == 0) {
             other.maxStepNanos = Math.max(other.maxStepNanos, other.stepNanos);
+            other.maxGcNanos = Math.max(other.maxGcNanos, other.gcNanos);
             return other;
         }
         for (int i = 0; i < weightedValues.length; i++) {
@@ -49,6 +53,7 @@ final class WorkerResult implements Serializable {
             weightedAccumulators[i] += other.weightedAccumulators[i];
         }
         maxStepNanos = Math.max(Math.max(maxStepNanos, stepNanos), Math.max(other.maxStepNanos, other.stepNanos));
+        maxGcNanos = Math.max(Math.max(maxGcNanos, gcNanos), Math.max(other.maxGcNanos, other.gcNanos));
         lossSum += other.lossSum;
         batches += other.batches;
         examples += other.examples;
