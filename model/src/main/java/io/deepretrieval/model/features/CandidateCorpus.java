@@ -68,23 +68,31 @@ public final class CandidateCorpus implements java.io.Serializable {
         return titleIndex[record];
     }
 
-    /** Token id at position {@code t} of a record's title (0 = padding). */
-    public int tokenId(int record, int t) {
-        return tokenIds[record * maxTokens + t];
-    }
-
-    /** Weight of position {@code t} in the record's mean token embedding. */
-    public float tokenWeight(int record, int t) {
-        return tokenWeights[record * maxTokens + t];
-    }
-
-    /** Record index of each movie id, for encoding interactions. */
-    public java.util.Map<String, Integer> recordIndexByMovieId() {
-        java.util.Map<String, Integer> map = new java.util.HashMap<>(movieIds.length * 2);
-        for (int i = 0; i < movieIds.length; i++) {
-            map.put(movieIds[i], i);
+    /**
+     * The candidate inputs of some records, gathered once for both training feeds and serving graphs: title
+     * indices, and token ids with their mean weights, row-major [records.length, maxTokens].
+     */
+    public Inputs inputs(int[] records) {
+        int n = records.length;
+        int[] title = new int[n];
+        int[] ids = new int[n * maxTokens];
+        float[] weights = new float[n * maxTokens];
+        for (int i = 0; i < n; i++) {
+            int r = records[i];
+            title[i] = titleIndex[r];
+            System.arraycopy(tokenIds, r * maxTokens, ids, i * maxTokens, maxTokens);
+            System.arraycopy(tokenWeights, r * maxTokens, weights, i * maxTokens, maxTokens);
         }
-        return map;
+        return new Inputs(title, ids, weights, maxTokens);
+    }
+
+    /** Every record's position, 0..size-1. */
+    public int[] allRecords() {
+        return java.util.stream.IntStream.range(0, size()).toArray();
+    }
+
+    /** Candidate-tower inputs of a set of records (see {@link #inputs}). */
+    public record Inputs(int[] titleIndex, int[] tokenIds, float[] tokenWeights, int width) {
     }
 
     @Override

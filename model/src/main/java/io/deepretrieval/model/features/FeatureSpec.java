@@ -192,10 +192,6 @@ public final class FeatureSpec implements java.io.Serializable {
         }
     }
 
-    public static FeatureSpec fromJson(String json) throws IOException {
-        return JSON.readValue(json, FeatureSpec.class);
-    }
-
     public static FeatureSpec read(Path file) throws IOException {
         try {
             return JSON.readValue(Files.readAllBytes(file), FeatureSpec.class);

@@ -86,22 +86,12 @@ public final class SavedModel {
 
     /** Runs the candidate tower graph over every record of the corpus. */
     static INDArray candidateEmbeddings(SameDiff candidate, CandidateCorpus corpus) {
+        CandidateCorpus.Inputs c = corpus.inputs(corpus.allRecords());
         int n = corpus.size();
-        int len = corpus.maxTokens();
-        int[] title = new int[n];
-        int[] ids = new int[n * len];
-        float[] weights = new float[n * len];
-        for (int r = 0; r < n; r++) {
-            title[r] = corpus.titleIndex(r);
-            for (int t = 0; t < len; t++) {
-                ids[r * len + t] = corpus.tokenId(r, t);
-                weights[r * len + t] = corpus.tokenWeight(r, t);
-            }
-        }
         return candidate.output(Map.of(
-                ServingGraphs.TITLE_INDEX, Nd4j.createFromArray(title),
-                ServingGraphs.TOKEN_IDS, Nd4j.createFromArray(ids).reshape(n, len),
-                ServingGraphs.TOKEN_WEIGHTS, Nd4j.create(weights, new long[]{n, len, 1}, 'c')),
+                ServingGraphs.TITLE_INDEX, Nd4j.createFromArray(c.titleIndex()),
+                ServingGraphs.TOKEN_IDS, Nd4j.createFromArray(c.tokenIds()).reshape(n, c.width()),
+                ServingGraphs.TOKEN_WEIGHTS, Nd4j.create(c.tokenWeights(), new long[]{n, c.width(), 1}, 'c')),
                 ServingGraphs.CANDIDATE_EMBEDDING).get(ServingGraphs.CANDIDATE_EMBEDDING).dup();
     }
 

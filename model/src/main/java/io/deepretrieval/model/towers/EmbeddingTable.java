@@ -50,10 +50,6 @@ public final class EmbeddingTable implements Parameter {
         return rows;
     }
 
-    public int dim() {
-        return dim;
-    }
-
     @Override
     public float[] values() {
         return weights;

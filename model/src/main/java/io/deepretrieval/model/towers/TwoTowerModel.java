@@ -97,37 +97,36 @@ public final class TwoTowerModel {
         return parameters;
     }
 
-    /** The looked-up inputs of both towers for a batch, and the rows their gradients flow back to. */
+    /** The looked-up inputs of both towers for a training batch, and the rows their gradients flow back to. */
     public Feeds feeds(Interactions batch, CandidateCorpus corpus) {
-        int n = batch.size();
-        int[] titleRows = new int[n];
-        int width = corpus.maxTokens();
-        int[] tokenRows = new int[n * width];
-        float[] tokenWeights = new float[n * width];
-        for (int i = 0; i < n; i++) {
-            int r = batch.candidate()[i];
-            titleRows[i] = corpus.titleIndex(r);
-            for (int t = 0; t < width; t++) {
-                tokenRows[i * width + t] = corpus.tokenId(r, t);
-                tokenWeights[i * width + t] = corpus.tokenWeight(r, t);
-            }
-        }
-        Map<String, INDArray> values = new HashMap<>();
-        values.put(QueryTower.USER_EMBEDDING, users.lookup(batch.userIndex()));
-        values.put(QueryTower.BUCKET_EMBEDDING, buckets.lookup(batch.timestampBucket()));
-        values.put(QueryTower.NORMALIZED_TIMESTAMP, Nd4j.create(batch.normalizedTimestamp(), new long[]{n, 1}, 'c'));
-        values.put(CandidateTower.TITLE_EMBEDDING, titles.lookup(titleRows));
-        values.put(CandidateTower.TOKEN_MEAN, tokens.weightedSum(tokenRows, tokenWeights, width));
-        return new Feeds(values, batch.userIndex(), batch.timestampBucket(), titleRows, tokenRows, tokenWeights, width);
+        CandidateCorpus.Inputs candidates = corpus.inputs(batch.candidate());
+        Map<String, INDArray> values = new HashMap<>(queryInputs(batch));
+        values.putAll(candidateInputs(candidates));
+        return new Feeds(values, batch.userIndex(), batch.timestampBucket(), candidates);
+    }
+
+    /** The query tower's inputs for some interactions. */
+    private Map<String, INDArray> queryInputs(Interactions batch) {
+        return Map.of(
+                QueryTower.USER_EMBEDDING, users.lookup(batch.userIndex()),
+                QueryTower.BUCKET_EMBEDDING, buckets.lookup(batch.timestampBucket()),
+                QueryTower.NORMALIZED_TIMESTAMP, Nd4j.create(batch.normalizedTimestamp(), new long[]{batch.size(), 1}, 'c'));
+    }
+
+    /** The candidate tower's inputs for some candidate records. */
+    private Map<String, INDArray> candidateInputs(CandidateCorpus.Inputs c) {
+        return Map.of(
+                CandidateTower.TITLE_EMBEDDING, titles.lookup(c.titleIndex()),
+                CandidateTower.TOKEN_MEAN, tokens.weightedSum(c.tokenIds(), c.tokenWeights(), c.width()));
     }
 
     /** Sends each embedding input's gradient ([n, dim] arrays by placeholder name) back to its table. */
     public void addEmbeddingGradients(Feeds feeds, Map<String, float[]> gradients) {
         users.addGradient(feeds.userRows, gradients.get(QueryTower.USER_EMBEDDING));
         buckets.addGradient(feeds.bucketRows, gradients.get(QueryTower.BUCKET_EMBEDDING));
-        titles.addGradient(feeds.titleRows, gradients.get(CandidateTower.TITLE_EMBEDDING));
-        tokens.addWeightedSumGradient(feeds.tokenRows, feeds.tokenWeights, feeds.tokenWidth,
-                gradients.get(CandidateTower.TOKEN_MEAN));
+        CandidateCorpus.Inputs c = feeds.candidates;
+        titles.addGradient(c.titleIndex(), gradients.get(CandidateTower.TITLE_EMBEDDING));
+        tokens.addWeightedSumGradient(c.tokenIds(), c.tokenWeights(), c.width(), gradients.get(CandidateTower.TOKEN_MEAN));
     }
 
     /** Names of the graph inputs that carry embedding rows (their gradients go back to the tables). */
@@ -137,11 +136,11 @@ public final class TwoTowerModel {
     }
 
     /** Query embeddings [n, outputDim] for a set of interactions, computed in blocks. */
-    public INDArray queryEmbeddings(Interactions queries, CandidateCorpus corpus, int blockSize) {
+    public INDArray queryEmbeddings(Interactions queries, int blockSize) {
         INDArray out = Nd4j.create(DataType.FLOAT, queries.size(), config.outputDim());
         for (int from = 0; from < queries.size(); from += blockSize) {
             int to = Math.min(queries.size(), from + blockSize);
-            Map<String, INDArray> ph = feeds(queries.select(null, from, to), corpus).values();
+            Map<String, INDArray> ph = queryInputs(queries.select(null, from, to));
             INDArray block = graph.output(ph, QueryTower.OUTPUT).get(QueryTower.OUTPUT);
             out.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).assign(block);
         }
@@ -150,18 +149,11 @@ public final class TwoTowerModel {
 
     /** Embeddings [size, outputDim] of every record of the corpus. */
     public INDArray candidateEmbeddings(CandidateCorpus corpus) {
-        int n = corpus.size();
-        int[] all = new int[n];
-        for (int i = 0; i < n; i++) {
-            all[i] = i;
-        }
-        // Only the candidate inputs matter here; the query side is fed zeros of the right shape.
-        Interactions records = new Interactions(new int[n], new int[n], new float[n], all);
-        return graph.output(feeds(records, corpus).values(), CandidateTower.OUTPUT).get(CandidateTower.OUTPUT).dup();
+        Map<String, INDArray> ph = candidateInputs(corpus.inputs(corpus.allRecords()));
+        return graph.output(ph, CandidateTower.OUTPUT).get(CandidateTower.OUTPUT).dup();
     }
 
     /** A batch's graph inputs and the table rows behind them. */
-    public record Feeds(Map<String, INDArray> values, int[] userRows, int[] bucketRows, int[] titleRows,
-                        int[] tokenRows, float[] tokenWeights, int tokenWidth) {
+    public record Feeds(Map<String, INDArray> values, int[] userRows, int[] bucketRows, CandidateCorpus.Inputs candidates) {
     }
 }

@@ -8,16 +8,11 @@ package io.deepretrieval.model.train;
 public final class Adagrad {
     private final float learningRate;
     private final float epsilon;
-    private final float initialAccumulator;
 
-    public Adagrad(double learningRate, double initialAccumulator, double epsilon) {
+    /** The accumulators' starting value lives with each parameter ({@code ModelConfig.initialAccumulator}). */
+    public Adagrad(double learningRate, double epsilon) {
         this.learningRate = (float) learningRate;
-        this.initialAccumulator = (float) initialAccumulator;
         this.epsilon = (float) epsilon;
-    }
-
-    public float initialAccumulator() {
-        return initialAccumulator;
     }
 
     /** Updates {@code param[offset..offset+len)} in place from the gradient at the same positions. */

@@ -78,7 +78,7 @@ public final class LocalTrainer {
     /** Top-K accuracy of the test queries against every candidate record. */
     public TopKAccuracy evaluate(TwoTowerModel model, CandidateCorpus corpus, Interactions test) {
         INDArray candidates = model.candidateEmbeddings(corpus);
-        INDArray queries = model.queryEmbeddings(test, corpus, EVAL_BLOCK);
+        INDArray queries = model.queryEmbeddings(test, EVAL_BLOCK);
         return metric.evaluate(queries, candidates, test.candidate());
     }
 }

@@ -41,12 +41,12 @@ public final class StepProfile {
         return updateNanos / 1e9;
     }
 
-    /** Median step time in milliseconds over the steps recorded after the first {@code warmup}. */
-    public double medianStepMillis(int warmup) {
-        if (count <= warmup) {
+    /** Median step time in milliseconds over the steps recorded since the last reset. */
+    public double medianStepMillis() {
+        if (count == 0) {
             return Double.NaN;
         }
-        long[] s = Arrays.copyOfRange(steps, warmup, count);
+        long[] s = Arrays.copyOf(steps, count);
         Arrays.sort(s);
         return s[s.length / 2] / 1e6;
     }

@@ -37,8 +37,7 @@ public final class TrainingStep {
     public TrainingStep(TwoTowerModel model, CandidateCorpus corpus) {
         this.model = model;
         this.corpus = corpus;
-        this.optimizer = new Adagrad(model.config().learningRate(), model.config().initialAccumulator(),
-                model.config().epsilon());
+        this.optimizer = new Adagrad(model.config().learningRate(), model.config().epsilon());
         SameDiff sd = model.graph();
         List<String> wanted = new ArrayList<>();
         for (DenseParameter p : model.denseParameters()) {

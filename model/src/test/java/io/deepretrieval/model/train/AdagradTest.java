@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class AdagradTest {
     @Test
     void oneStepAsKerasComputesIt() {
-        Adagrad adagrad = new Adagrad(0.1, 0.1, 1e-7);
+        Adagrad adagrad = new Adagrad(0.1, 1e-7);
         float[] p = {1f, 2f};
         float[] acc = {0.1f, 0.1f};
         float[] g = {0.5f, 0f};
@@ -20,7 +20,7 @@ class AdagradTest {
 
     @Test
     void stepsShrinkAsTheAccumulatorGrows() {
-        Adagrad adagrad = new Adagrad(0.1, 0.1, 1e-7);
+        Adagrad adagrad = new Adagrad(0.1, 1e-7);
         float[] p = {0f};
         float[] acc = {0.1f};
         adagrad.update(p, acc, new float[]{1f}, 0, 1);

@@ -114,7 +114,7 @@ final class BenchCommand implements Callable<Integer> {
         StepProfile p = step.profile();
         emit("train_examples_per_second", prepared.train().size() * (double) epochs / trainSeconds, "examples/s");
         emit("epoch_seconds", trainSeconds / epochs, "s");
-        emit("step_ms_median", p.medianStepMillis(0), "ms");
+        emit("step_ms_median", p.medianStepMillis(), "ms");
         emit("phase_input_assembly_seconds", p.inputSeconds() / epochs, "s/epoch");
         emit("phase_forward_backward_seconds", p.forwardBackwardSeconds() / epochs, "s/epoch");
         emit("phase_optimizer_update_seconds", p.optimizerSeconds() / epochs, "s/epoch");

@@ -1,7 +1,7 @@
 package io.deepretrieval.spark.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.spark.config.ConfigException;
 import io.deepretrieval.spark.config.SweepConfig;
@@ -12,13 +12,17 @@ import picocli.CommandLine.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 
 /** {@code sweep}: train every depth setting and write curves, summary and plot. */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = "Train the two-tower model at each depth setting and write accuracy curves, a summary and a plot.")
 final class SweepCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
     static final Path DEFAULT_CONFIG = Path.of(System.getProperty("deep-retrieval.home", "."), "conf", "sweep.json");
 
     @Option(names = "--config", description = "JSON settings (default: conf/sweep.json when present, else the tutorial's defaults)")
@@ -69,9 +73,9 @@ final class SweepCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (resume != null) {
-            if (config != null || data != null || out != null || name != null || epochs != null || layers != null
-                    || seed != null || batchSize != null || workers != null || batchSizePerWorker != null
-                    || averagingFrequency != null || seeds != null) {
+            ObjectNode given = overrides();
+            given.remove("master");
+            if (config != null || name != null || layers != null || !given.isEmpty()) {
                 throw new ConfigException("the command line", List.of("--resume continues with the settings saved in "
                         + resume.resolve("config.json") + "; only --master may be given with it"));
             }
@@ -86,11 +90,28 @@ final class SweepCommand implements Callable<Integer> {
     private static int finished(Path dir) throws java.io.IOException {
         System.out.println("Results written to " + dir.toAbsolutePath());
         boolean allCompleted = true;
-        for (com.fasterxml.jackson.databind.JsonNode row : new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(dir.resolve("summary.json").toFile())) {
+        for (com.fasterxml.jackson.databind.JsonNode row : JSON.readTree(dir.resolve("summary.json").toFile())) {
             allCompleted &= "completed".equals(row.get("status").asText());
         }
         return allCompleted ? 0 : 3;
+    }
+
+    /** The settings given as flags (but --layers), under their config keys; null flags are left out. */
+    private ObjectNode overrides() {
+        Map<String, Object> flags = new LinkedHashMap<>();
+        flags.put("data", data);
+        flags.put("out", out);
+        flags.put("epochs", epochs);
+        flags.put("seed", seed);
+        flags.put("batchSize", batchSize);
+        flags.put("master", master);
+        flags.put("workers", workers);
+        flags.put("batchSizePerWorker", batchSizePerWorker);
+        flags.put("averagingFrequency", averagingFrequency);
+        flags.put("seeds", seeds);
+        flags.put("alsBaseline", noBaseline ? false : null);
+        flags.values().removeIf(Objects::isNull);
+        return JSON.valueToTree(flags);
     }
 
     /** The config file (or defaults) with the command-line overrides applied and validated together. */
@@ -104,41 +125,8 @@ final class SweepCommand implements Callable<Integer> {
         } else {
             base = Files.isRegularFile(DEFAULT_CONFIG) ? SweepConfig.load(DEFAULT_CONFIG) : SweepConfig.defaults();
         }
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        ObjectNode o = overrides();
         List<String> problems = new ArrayList<>();
-        if (data != null) {
-            o.put("data", data);
-        }
-        if (out != null) {
-            o.put("out", out);
-        }
-        if (epochs != null) {
-            o.put("epochs", epochs);
-        }
-        if (seed != null) {
-            o.put("seed", seed);
-        }
-        if (batchSize != null) {
-            o.put("batchSize", batchSize);
-        }
-        if (master != null) {
-            o.put("master", master);
-        }
-        if (workers != null) {
-            o.put("workers", workers);
-        }
-        if (batchSizePerWorker != null) {
-            o.put("batchSizePerWorker", batchSizePerWorker);
-        }
-        if (averagingFrequency != null) {
-            o.put("averagingFrequency", averagingFrequency);
-        }
-        if (seeds != null) {
-            o.put("seeds", seeds);
-        }
-        if (noBaseline) {
-            o.put("alsBaseline", false);
-        }
         if (layers != null) {
             ArrayNode all = o.putArray("layerSizes");
             for (String setting : layers) {

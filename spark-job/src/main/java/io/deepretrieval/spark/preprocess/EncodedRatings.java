@@ -71,21 +71,15 @@ public final class EncodedRatings {
         return ratings.join(broadcast(ids), ratings.col("movie_id").equalTo(ids.col("movie_id")), "left_semi");
     }
 
-    /** Encodes ratings; a rating whose movie is not in the corpus is an input error. */
+    /** Encodes ratings whose movies are all in the corpus (see {@link #withKnownMovies}, which checks that once). */
     public static Dataset<Row> encode(SparkSession spark, FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> ratings) {
         List<Row> records = new ArrayList<>();
         for (int i = 0; i < corpus.size(); i++) {
             records.add(RowFactory.create(corpus.movieId(i), i));
         }
         Dataset<Row> recordIndex = spark.createDataFrame(records, CANDIDATE_RECORDS);
-        Dataset<Row> joined = ratings.join(broadcast(recordIndex), ratings.col("movie_id").equalTo(recordIndex.col("movie_id")), "left")
+        Dataset<Row> joined = ratings.join(broadcast(recordIndex), ratings.col("movie_id").equalTo(recordIndex.col("movie_id")))
                 .drop(recordIndex.col("movie_id"));
-        List<Row> unknown = joined.filter(col("candidate").isNull()).select("movie_id").distinct().limit(5).collectAsList();
-        if (!unknown.isEmpty()) {
-            long n = joined.filter(col("candidate").isNull()).count();
-            List<String> ids = unknown.stream().map(r -> r.getString(0)).toList();
-            throw new MalformedInputException(n + " ratings reference movies missing from the movies file, e.g. movie ids " + ids);
-        }
         return joined.select(
                 col("user_id"), col("movie_id"), col("timestamp"),
                 udf((UDF1<String, Integer>) spec::userIndex, DataTypes.IntegerType).apply(col("user_id")).as("user_index"),

@@ -5,6 +5,7 @@ import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.spark.SyntheticMovieLens;
 import io.deepretrieval.spark.TestSpark;
+import io.deepretrieval.spark.ingest.InputPolicy;
 import io.deepretrieval.spark.ingest.MalformedInputException;
 import io.deepretrieval.spark.ingest.MovieLensData;
 import io.deepretrieval.spark.ingest.MovieLensReader;
@@ -82,10 +83,8 @@ class EncodedRatingsTest {
         Dataset<Row> movies = spark.createDataFrame(List.of(RowFactory.create("1", "A (1990)")), MovieLensReader.MOVIES);
         Dataset<Row> ratings = spark.createDataFrame(List.of(RowFactory.create("1", "1", 5L),
                 RowFactory.create("1", "99", 6L)), MovieLensReader.RATINGS);
-        FeatureSpec spec = new FeaturePreprocessor(2, 100).fit(ratings, movies);
-        CandidateCorpus corpus = EncodedRatings.corpus(spec, movies);
         MalformedInputException e = assertThrows(MalformedInputException.class,
-                () -> EncodedRatings.encode(spark, spec, corpus, ratings));
+                () -> EncodedRatings.withKnownMovies(ratings, movies, InputPolicy.FAIL_FAST, new java.util.ArrayList<>()));
         assertTrue(e.getMessage().contains("1 ratings reference movies missing from the movies file, e.g. movie ids [99]"), e.getMessage());
     }
 }
