@@ -56,7 +56,7 @@ public final class TwoTowerModel {
         graph = SameDiff.create();
         SDVariable q = QueryTower.build(graph, config, rng);
         SDVariable c = CandidateTower.build(graph, config, rng);
-        RetrievalLoss.build(graph, q, c);
+        RetrievalLoss.build(graph, q, c, config.outputDim());
 
         Map<String, Parameter> params = new LinkedHashMap<>();
         for (EmbeddingTable t : tables()) {

@@ -9,6 +9,7 @@ import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.LocalTrainer;
 import io.deepretrieval.model.train.StepProfile;
 import io.deepretrieval.model.train.TrainingListener;
+import io.deepretrieval.model.io.NativeThreads;
 import io.deepretrieval.model.train.TrainingOptions;
 import io.deepretrieval.model.train.TrainingStep;
 import io.deepretrieval.spark.SparkSessions;
@@ -66,6 +67,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--averaging-frequency", defaultValue = "5")
     int averagingFrequency;
 
+    @Option(names = "--native-threads", defaultValue = "1",
+            description = "ND4J op/BLAS threads per training task; 0: ND4J's default, all cores (default: ${DEFAULT-VALUE})")
+    int nativeThreads;
+
     private final ObjectMapper json = new ObjectMapper();
     private String dataset;
 
@@ -77,6 +82,7 @@ final class BenchCommand implements Callable<Integer> {
             dataset = "synthetic-" + synthetic;
             dir = SyntheticRatings.write(cache.resolve(dataset), synthetic, 7);
         }
+        NativeThreads.apply(nativeThreads);
         int[] sizes = Arrays.stream(layers.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
         long prepStart = System.nanoTime();
         PreparedData prepared;
@@ -137,7 +143,7 @@ final class BenchCommand implements Callable<Integer> {
     /** Parameter averaging: speed and the share of round time spent outside replicas' training steps. */
     private int distributed(PreparedData prepared, int[] sizes) throws Exception {
         TwoTowerModel model = new TwoTowerModel(ModelConfig.tutorial(sizes, 42), prepared.spec());
-        DistributedOptions options = new DistributedOptions(workers, batchSize, averagingFrequency, true, "MEMORY_ONLY");
+        DistributedOptions options = new DistributedOptions(workers, batchSize, averagingFrequency, true, "MEMORY_ONLY", nativeThreads);
         double[] seconds = new double[epochs + 1];
         ParameterAveraging[] self = new ParameterAveraging[1];
         ParameterAveraging trainer = new ParameterAveraging(options, new TrainingOptions(batchSize, epochs + 1, epochs + 1, 42),

@@ -47,7 +47,8 @@ public record SweepConfig(
         @JsonProperty("storageLevel") String storageLevel,
         @JsonProperty("inputPolicy") String inputPolicy,
         @JsonProperty("alsBaseline") boolean alsBaseline,
-        @JsonProperty("seeds") int seeds) {
+        @JsonProperty("seeds") int seeds,
+        @JsonProperty("nativeThreads") int nativeThreads) {
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
@@ -59,7 +60,7 @@ public record SweepConfig(
         return new SweepConfig("data/ml-100k", "results", "local[*]", 42, 300, 5, 2048,
                 List.of(List.of(32), List.of(64, 32), List.of(128, 64, 32)),
                 32, 0.1, 0.1, 1e-7, 0.2, 1000, 10_000, List.of(1, 5, 10, 50, 100),
-                0, 2048, 5, true, "MEMORY_ONLY", "failFast", true, 1);
+                0, 2048, 5, true, "MEMORY_ONLY", "failFast", true, 1, 1);
     }
 
     /** Loads a config file over the defaults; keys it leaves out keep their default. */
@@ -172,6 +173,10 @@ public record SweepConfig(
         if (topK == null || topK.isEmpty() || topK.stream().anyMatch(k -> k == null || k < 1)) {
             p.add("topK: must list K values >= 1, got " + topK);
         }
+        if (nativeThreads < 0) {
+            p.add("nativeThreads: must be >= 0 (ND4J threads per training task; 0 = ND4J's default, all cores), got "
+                    + nativeThreads);
+        }
         if (seeds < 1) {
             p.add("seeds: must be >= 1 (runs per depth, each with its own initialisation and shuffling), got " + seeds);
         }
@@ -206,7 +211,7 @@ public record SweepConfig(
     /** Parameter-averaging settings, or null when training runs in the driver JVM ({@code workers = 0}). */
     public io.deepretrieval.spark.train.DistributedOptions distributed() {
         return workers == 0 ? null : new io.deepretrieval.spark.train.DistributedOptions(workers, batchSizePerWorker,
-                averagingFrequency, repartition, storageLevel);
+                averagingFrequency, repartition, storageLevel, nativeThreads);
     }
 
     public int[] topKArray() {

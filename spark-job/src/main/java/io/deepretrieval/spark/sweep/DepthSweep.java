@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.sweep;
 
+import io.deepretrieval.model.io.NativeThreads;
 import io.deepretrieval.model.io.AtomicFiles;
 import io.deepretrieval.model.serving.SavedModel;
 import io.deepretrieval.model.metrics.FactorizedTopK;
@@ -107,6 +108,7 @@ public final class DepthSweep {
     }
 
     private void train(Path workDir) throws IOException {
+        NativeThreads.apply(config.nativeThreads());
         try (SparkSession spark = SparkSessions.create(config.master(), "deep-retrieval depth sweep")) {
             LOG.info("Preparing MovieLens from {} on Spark {}; driver computes with ND4J {}", config.data(),
                     spark.version(), io.deepretrieval.model.io.BackendInfo.describe());

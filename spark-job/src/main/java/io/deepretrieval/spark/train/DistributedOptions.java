@@ -1,5 +1,7 @@
 package io.deepretrieval.spark.train;
 
+import io.deepretrieval.model.io.NativeThreads;
+
 import java.io.Serializable;
 
 /**
@@ -10,10 +12,14 @@ import java.io.Serializable;
  * @param averagingFrequency minibatches each replica trains between two averagings
  * @param repartition        shuffle the training rows into {@code workers} balanced partitions (else coalesce)
  * @param storageLevel       Spark storage level of the cached training partitions, e.g. MEMORY_ONLY
+ * @param nativeThreads      ND4J op/BLAS threads per training task ({@link NativeThreads}); 0: ND4J's default
  */
 public record DistributedOptions(int workers, int batchSizePerWorker, int averagingFrequency, boolean repartition,
-                                 String storageLevel) implements Serializable {
+                                 String storageLevel, int nativeThreads) implements Serializable {
     public DistributedOptions {
+        if (nativeThreads < 0) {
+            throw new IllegalArgumentException("nativeThreads must be >= 0, got " + nativeThreads);
+        }
         if (workers < 1) {
             throw new IllegalArgumentException("workers must be >= 1, got " + workers);
         }

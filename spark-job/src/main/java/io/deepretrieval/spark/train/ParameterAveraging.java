@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.train;
 
+import io.deepretrieval.model.io.NativeThreads;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.Interactions;
@@ -196,6 +197,7 @@ public final class ParameterAveraging {
             if (from >= data.size()) {
                 return Collections.emptyIterator();
             }
+            NativeThreads.apply(options.nativeThreads());
             ReplicaCache.Replica replica = ReplicaCache.get(fitId, partition, config, spec.value(), corpus.value());
             state.value().applyTo(replica.model());
             int[] order = EpochShuffle.order(data.size(), seed + PARTITION_SEED_STRIDE * partition, epoch);
