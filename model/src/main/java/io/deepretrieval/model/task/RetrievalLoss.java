@@ -46,8 +46,9 @@ public final class RetrievalLoss {
         SDVariable logits = sd.mmul(LOGITS, queries, candidates, false, true, false);
         SDVariable rowMax = logits.max(true, 1);
         SDVariable shiftedExp = sd.math.exp(logits.sub(rowMax));
-        // E·[C, 1] gives E·C and the row sums in one pass over E instead of two.
-        SDVariable candidatesAndOnes = sd.concat(1, candidates, sd.onesLike(rowMax));
+        // E·[C, 1] gives E·C and the row sums in one pass over E instead of two. (The ones column is built as
+        // 0·rowMax + 1: M2.1's onesLike op logs a warning each time a graph is built.)
+        SDVariable candidatesAndOnes = sd.concat(1, candidates, rowMax.mul(0.0).add(1.0));
         SDVariable product = sd.mmul(shiftedExp, candidatesAndOnes);
         SDVariable rowSum = product.get(SDIndex.all(), SDIndex.interval(dim, dim + 1));
         SDVariable expTimesCandidates = product.get(SDIndex.all(), SDIndex.interval(0L, dim));

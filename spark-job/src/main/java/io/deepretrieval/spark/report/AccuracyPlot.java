@@ -1,25 +1,33 @@
 package io.deepretrieval.spark.report;
 
 import io.deepretrieval.model.io.AtomicFiles;
+import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.train.CurvePoint;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.data.xy.XYSeries;
-import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.chart.renderer.xy.DeviationRenderer;
+import org.jfree.data.xy.YIntervalSeries;
+import org.jfree.data.xy.YIntervalSeriesCollection;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
-/** One PNG of top-K accuracy against epoch, a line per depth setting (JFreeChart, rendered headless). */
+/**
+ * One PNG of top-K accuracy against epoch (JFreeChart, rendered headless): a line per depth setting; where a depth
+ * ran with several seeds, the line is their mean and a shaded band spans ± one sample standard deviation.
+ */
 public final class AccuracyPlot {
     private AccuracyPlot() {
     }
@@ -28,19 +36,13 @@ public final class AccuracyPlot {
     public static void write(Path file, List<DepthResult> results, int k, String baselineLabel, double baselineValue)
             throws IOException {
         System.setProperty("java.awt.headless", "true");
-        XYSeriesCollection data = new XYSeriesCollection();
-        for (DepthResult r : results) {
-            XYSeries series = new XYSeries(r.displayName() + (r.completed() ? "" : " (failed)"));
-            for (CurvePoint p : r.curve()) {
-                series.add(p.epoch(), p.accuracy().at(k));
-            }
-            data.addSeries(series);
-        }
-        int lastEpoch = results.stream().flatMap(r -> r.curve().stream()).mapToInt(CurvePoint::epoch).max().orElse(1);
+        YIntervalSeriesCollection data = series(results, k);
+        int curves = data.getSeriesCount();
         if (baselineLabel != null) {
-            XYSeries flat = new XYSeries(baselineLabel);
-            flat.add(0, baselineValue);
-            flat.add(lastEpoch, baselineValue);
+            int lastEpoch = results.stream().flatMap(r -> r.curve().stream()).mapToInt(CurvePoint::epoch).max().orElse(1);
+            YIntervalSeries flat = new YIntervalSeries(baselineLabel);
+            flat.add(0, baselineValue, baselineValue, baselineValue);
+            flat.add(lastEpoch, baselineValue, baselineValue, baselineValue);
             data.addSeries(flat);
         }
         JFreeChart chart = ChartFactory.createXYLineChart("Top-" + k + " accuracy on the test split", "epoch",
@@ -49,19 +51,67 @@ public final class AccuracyPlot {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
-        for (int i = 0; i < results.size(); i++) {
+        DeviationRenderer renderer = new DeviationRenderer(true, false);
+        renderer.setAlpha(0.25f);
+        for (int i = 0; i < curves; i++) {
             renderer.setSeriesStroke(i, new BasicStroke(2f));
         }
         if (baselineLabel != null) {
-            renderer.setSeriesStroke(results.size(), new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
+            renderer.setSeriesStroke(curves, new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
                     10f, new float[]{8f, 6f}, 0f));
-            renderer.setSeriesPaint(results.size(), Color.DARK_GRAY);
+            renderer.setSeriesPaint(curves, Color.DARK_GRAY);
         }
         plot.setRenderer(renderer);
-        ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         ChartUtils.writeChartAsPNG(png, chart, 900, 560);
         AtomicFiles.write(file, png.toByteArray());
+    }
+
+    /**
+     * The plotted curves: per depth, the mean over its completed runs at each epoch they all reached, with
+     * mean ± sd as the interval (zero width for a single run); a failed run is drawn on its own, marked failed.
+     */
+    static YIntervalSeriesCollection series(List<DepthResult> results, int k) {
+        Map<String, List<DepthResult>> byDepth = new LinkedHashMap<>();
+        List<DepthResult> failed = new ArrayList<>();
+        for (DepthResult r : results) {
+            if (r.completed()) {
+                byDepth.computeIfAbsent(ModelConfig.label(r.layerSizes()), x -> new ArrayList<>()).add(r);
+            } else {
+                failed.add(r);
+            }
+        }
+        YIntervalSeriesCollection data = new YIntervalSeriesCollection();
+        for (List<DepthResult> runs : byDepth.values()) {
+            String name = runs.size() == 1 ? runs.get(0).displayName()
+                    : java.util.Arrays.toString(runs.get(0).layerSizes()) + " mean ± sd of " + runs.size() + " seeds";
+            data.addSeries(meanAndSpread(name, runs, k));
+        }
+        for (DepthResult r : failed) {
+            data.addSeries(meanAndSpread(r.displayName() + " (failed)", List.of(r), k));
+        }
+        return data;
+    }
+
+    private static YIntervalSeries meanAndSpread(String name, List<DepthResult> runs, int k) {
+        Map<Integer, List<Double>> byEpoch = new TreeMap<>();
+        for (DepthResult r : runs) {
+            for (CurvePoint p : r.curve()) {
+                byEpoch.computeIfAbsent(p.epoch(), x -> new ArrayList<>()).add(p.accuracy().at(k));
+            }
+        }
+        YIntervalSeries s = new YIntervalSeries(name);
+        for (Map.Entry<Integer, List<Double>> e : byEpoch.entrySet()) {
+            List<Double> v = e.getValue();
+            if (v.size() < runs.size()) {
+                continue; // not every run reached this epoch
+            }
+            double mean = v.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+            double ss = v.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum();
+            double sd = v.size() > 1 ? Math.sqrt(ss / (v.size() - 1)) : 0;
+            s.add(e.getKey(), mean, mean - sd, mean + sd);
+        }
+        return s;
     }
 }
