@@ -16,6 +16,8 @@ public final class BackendInfo {
         append(sb, env, "blas.vendor");
         append(sb, env, "omp.threads");
         append(sb, env, "cores");
+        // omp.threads is the pool ND4J started with; nativeThreads may cap what each op uses below it.
+        sb.append(", op threads ").append(Nd4j.getEnvironment().maxThreads());
         Object devices = env.get("cuda.devicesInformation");
         if (devices != null) {
             sb.append(", device ").append(Nd4j.getAffinityManager().getDeviceForCurrentThread())

@@ -1,6 +1,8 @@
 package io.deepretrieval.model.metrics;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -36,40 +38,86 @@ public final class FactorizedTopK {
      * @param positives  for each query, the row of its true candidate
      */
     public TopKAccuracy evaluate(INDArray queries, INDArray candidates, int[] positives) {
-        long n = queries.rows();
-        if (positives.length != n) {
-            throw new IllegalArgumentException(n + " queries but " + positives.length + " positives");
+        Tally tally = tally(candidates);
+        tally.add(queries, positives);
+        return tally.result();
+    }
+
+    /** A running count against {@code candidates} ([m, d]), fed block by block so queries need not all be held. */
+    public Tally tally(INDArray candidates) {
+        return new Tally(candidates);
+    }
+
+    /**
+     * Hit counts per K over the query blocks added so far. The [block, m] score matrix and its on-heap copy are
+     * allocated once and reused: a fresh 90 MB product per block (2,048 queries × 11,000 movies) left hundreds of
+     * dead native buffers waiting for a GC, and evaluation on 10M ratings peaked at 8 GB resident.
+     */
+    public final class Tally {
+        private final INDArray candidatesT;
+        private final int m;
+        private final long[] hits = new long[ks.length];
+        private long queries;
+        private INDArray scores;
+        private float[] scoresOnHeap;
+
+        private Tally(INDArray candidates) {
+            this.m = (int) candidates.rows();
+            this.candidatesT = candidates.transpose().dup('c');
         }
-        int m = (int) candidates.rows();
-        INDArray candT = candidates.transpose().dup('c');
-        long[] hits = new long[ks.length];
-        for (long from = 0; from < n; from += BLOCK) {
-            long to = Math.min(n, from + BLOCK);
-            INDArray scores = queries.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).mmul(candT);
-            float[] s = scores.data().asFloat();
-            for (int i = 0; i < to - from; i++) {
-                int p = positives[(int) (from + i)];
-                if (p < 0 || p >= m) {
-                    throw new IllegalArgumentException("positive " + p + " outside 0.." + (m - 1));
+
+        /** Scores of {@code block} against every candidate, in the reused buffers; returns the on-heap copy. */
+        private float[] score(INDArray block) {
+            int rows = (int) block.rows();
+            if (scores == null || scores.rows() != rows) {
+                scores = Nd4j.create(DataType.FLOAT, rows, m);
+                scoresOnHeap = new float[rows * m];
+            }
+            block.mmuli(candidatesT, scores);
+            scores.data().asNioFloat().get(scoresOnHeap, 0, rows * m);
+            return scoresOnHeap;
+        }
+
+        /** Counts the hits of {@code queries} ([n, d]) whose true candidates are the rows {@code positives}. */
+        public void add(INDArray queries, int[] positives) {
+            long n = queries.rows();
+            if (positives.length != n) {
+                throw new IllegalArgumentException(n + " queries but " + positives.length + " positives");
+            }
+            for (long from = 0; from < n; from += BLOCK) {
+                long to = Math.min(n, from + BLOCK);
+                float[] s = score(queries.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()));
+                for (int i = 0; i < to - from; i++) {
+                    count(s, i * m, positives[(int) (from + i)]);
                 }
-                float truth = s[i * m + p];
-                int higher = 0;
-                for (int j = i * m, end = j + m; j < end; j++) {
-                    if (s[j] > truth) {
-                        higher++;
-                    }
+            }
+            this.queries += n;
+        }
+
+        private void count(float[] s, int rowStart, int p) {
+            if (p < 0 || p >= m) {
+                throw new IllegalArgumentException("positive " + p + " outside 0.." + (m - 1));
+            }
+            float truth = s[rowStart + p];
+            int higher = 0;
+            for (int j = rowStart, end = rowStart + m; j < end; j++) {
+                if (s[j] > truth) {
+                    higher++;
                 }
-                for (int k = 0; k < ks.length; k++) {
-                    if (higher < ks[k]) {
-                        hits[k]++;
-                    }
+            }
+            for (int k = 0; k < ks.length; k++) {
+                if (higher < ks[k]) {
+                    hits[k]++;
                 }
             }
         }
-        double[] acc = new double[ks.length];
-        for (int k = 0; k < ks.length; k++) {
-            acc[k] = n == 0 ? 0 : (double) hits[k] / n;
+
+        public TopKAccuracy result() {
+            double[] acc = new double[ks.length];
+            for (int k = 0; k < ks.length; k++) {
+                acc[k] = queries == 0 ? 0 : (double) hits[k] / queries;
+            }
+            return new TopKAccuracy(ks, acc);
         }
-        return new TopKAccuracy(ks, acc);
     }
 }

@@ -5,7 +5,6 @@ import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.model.metrics.FactorizedTopK;
 import io.deepretrieval.model.metrics.TopKAccuracy;
 import io.deepretrieval.model.towers.TwoTowerModel;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,8 +43,8 @@ public final class LocalTrainer {
             double seconds = (System.nanoTime() - start) / 1e9;
             trainSeconds += seconds;
             // Native buffers of dead arrays are freed only when the JVM collects their owners; one collection per
-            // epoch keeps resident memory flat at little cost.
-            System.gc();
+            // epoch (and every 100 steps within long epochs) keeps resident memory flat at little cost.
+            step.collectGarbage();
             runSeconds += seconds;
             double eta = runSeconds / (epoch - epochsDone) * (options.epochs() - epoch);
             listener.epochDone(epoch, options.epochs(), meanLoss, train.size() / seconds, eta);
@@ -75,10 +74,16 @@ public final class LocalTrainer {
         return lossSum / batches;
     }
 
-    /** Top-K accuracy of the test queries against every candidate record. */
+    /**
+     * Top-K accuracy of the test queries against every candidate record. Candidate embeddings are computed once;
+     * query embeddings block by block, so memory does not grow with the number of test queries.
+     */
     public TopKAccuracy evaluate(TwoTowerModel model, CandidateCorpus corpus, Interactions test) {
-        INDArray candidates = model.candidateEmbeddings(corpus);
-        INDArray queries = model.queryEmbeddings(test, EVAL_BLOCK);
-        return metric.evaluate(queries, candidates, test.candidate());
+        FactorizedTopK.Tally tally = metric.tally(model.candidateEmbeddings(corpus));
+        for (int from = 0; from < test.size(); from += EVAL_BLOCK) {
+            Interactions block = test.select(null, from, Math.min(test.size(), from + EVAL_BLOCK));
+            tally.add(model.queryEmbeddings(block, EVAL_BLOCK), block.candidate());
+        }
+        return tally.result();
     }
 }

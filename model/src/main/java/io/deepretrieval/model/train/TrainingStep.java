@@ -36,6 +36,9 @@ public final class TrainingStep {
     private long pendingInputNanos;
     private long pendingGraphNanos;
     private long pendingExtractNanos;
+    private int stepsSinceCollection;
+    /** Steps between two forced collections when a trainer does not collect sooner (e.g. at each epoch's end). */
+    public static final int COLLECT_EVERY_STEPS = 100;
 
     public TrainingStep(TwoTowerModel model, CandidateCorpus corpus) {
         this.model = model;
@@ -65,7 +68,22 @@ public final class TrainingStep {
     public double run(Interactions batch) {
         double loss = computeGradients(batch);
         applyUpdates();
+        if (++stepsSinceCollection >= COLLECT_EVERY_STEPS) {
+            collectGarbage();
+        }
         return loss;
+    }
+
+    /**
+     * Runs a full GC, which frees the native buffers of the step's dead arrays (ND4J releases them only when the JVM
+     * collects their small on-heap owners, which heap pressure alone rarely triggers). Trainers call it once per
+     * epoch; {@link #run} also calls it every {@value #COLLECT_EVERY_STEPS} steps, so that on large data (thousands of
+     * steps per epoch) resident memory stays bounded by ~3.5 MB of dead buffers per step of a 2,048 batch instead of
+     * growing with the epoch (10M ratings: +2.4 GB within one epoch before this).
+     */
+    public void collectGarbage() {
+        System.gc();
+        stepsSinceCollection = 0;
     }
 
     /**

@@ -6,6 +6,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FactorizedTopKTest {
     // One-dimensional embeddings make scores easy to read: score(q, c) = q * c.
@@ -49,5 +50,35 @@ class FactorizedTopKTest {
         assertThrows(IllegalArgumentException.class, () -> new FactorizedTopK(0));
         assertThrows(IllegalArgumentException.class, () -> new FactorizedTopK(1).evaluate(
                 Nd4j.create(new float[][]{{1}}), Nd4j.create(candidates), new int[]{9}));
+    }
+
+    @Test
+    void aTallyFedInUnevenBlocksCountsLikeOnePass() {
+        java.util.Random rng = new java.util.Random(5);
+        int n = 3000;
+        float[][] q = new float[n][4];
+        float[][] c = new float[50][4];
+        int[] pos = new int[n];
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < 4; k++) {
+                q[i][k] = (float) rng.nextGaussian();
+            }
+            pos[i] = rng.nextInt(c.length);
+        }
+        for (float[] row : c) {
+            for (int k = 0; k < 4; k++) {
+                row[k] = (float) rng.nextGaussian();
+            }
+        }
+        FactorizedTopK metric = new FactorizedTopK(1, 5, 10);
+        double[] whole = metric.evaluate(Nd4j.create(q), Nd4j.create(c), pos).accuracy();
+        FactorizedTopK.Tally tally = metric.tally(Nd4j.create(c));
+        int[] cuts = {0, 1, 700, 2900, n};
+        for (int b = 0; b + 1 < cuts.length; b++) {
+            float[][] part = java.util.Arrays.copyOfRange(q, cuts[b], cuts[b + 1]);
+            tally.add(Nd4j.create(part), java.util.Arrays.copyOfRange(pos, cuts[b], cuts[b + 1]));
+        }
+        assertArrayEquals(whole, tally.result().accuracy(), 0);
+        assertTrue(whole[2] > 0.1 && whole[2] < 0.5, "random embeddings: top-10 of 50 near 0.2, got " + whole[2]);
     }
 }

@@ -64,7 +64,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "0: single-JVM trainer; N: parameter averaging over N Spark partitions (default: ${DEFAULT-VALUE})")
     int workers;
 
-    @Option(names = "--averaging-frequency", defaultValue = "5")
+    @Option(names = "--averaging-frequency", defaultValue = "20")
     int averagingFrequency;
 
     @Option(names = "--native-threads", defaultValue = "1",
@@ -94,6 +94,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         emit("preprocess_seconds", (System.nanoTime() - prepStart) / 1e9, "s");
+        emit("peak_rss_after_preprocess_mb", ResidentMemory.peakBytes() / 1048576.0, "MB");
         emit("train_examples", prepared.train().size(), "examples");
         System.out.println(json.writeValueAsString(json.createObjectNode().put("bench", "deep-retrieval")
                 .put("dataset", dataset).put("layers", layers).put("metric", "backend")
@@ -108,15 +109,16 @@ final class BenchCommand implements Callable<Integer> {
         for (int s = 0; s < warmupSteps && (s + 1) * batchSize <= prepared.train().size(); s++) {
             step.run(prepared.train().select(order, s * batchSize, (s + 1) * batchSize));
         }
-        System.gc();
+        step.collectGarbage();
         step.profile().reset();
         long rssAfterWarmup = ResidentMemory.bytes();
         long start = System.nanoTime();
         for (int e = 1; e <= epochs; e++) {
             trainer.runEpoch(step, prepared.train(), e);
-            System.gc();
+            step.collectGarbage();
         }
         double trainSeconds = (System.nanoTime() - start) / 1e9;
+        long rssAfterTraining = ResidentMemory.bytes();
         StepProfile p = step.profile();
         emit("train_examples_per_second", prepared.train().size() * (double) epochs / trainSeconds, "examples/s");
         emit("epoch_seconds", trainSeconds / epochs, "s");
@@ -135,6 +137,7 @@ final class BenchCommand implements Callable<Integer> {
         emit("phase_evaluation_seconds_per_pass", evals[evals.length / 2], "s");
         emit("eval_queries", prepared.test().size(), "queries");
         emit("rss_after_warmup_mb", rssAfterWarmup / 1048576.0, "MB");
+        emit("rss_after_training_mb", rssAfterTraining / 1048576.0, "MB");
         emit("rss_end_mb", ResidentMemory.bytes() / 1048576.0, "MB");
         emit("peak_rss_mb", ResidentMemory.peakBytes() / 1048576.0, "MB");
         return 0;

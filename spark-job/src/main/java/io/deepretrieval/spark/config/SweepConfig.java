@@ -60,7 +60,7 @@ public record SweepConfig(
         return new SweepConfig("data/ml-100k", "results", "local[*]", 42, 300, 5, 2048,
                 List.of(List.of(32), List.of(64, 32), List.of(128, 64, 32)),
                 32, 0.1, 0.1, 1e-7, 0.2, 1000, 10_000, List.of(1, 5, 10, 50, 100),
-                0, 2048, 5, true, "MEMORY_ONLY", "failFast", true, 1, 1);
+                0, 2048, 20, true, "MEMORY_ONLY", "failFast", true, 1, 1);
     }
 
     /** Loads a config file over the defaults; keys it leaves out keep their default. */

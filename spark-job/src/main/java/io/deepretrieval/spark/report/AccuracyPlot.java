@@ -51,21 +51,37 @@ public final class AccuracyPlot {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        DeviationRenderer renderer = new DeviationRenderer(true, false);
-        renderer.setAlpha(0.25f);
-        for (int i = 0; i < curves; i++) {
-            renderer.setSeriesStroke(i, new BasicStroke(2f));
-        }
-        if (baselineLabel != null) {
-            renderer.setSeriesStroke(curves, new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
-                    10f, new float[]{8f, 6f}, 0f));
-            renderer.setSeriesPaint(curves, Color.DARK_GRAY);
-        }
-        plot.setRenderer(renderer);
+        plot.setRenderer(renderer(curves, baselineLabel != null));
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         ChartUtils.writeChartAsPNG(png, chart, 900, 560);
         AtomicFiles.write(file, png.toByteArray());
+    }
+
+    private static final Color[] PALETTE = {
+            new Color(0xD6, 0x27, 0x28), new Color(0x1F, 0x77, 0xB4), new Color(0x2C, 0xA0, 0x2C),
+            new Color(0x94, 0x67, 0xBD), new Color(0xFF, 0x7F, 0x0E), new Color(0x8C, 0x56, 0x4B)};
+
+    /**
+     * Lines with their ± sd bands. Each curve's band is filled in its own line colour (translucent): the renderer's
+     * default fill paint is white, which made the bands invisible.
+     */
+    static DeviationRenderer renderer(int curves, boolean baseline) {
+        DeviationRenderer renderer = new DeviationRenderer(true, false);
+        renderer.setAlpha(0.2f);
+        for (int i = 0; i < curves; i++) {
+            Color c = PALETTE[i % PALETTE.length];
+            renderer.setSeriesStroke(i, new BasicStroke(2f));
+            renderer.setSeriesPaint(i, c);
+            renderer.setSeriesFillPaint(i, c);
+        }
+        if (baseline) {
+            renderer.setSeriesStroke(curves, new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER,
+                    10f, new float[]{8f, 6f}, 0f));
+            renderer.setSeriesPaint(curves, Color.DARK_GRAY);
+            renderer.setSeriesFillPaint(curves, Color.DARK_GRAY);
+        }
+        return renderer;
     }
 
     /**

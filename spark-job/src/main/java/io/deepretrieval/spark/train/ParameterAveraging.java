@@ -220,7 +220,7 @@ public final class ParameterAveraging {
             result.stepNanos = System.nanoTime() - started;
             if (lastRound) {
                 long gcStart = System.nanoTime();
-                System.gc(); // as in the single-JVM trainer: release dead native buffers once per epoch
+                replica.step().collectGarbage(); // as in the single-JVM trainer: release dead native buffers
                 result.gcNanos = System.nanoTime() - gcStart;
             }
             return Collections.singletonList(result).iterator();

@@ -64,4 +64,16 @@ class AccuracyPlotTest {
         byte[] bytes = Files.readAllBytes(png);
         assertTrue(bytes.length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', "a PNG was written");
     }
+
+    @Test
+    void everyBandIsFilledInItsLineColour() {
+        org.jfree.chart.renderer.xy.DeviationRenderer r = AccuracyPlot.renderer(3, true);
+        java.util.Set<java.awt.Paint> lines = new java.util.HashSet<>();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(r.getSeriesPaint(i), r.getSeriesFillPaint(i), "series " + i);
+            assertTrue(!java.awt.Color.WHITE.equals(r.getSeriesFillPaint(i)), "a white band does not show");
+            lines.add(r.getSeriesPaint(i));
+        }
+        assertEquals(3, lines.size(), "each depth its own colour");
+    }
 }
