@@ -26,9 +26,4 @@ public final class NativeThreads {
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.factory().blas().setMaxThreads(threads);
     }
-
-    /** The op-thread cap in force. */
-    public static int current() {
-        return Nd4j.getEnvironment().maxThreads();
-    }
 }

@@ -108,15 +108,8 @@ public final class SavedModel {
         List<String> titles = new ArrayList<>();
         doc.get("movieIds").forEach(n -> ids.add(n.asText()));
         doc.get("titles").forEach(n -> titles.add(n.asText()));
-        int n = ids.size();
-        int dim = doc.get("embeddings").get(0).size();
-        float[] flat = new float[n * dim];
-        for (int r = 0; r < n; r++) {
-            for (int k = 0; k < dim; k++) {
-                flat[r * dim + k] = (float) doc.get("embeddings").get(r).get(k).asDouble();
-            }
-        }
-        return new SavedModel(spec, query, ids, titles, Nd4j.create(flat, new long[]{n, dim}, 'c'),
+        float[][] embeddings = JSON.treeToValue(doc.get("embeddings"), float[][].class);
+        return new SavedModel(spec, query, ids, titles, Nd4j.create(embeddings),
                 JSON.readTree(dir.resolve(INFO).toFile()));
     }
 

@@ -1,8 +1,7 @@
 package io.deepretrieval.model.serving;
 
-import io.deepretrieval.model.towers.DenseParameter;
 import io.deepretrieval.model.towers.DenseStack;
-import io.deepretrieval.model.towers.EmbeddingTable;
+import io.deepretrieval.model.towers.Parameter;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -10,8 +9,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Self-contained inference graphs of the trained towers, for saving in SameDiff's own format: embedding tables
@@ -33,10 +30,9 @@ public final class ServingGraphs {
 
     public static SameDiff queryTower(TwoTowerModel model) {
         SameDiff sd = SameDiff.create();
-        Map<String, EmbeddingTable> tables = tables(model);
-        SDVariable user = sd.gather(sd.var(TwoTowerModel.USER_TABLE, tables.get(TwoTowerModel.USER_TABLE).toArray()),
+        SDVariable user = sd.gather(sd.var(TwoTowerModel.USER_TABLE, array(model, TwoTowerModel.USER_TABLE)),
                 sd.placeHolder(USER_INDEX, DataType.INT32, -1), 0);
-        SDVariable bucket = sd.gather(sd.var(TwoTowerModel.BUCKET_TABLE, tables.get(TwoTowerModel.BUCKET_TABLE).toArray()),
+        SDVariable bucket = sd.gather(sd.var(TwoTowerModel.BUCKET_TABLE, array(model, TwoTowerModel.BUCKET_TABLE)),
                 sd.placeHolder(BUCKET_INDEX, DataType.INT32, -1), 0);
         SDVariable time = sd.placeHolder(NORMALIZED_TIMESTAMP, DataType.FLOAT, -1, 1);
         SDVariable out = dense(sd, model, "query", sd.concat(1, user, bucket, time));
@@ -46,13 +42,12 @@ public final class ServingGraphs {
 
     public static SameDiff candidateTower(TwoTowerModel model, int maxTokens) {
         SameDiff sd = SameDiff.create();
-        Map<String, EmbeddingTable> tables = tables(model);
         int d = model.config().embeddingDim();
-        SDVariable title = sd.gather(sd.var(TwoTowerModel.TITLE_TABLE, tables.get(TwoTowerModel.TITLE_TABLE).toArray()),
+        SDVariable title = sd.gather(sd.var(TwoTowerModel.TITLE_TABLE, array(model, TwoTowerModel.TITLE_TABLE)),
                 sd.placeHolder(TITLE_INDEX, DataType.INT32, -1), 0);
         SDVariable ids = sd.placeHolder(TOKEN_IDS, DataType.INT32, -1, maxTokens);
         SDVariable weights = sd.placeHolder(TOKEN_WEIGHTS, DataType.FLOAT, -1, maxTokens, 1);
-        SDVariable tokenTable = sd.var(TwoTowerModel.TOKEN_TABLE, tables.get(TwoTowerModel.TOKEN_TABLE).toArray());
+        SDVariable tokenTable = sd.var(TwoTowerModel.TOKEN_TABLE, array(model, TwoTowerModel.TOKEN_TABLE));
         SDVariable tokens = sd.gather(tokenTable, ids.reshape(-1), 0).reshape(sd.constant(Nd4j.createFromArray(-1, maxTokens, d)));
         SDVariable mean = tokens.mul(weights).sum(1);
         SDVariable out = dense(sd, model, "candidate", sd.concat(1, title, mean));
@@ -61,18 +56,12 @@ public final class ServingGraphs {
     }
 
     private static SDVariable dense(SameDiff sd, TwoTowerModel model, String prefix, SDVariable input) {
-        Map<String, INDArray> params = new HashMap<>();
-        for (DenseParameter p : model.denseParameters()) {
-            params.put(p.name(), Nd4j.create(p.values().clone(), p.shape(), 'c'));
-        }
-        return DenseStack.build(sd, prefix, input, model.config().layerSizes(), params::get);
+        return DenseStack.build(sd, prefix, input, model.config().layerSizes(), name -> array(model, name));
     }
 
-    private static Map<String, EmbeddingTable> tables(TwoTowerModel model) {
-        Map<String, EmbeddingTable> m = new HashMap<>();
-        for (EmbeddingTable t : model.tables()) {
-            m.put(t.name(), t);
-        }
-        return m;
+    /** A copy of a trained parameter as an array (the graph must not share the trainer's live values). */
+    private static INDArray array(TwoTowerModel model, String name) {
+        Parameter p = model.parameters().get(name);
+        return Nd4j.create(p.values().clone(), p.shape(), 'c');
     }
 }

@@ -75,11 +75,6 @@ public final class EmbeddingTable implements Parameter {
         // Lookups read the array directly: nothing to propagate.
     }
 
-    /** The weights as a new [rows, dim] array (for serving and saving). */
-    public INDArray toArray() {
-        return Nd4j.create(weights.clone(), new long[]{rows, dim}, 'c');
-    }
-
     /** Rows {@code indices} of the table, as a new [n, dim] array. */
     public INDArray lookup(int[] indices) {
         float[] out = new float[indices.length * dim];

@@ -7,10 +7,8 @@ import io.deepretrieval.model.task.RetrievalLoss;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -135,16 +133,9 @@ public final class TwoTowerModel {
                 CandidateTower.TITLE_EMBEDDING, CandidateTower.TOKEN_MEAN);
     }
 
-    /** Query embeddings [n, outputDim] for a set of interactions, computed in blocks. */
-    public INDArray queryEmbeddings(Interactions queries, int blockSize) {
-        INDArray out = Nd4j.create(DataType.FLOAT, queries.size(), config.outputDim());
-        for (int from = 0; from < queries.size(); from += blockSize) {
-            int to = Math.min(queries.size(), from + blockSize);
-            Map<String, INDArray> ph = queryInputs(queries.select(null, from, to));
-            INDArray block = graph.output(ph, QueryTower.OUTPUT).get(QueryTower.OUTPUT);
-            out.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).assign(block);
-        }
-        return out;
+    /** Query embeddings [n, outputDim] for some interactions, in one graph pass (callers block large sets). */
+    public INDArray queryEmbeddings(Interactions queries) {
+        return graph.output(queryInputs(queries), QueryTower.OUTPUT).get(QueryTower.OUTPUT).dup();
     }
 
     /** Embeddings [size, outputDim] of every record of the corpus. */

@@ -82,7 +82,7 @@ public final class LocalTrainer {
         FactorizedTopK.Tally tally = metric.tally(model.candidateEmbeddings(corpus));
         for (int from = 0; from < test.size(); from += EVAL_BLOCK) {
             Interactions block = test.select(null, from, Math.min(test.size(), from + EVAL_BLOCK));
-            tally.add(model.queryEmbeddings(block, EVAL_BLOCK), block.candidate());
+            tally.add(model.queryEmbeddings(block), block.candidate());
         }
         return tally.result();
     }

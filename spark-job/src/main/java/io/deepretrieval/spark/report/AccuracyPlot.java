@@ -123,10 +123,8 @@ public final class AccuracyPlot {
             if (v.size() < runs.size()) {
                 continue; // not every run reached this epoch
             }
-            double mean = v.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-            double ss = v.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum();
-            double sd = v.size() > 1 ? Math.sqrt(ss / (v.size() - 1)) : 0;
-            s.add(e.getKey(), mean, mean - sd, mean + sd);
+            double[] meanSd = SeedSpread.meanAndSd(v);
+            s.add(e.getKey(), meanSd[0], meanSd[0] - meanSd[1], meanSd[0] + meanSd[1]);
         }
         return s;
     }

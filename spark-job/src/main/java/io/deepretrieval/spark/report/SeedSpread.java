@@ -42,13 +42,17 @@ public final class SeedSpread {
         }
         List<Spread> out = new ArrayList<>();
         for (Map.Entry<String, List<Double>> e : finals.entrySet()) {
-            List<Double> v = e.getValue();
-            double mean = v.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-            double ss = v.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum();
-            double sd = v.size() > 1 ? Math.sqrt(ss / (v.size() - 1)) : 0;
-            out.add(new Spread(layers.get(e.getKey()), v.size(), mean, sd));
+            double[] meanSd = meanAndSd(e.getValue());
+            out.add(new Spread(layers.get(e.getKey()), e.getValue().size(), meanSd[0], meanSd[1]));
         }
         return out;
+    }
+
+    /** Mean and sample standard deviation (0 for one value, NaN mean for none). */
+    static double[] meanAndSd(List<Double> v) {
+        double mean = v.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        double ss = v.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum();
+        return new double[]{mean, v.size() > 1 ? Math.sqrt(ss / (v.size() - 1)) : 0};
     }
 
     public static void write(Path dir, List<DepthResult> results, int k) throws IOException {
