@@ -3,7 +3,6 @@ package io.deepretrieval.model.task;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * The TFRS {@code Retrieval} task: in-batch softmax. Logits are Q·Cᵀ over the batch; each query's own candidate is
@@ -18,20 +17,18 @@ import org.nd4j.linalg.api.buffer.DataType;
  * loss ran exp, max and subtract backward over the 2,048×2,048 logits (~30-40 ms of a ~45 ms step in M2.1;
  * its {@code logSumExp} and {@code logSoftmax} gradients are broken and the fused softmax-CE gradient took
  * ~58 ms); this form costs ~17 ms. The towers are then differentiated through {@link #TOWER_OBJECTIVE}
- * {@code = Σ Q∘Gq + Σ C∘Gc}, whose gradient with the closed-form gradients fed as {@code Gq, Gc} is exactly the
- * loss's gradient (the chain rule with the B×B part done by hand).
+ * {@code = Σ Q∘Gq + Σ C∘Gc}, with {@code Gq, Gc} the closed-form gradients behind a {@link GradientBarrier}:
+ * autodiff sees them as constants, so the objective's gradient with respect to every tower parameter is exactly
+ * the loss's (the chain rule with the B×B part done by hand), and one pass of the gradient function computes the
+ * loss, the closed-form gradients and the towers' backward pass without differentiating any B×B op.
  */
 public final class RetrievalLoss {
     public static final String LOGITS = "in_batch_logits";
     public static final String LOSS = "loss";
-    /** ∂loss/∂Q, [B, d], computed by the forward pass. */
+    /** ∂loss/∂Q, [B, d], in closed form. */
     public static final String QUERY_GRADIENT = "loss_gradient_wrt_queries";
-    /** ∂loss/∂C, [B, d], computed by the forward pass. */
+    /** ∂loss/∂C, [B, d], in closed form. */
     public static final String CANDIDATE_GRADIENT = "loss_gradient_wrt_candidates";
-    /** Placeholder fed with {@link #QUERY_GRADIENT} for the tower backward pass. */
-    public static final String UPSTREAM_QUERY_GRADIENT = "upstream_query_gradient";
-    /** Placeholder fed with {@link #CANDIDATE_GRADIENT} for the tower backward pass. */
-    public static final String UPSTREAM_CANDIDATE_GRADIENT = "upstream_candidate_gradient";
     /** Σ Q∘Gq + Σ C∘Gc: the graph's loss variable for differentiation, equal in gradient to {@link #LOSS}. */
     public static final String TOWER_OBJECTIVE = "tower_backprop_objective";
 
@@ -55,12 +52,12 @@ public final class RetrievalLoss {
         SDVariable positive = queries.mul(candidates).sum(true, 1);
         SDVariable loss = sd.identity(LOSS, sd.math.log(rowSum).add(rowMax).sub(positive).sum());
 
-        sd.identity(QUERY_GRADIENT, expTimesCandidates.div(rowSum).sub(candidates));
-        sd.identity(CANDIDATE_GRADIENT, sd.mmul(shiftedExp, queries.div(rowSum), true, false, false).sub(queries));
+        SDVariable queryGradient = sd.identity(QUERY_GRADIENT, expTimesCandidates.div(rowSum).sub(candidates));
+        SDVariable candidateGradient = sd.identity(CANDIDATE_GRADIENT,
+                sd.mmul(shiftedExp, queries.div(rowSum), true, false, false).sub(queries));
 
-        SDVariable upstreamQuery = sd.placeHolder(UPSTREAM_QUERY_GRADIENT, DataType.FLOAT, -1, dim);
-        SDVariable upstreamCandidate = sd.placeHolder(UPSTREAM_CANDIDATE_GRADIENT, DataType.FLOAT, -1, dim);
-        sd.identity(TOWER_OBJECTIVE, queries.mul(upstreamQuery).sum().add(candidates.mul(upstreamCandidate).sum()));
+        sd.identity(TOWER_OBJECTIVE, queries.mul(GradientBarrier.of(sd, queryGradient)).sum()
+                .add(candidates.mul(GradientBarrier.of(sd, candidateGradient)).sum()));
         sd.setLossVariables(TOWER_OBJECTIVE);
         return loss;
     }

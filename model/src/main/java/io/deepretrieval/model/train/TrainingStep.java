@@ -18,12 +18,12 @@ import java.util.Map;
  * One minibatch of training: look up embeddings, run the graph's forward and backward pass, apply Adagrad.
  * Holds no data of its own, so the single-JVM trainer and each distributed worker call the same step.
  *
- * <p>Two graph passes: the forward pass yields the loss and its closed-form gradient with respect to both towers'
- * outputs ({@link RetrievalLoss}); the backward pass feeds those gradients to the towers' objective and
- * differentiates the towers only, so no B×B op is ever differentiated. The backward pass runs SameDiff's gradient
- * function directly with its array cache on. Measured here: going through {@code calculateGradients}, which turns
- * the cache off, grows resident memory by 4-12 MB per step even without any gather in the graph; with the cache on
- * it levels off.
+ * <p>One pass of SameDiff's gradient function yields the loss and every parameter's gradient: the loss's gradient
+ * with respect to both towers' outputs is computed in closed form inside the graph ({@link RetrievalLoss}) and
+ * only the towers are differentiated, so no B×B op is ever differentiated and the towers' forward pass runs once.
+ * The gradient function runs directly with its array cache on. Measured here: going through
+ * {@code calculateGradients}, which turns the cache off, grows resident memory by 4-12 MB per step even without any
+ * gather in the graph; with the cache on it levels off.
  */
 public final class TrainingStep {
     private final TwoTowerModel model;
@@ -55,7 +55,7 @@ public final class TrainingStep {
         }
         gradients = sd.getFunction("grad");
         gradients.setEnableCache(true);
-        List<String> out = new ArrayList<>();
+        List<String> out = new ArrayList<>(List.of(RetrievalLoss.LOSS));
         for (String name : wanted) {
             String g = sd.getVariable(name).getGradient().name();
             gradientOf.put(name, g);
@@ -94,16 +94,11 @@ public final class TrainingStep {
         long t0 = System.nanoTime();
         TwoTowerModel.Feeds feeds = model.feeds(batch, corpus);
         long t1 = System.nanoTime();
-        Map<String, INDArray> forward = model.graph().output(feeds.values(),
-                RetrievalLoss.LOSS, RetrievalLoss.QUERY_GRADIENT, RetrievalLoss.CANDIDATE_GRADIENT);
-        double loss = forward.get(RetrievalLoss.LOSS).getDouble(0);
+        Map<String, INDArray> result = gradients.output(feeds.values(), outputs);
+        double loss = result.get(RetrievalLoss.LOSS).getDouble(0);
         if (!Double.isFinite(loss)) {
             throw new NumericFault("loss is " + loss + " on a batch of " + batch.size());
         }
-        Map<String, INDArray> backwardFeeds = new HashMap<>(feeds.values());
-        backwardFeeds.put(RetrievalLoss.UPSTREAM_QUERY_GRADIENT, forward.get(RetrievalLoss.QUERY_GRADIENT));
-        backwardFeeds.put(RetrievalLoss.UPSTREAM_CANDIDATE_GRADIENT, forward.get(RetrievalLoss.CANDIDATE_GRADIENT));
-        Map<String, INDArray> result = gradients.output(backwardFeeds, outputs);
         long t2 = System.nanoTime();
         pendingInputNanos = t1 - t0;
         pendingGraphNanos = t2 - t1;

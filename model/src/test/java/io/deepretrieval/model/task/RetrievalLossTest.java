@@ -10,6 +10,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.Map;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class RetrievalLossTest {
@@ -99,6 +100,22 @@ class RetrievalLossTest {
                 assertEquals((up - down) / (2 * h), gc[i][k], 2e-4, "dLoss/dC[" + i + "][" + k + "]");
             }
         }
+    }
+
+    @Test
+    void towerObjectiveDifferentiatesToTheClosedFormGradients() {
+        // Autodiff of the objective must treat the closed-form gradients as constants: if it differentiated through
+        // them, the tower gradient would pick up extra terms from the B×B ops.
+        Random rng = new Random(5);
+        int d = 4;
+        float[][] q = toFloat(gaussian(rng, 8, d, 1));
+        float[][] c = toFloat(gaussian(rng, 8, d, 1));
+        SameDiff sd = SameDiff.create();
+        RetrievalLoss.build(sd, sd.var("q", Nd4j.create(q)), sd.var("c", Nd4j.create(c)), d);
+        Map<String, INDArray> closedForm = sd.output(Map.of(), RetrievalLoss.QUERY_GRADIENT, RetrievalLoss.CANDIDATE_GRADIENT);
+        Map<String, INDArray> autodiff = sd.calculateGradients(Map.of(), "q", "c");
+        assertArrayEquals(closedForm.get(RetrievalLoss.QUERY_GRADIENT).toFloatMatrix(), autodiff.get("q").toFloatMatrix());
+        assertArrayEquals(closedForm.get(RetrievalLoss.CANDIDATE_GRADIENT).toFloatMatrix(), autodiff.get("c").toFloatMatrix());
     }
 
     @Test
