@@ -16,6 +16,11 @@ public final class SparkSessions {
                 .config("spark.ui.enabled", "false")
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.shuffle.partitions", "8");
+        if (System.getProperty("spark.task.maxDirectResultSize") == null) {
+            // Parameter averaging returns each replica's state (1.7 MB for ML-100k) as a task result; above this
+            // size (Spark's default 1 MiB) results take a detour through the block manager on every round.
+            builder.config("spark.task.maxDirectResultSize", "64m");
+        }
         if (System.getProperty("spark.master") == null) {
             builder.master(master);
         }

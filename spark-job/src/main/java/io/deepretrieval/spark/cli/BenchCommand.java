@@ -177,6 +177,10 @@ final class BenchCommand implements Callable<Integer> {
         emit("epoch_seconds", timed / epochs, "s");
         emit("averaging_rounds", trainer.timer().rounds(), "rounds");
         emit("overhead_share_outside_training_steps", trainer.timer().overheadShare(), "fraction");
+        emit("overhead_broadcast_share", trainer.timer().broadcastShare(), "fraction");
+        emit("overhead_restore_state_share", trainer.timer().restoreShare(), "fraction");
+        emit("overhead_collect_state_share", trainer.timer().collectShare(), "fraction");
+        emit("overhead_scheduling_transfer_aggregation_share", trainer.timer().schedulingAndTransferShare(), "fraction");
         emit("gc_share_once_per_epoch", trainer.timer().gcShare(), "fraction");
         emit("peak_rss_mb", ResidentMemory.peakBytes() / 1048576.0, "MB");
         return 0;

@@ -4,6 +4,7 @@ import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
+import io.deepretrieval.model.train.EpochShuffle;
 import io.deepretrieval.model.train.TrainingStep;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,8 +24,36 @@ final class ReplicaCache {
     private ReplicaCache() {
     }
 
-    /** A model and its training step for one partition. */
-    record Replica(TwoTowerModel model, TrainingStep step) {
+    /** A model and its training step for one partition, with that partition's shuffle order of the current epoch. */
+    static final class Replica {
+        private final TwoTowerModel model;
+        private final TrainingStep step;
+        private int[] order;
+        private long orderSeed;
+        private int orderEpoch = -1;
+
+        Replica(TwoTowerModel model, TrainingStep step) {
+            this.model = model;
+            this.step = step;
+        }
+
+        TwoTowerModel model() {
+            return model;
+        }
+
+        TrainingStep step() {
+            return step;
+        }
+
+        /** {@link EpochShuffle#order}, computed once per epoch instead of once per round. */
+        int[] order(int size, long seed, int epoch) {
+            if (order == null || order.length != size || orderSeed != seed || orderEpoch != epoch) {
+                order = EpochShuffle.order(size, seed, epoch);
+                orderSeed = seed;
+                orderEpoch = epoch;
+            }
+            return order;
+        }
     }
 
     static Replica get(String fitId, int partition, ModelConfig config, FeatureSpec spec, CandidateCorpus corpus) {

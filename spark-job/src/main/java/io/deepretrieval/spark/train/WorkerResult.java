@@ -20,12 +20,8 @@ final class WorkerResult implements Serializable {
     double lossSum;
     long batches;
     long examples;
-    /** Time this replica spent in training steps (set by the task); the sum keeps the slowest replica's. */
-    long stepNanos;
-    long maxStepNanos;
-    /** Time of the replica's end-of-epoch GC (set by the task); the sum keeps the longest. */
-    long gcNanos;
-    long maxGcNanos;
+    /** Set by the task; a sum keeps each phase's slowest replica. */
+    ReplicaTimes times = ReplicaTimes.NONE;
 
     static WorkerResult empty() {
         return new WorkerResult();
@@ -61,8 +57,6 @@ final class WorkerResult implements Serializable {
             return this;
         }
         if (examples == 0) {
-            other.maxStepNanos = Math.max(other.maxStepNanos, other.stepNanos);
-            other.maxGcNanos = Math.max(other.maxGcNanos, other.gcNanos);
             return other;
         }
         weigh();
@@ -77,8 +71,7 @@ final class WorkerResult implements Serializable {
                 weightedAccumulators[i] += (double) other.accumulators[i] * other.examples;
             }
         }
-        maxStepNanos = Math.max(Math.max(maxStepNanos, stepNanos), Math.max(other.maxStepNanos, other.stepNanos));
-        maxGcNanos = Math.max(Math.max(maxGcNanos, gcNanos), Math.max(other.maxGcNanos, other.gcNanos));
+        times = times.slowest(other.times);
         lossSum += other.lossSum;
         batches += other.batches;
         examples += other.examples;
