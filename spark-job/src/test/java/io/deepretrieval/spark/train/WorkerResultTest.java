@@ -43,4 +43,28 @@ class WorkerResultTest {
         WorkerResult one = threeReplicas()[0];
         assertSame(one, one.add(WorkerResult.empty()), "an empty result adds nothing");
     }
+
+    @Test
+    void aSumKeepsEachPhaseOfItsSlowestReplica() {
+        // Replicas run in parallel: per phase, the slowest one is on the round's critical path.
+        WorkerResult[] r = threeReplicas();
+        r[0].times = new ReplicaTimes(5, 100, 0, 1);
+        r[1].times = new ReplicaTimes(2, 300, 7, 1);
+        r[2].times = new ReplicaTimes(1, 200, 3, 9);
+        assertEquals(new ReplicaTimes(5, 300, 7, 9), r[0].add(r[1]).add(WorkerResult.empty().add(r[2])).times);
+    }
+
+    @Test
+    void roundTimerSplitsTheOverheadIntoItsParts() {
+        ParameterAveraging.RoundTimer timer = new ParameterAveraging.RoundTimer();
+        timer.add(1000, 30, new ReplicaTimes(20, 800, 50, 10));
+        timer.add(1000, 10, new ReplicaTimes(20, 900, 0, 10));
+        assertEquals(2, timer.rounds());
+        assertEquals(1 - 1750 / 2000.0, timer.overheadShare(), 1e-12);
+        assertEquals(50 / 2000.0, timer.gcShare(), 1e-12);
+        assertEquals(40 / 2000.0, timer.broadcastShare(), 1e-12);
+        assertEquals(40 / 2000.0, timer.restoreShare(), 1e-12);
+        assertEquals(20 / 2000.0, timer.collectShare(), 1e-12);
+        assertEquals(150 / 2000.0, timer.schedulingAndTransferShare(), 1e-12);
+    }
 }
