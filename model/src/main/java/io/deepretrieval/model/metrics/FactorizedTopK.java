@@ -54,7 +54,7 @@ public final class FactorizedTopK {
      * dead native buffers waiting for a GC, and evaluation on 10M ratings peaked at 8 GB resident.
      */
     public final class Tally {
-        private final INDArray candidatesT;
+        private final INDArray candidates;
         private final int m;
         private final long[] hits = new long[ks.length];
         private long queries;
@@ -63,7 +63,7 @@ public final class FactorizedTopK {
 
         private Tally(INDArray candidates) {
             this.m = (int) candidates.rows();
-            this.candidatesT = candidates.transpose().dup('c');
+            this.candidates = candidates;
         }
 
         /** Scores of {@code block} against every candidate, in the reused buffers; returns the on-heap copy. */
@@ -77,7 +77,7 @@ public final class FactorizedTopK {
             // temporary of the whole [block, m] product per call and copies it over, which on 11,000 movies put
             // 90 MB of garbage per block into native memory (10M ratings: resident memory climbing to 5.7 GB in
             // one evaluation pass) and took most of the pass's time.
-            Nd4j.gemm(block, candidatesT, scores, false, false, 1.0, 0.0);
+            Nd4j.gemm(block, candidates, scores, false, true, 1.0, 0.0);
             scores.data().asNioFloat().get(scoresOnHeap, 0, rows * m);
             return scoresOnHeap;
         }

@@ -25,13 +25,10 @@ public final class GradientBarrier {
     }
 
     /** libnd4j's {@code bitcast} with the target type as its integer argument (ND4J's own class takes it as an input). */
-    public static final class BitCast extends DynamicCustomOp {
-        private DataType target;
+    private static final class BitCast extends DynamicCustomOp {
+        private final DataType target;
 
-        public BitCast() {
-        }
-
-        BitCast(SameDiff sd, SDVariable in, DataType target) {
+        private BitCast(SameDiff sd, SDVariable in, DataType target) {
             super(null, sd, new SDVariable[]{in});
             this.target = target;
             addIArgument(target.toInt());

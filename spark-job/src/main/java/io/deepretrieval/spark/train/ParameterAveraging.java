@@ -15,6 +15,7 @@ import io.deepretrieval.model.train.TrainingListener;
 import io.deepretrieval.model.train.TrainingOptions;
 import io.deepretrieval.spark.preprocess.EncodedRatings;
 import org.apache.spark.HashPartitioner;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -168,9 +169,8 @@ public final class ParameterAveraging {
         // DataFrame plan behind it (measured: 10-24 ms instead of 22-44 ms for an empty job in local mode), and a
         // lost partition is still rebuilt from the shuffle files or, if those are gone too, from the source.
         JavaRDD<Row> rows = parts.javaRDD();
-        JavaRDD<Interactions> packed = rows
-                .mapPartitionsWithIndex((index, it) -> List.of(new Tuple2<>(index, packRows(it))).iterator(), true)
-                .mapToPair(t -> t)
+        JavaRDD<Interactions> packed = JavaPairRDD.fromJavaRDD(rows.mapPartitionsWithIndex(
+                        (index, it) -> List.of(new Tuple2<>(index, packRows(it))).iterator(), true))
                 .partitionBy(new HashPartitioner(rows.getNumPartitions()))
                 .values();
         packed.persist(StorageLevel.fromString(options.storageLevel()));
@@ -263,23 +263,12 @@ public final class ParameterAveraging {
         void add(long wallNanos, long broadcast, ReplicaTimes slowest) {
             roundNanos += wallNanos;
             broadcastNanos += broadcast;
-            replicas = new ReplicaTimes(replicas.restoreNanos() + slowest.restoreNanos(),
-                    replicas.stepNanos() + slowest.stepNanos(), replicas.gcNanos() + slowest.gcNanos(),
-                    replicas.collectNanos() + slowest.collectNanos());
+            replicas = replicas.plus(slowest);
             rounds++;
         }
 
         public long rounds() {
             return rounds;
-        }
-
-        public double roundSeconds() {
-            return roundNanos / 1e9;
-        }
-
-        /** Per round, the slowest replica's step time (replicas run in parallel, so that is the compute on the path). */
-        public double stepSeconds() {
-            return replicas.stepNanos() / 1e9;
         }
 
         private double share(long nanos) {

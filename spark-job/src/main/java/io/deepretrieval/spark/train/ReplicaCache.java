@@ -29,7 +29,6 @@ final class ReplicaCache {
         private final TwoTowerModel model;
         private final TrainingStep step;
         private int[] order;
-        private long orderSeed;
         private int orderEpoch = -1;
 
         Replica(TwoTowerModel model, TrainingStep step) {
@@ -45,11 +44,13 @@ final class ReplicaCache {
             return step;
         }
 
-        /** {@link EpochShuffle#order}, computed once per epoch instead of once per round. */
+        /**
+         * {@link EpochShuffle#order}, computed once per epoch instead of once per round. A replica serves one partition
+         * of one fit, so its size and seed never change: the epoch is the only key.
+         */
         int[] order(int size, long seed, int epoch) {
-            if (order == null || order.length != size || orderSeed != seed || orderEpoch != epoch) {
+            if (orderEpoch != epoch) {
                 order = EpochShuffle.order(size, seed, epoch);
-                orderSeed = seed;
                 orderEpoch = epoch;
             }
             return order;

@@ -10,6 +10,11 @@ import java.io.Serializable;
 record ReplicaTimes(long restoreNanos, long stepNanos, long gcNanos, long collectNanos) implements Serializable {
     static final ReplicaTimes NONE = new ReplicaTimes(0, 0, 0, 0);
 
+    ReplicaTimes plus(ReplicaTimes other) {
+        return new ReplicaTimes(restoreNanos + other.restoreNanos, stepNanos + other.stepNanos,
+                gcNanos + other.gcNanos, collectNanos + other.collectNanos);
+    }
+
     ReplicaTimes slowest(ReplicaTimes other) {
         return new ReplicaTimes(Math.max(restoreNanos, other.restoreNanos), Math.max(stepNanos, other.stepNanos),
                 Math.max(gcNanos, other.gcNanos), Math.max(collectNanos, other.collectNanos));
