@@ -10,7 +10,7 @@ public final class DenseParameter implements Parameter {
     private final INDArray graphArray;
     private final float[] values;
     private final float[] accumulator;
-    private float[] gradient;
+    private final float[] gradient;
 
     DenseParameter(String name, INDArray graphArray, float initialAccumulator) {
         this.name = name;
@@ -46,9 +46,12 @@ public final class DenseParameter implements Parameter {
         return gradient;
     }
 
-    /** Takes this step's gradient from the graph (same shape as the parameter). */
-    public void setGradient(INDArray graphGradient) {
-        gradient = graphGradient.dup('c').data().asFloat();
+    /** Adds a gradient from the graph (same shape as the parameter) to the pending one. */
+    public void addGradient(INDArray graphGradient) {
+        float[] g = graphGradient.dup('c').data().asFloat();
+        for (int i = 0; i < g.length; i++) {
+            gradient[i] += g[i];
+        }
     }
 
     /** Applies Adagrad with the pending gradient, clears it, and updates the graph's array. */

@@ -10,7 +10,7 @@ public interface Parameter {
     /** Live Adagrad accumulator, same layout as the values. */
     float[] accumulator();
 
-    /** Gradient accumulated by the last {@code TrainingStep.computeGradients}, same layout; cleared by the update. */
+    /** Gradient summed by {@code TrainingStep.computeGradients} since the last update, same layout; cleared by it. */
     float[] gradient();
 
     long[] shape();

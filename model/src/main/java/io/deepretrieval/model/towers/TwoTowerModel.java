@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 
 /**
  * The two-tower retrieval model: four embedding tables, the {@link QueryTower} and {@link CandidateTower} dense
@@ -97,10 +98,31 @@ public final class TwoTowerModel {
 
     /** The looked-up inputs of both towers for a training batch, and the rows their gradients flow back to. */
     public Feeds feeds(Interactions batch, CandidateCorpus corpus) {
-        CandidateCorpus.Inputs candidates = corpus.inputs(batch.candidate());
-        Map<String, INDArray> values = new HashMap<>(queryInputs(batch));
+        return feeds(batch, batch.candidate(), corpus);
+    }
+
+    /**
+     * Inputs for some queries scored against some candidate records, of which the first {@code queries.size()}
+     * must be the queries' positives, in order ({@link RetrievalLoss}).
+     */
+    public Feeds feeds(Interactions queries, int[] candidateRecords, CandidateCorpus corpus) {
+        CandidateCorpus.Inputs candidates = corpus.inputs(candidateRecords);
+        Map<String, INDArray> values = new HashMap<>(queryInputs(queries));
         values.putAll(candidateInputs(candidates));
-        return new Feeds(values, batch.userIndex(), batch.timestampBucket(), candidates);
+        return new Feeds(values, queries.userIndex(), queries.timestampBucket(), candidates);
+    }
+
+    /**
+     * A second training graph (towers and loss) whose dense variables are this model's arrays themselves, so
+     * parameter updates reach it without copying; lets another thread run part of a batch at the same time.
+     */
+    public SameDiff trainingGraphCopy() {
+        SameDiff sd = SameDiff.create();
+        Function<String, INDArray> shared = graph::getArrForVarName;
+        SDVariable q = QueryTower.build(sd, config, shared);
+        SDVariable c = CandidateTower.build(sd, config, shared);
+        RetrievalLoss.build(sd, q, c, config.outputDim());
+        return sd;
     }
 
     /** The query tower's inputs for some interactions. */

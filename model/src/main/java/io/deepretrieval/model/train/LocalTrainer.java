@@ -33,7 +33,13 @@ public final class LocalTrainer {
      */
     public List<CurvePoint> fit(TwoTowerModel model, CandidateCorpus corpus, Interactions train, Interactions test,
                                 int epochsDone, List<CurvePoint> curveSoFar) {
-        TrainingStep step = new TrainingStep(model, corpus);
+        try (TrainingStep step = new TrainingStep(model, corpus, options.stepThreads())) {
+            return fit(step, model, corpus, train, test, epochsDone, curveSoFar);
+        }
+    }
+
+    private List<CurvePoint> fit(TrainingStep step, TwoTowerModel model, CandidateCorpus corpus, Interactions train,
+                                 Interactions test, int epochsDone, List<CurvePoint> curveSoFar) {
         List<CurvePoint> curve = new ArrayList<>(curveSoFar);
         double trainSeconds = curveSoFar.isEmpty() ? 0 : curveSoFar.get(curveSoFar.size() - 1).trainSeconds();
         double runSeconds = 0;

@@ -13,6 +13,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One minibatch of training: look up embeddings, run the graph's forward and backward pass, apply Adagrad.
@@ -24,14 +30,19 @@ import java.util.Map;
  * The gradient function runs directly with its array cache on. Measured here: going through
  * {@code calculateGradients}, which turns the cache off, grows resident memory by 4-12 MB per step even without any
  * gather in the graph; with the cache on it levels off.
+ *
+ * <p>With {@code threads > 1} the batch's queries are split into that many slices, each run on its own thread
+ * through its own copy of the graph (sharing the parameter arrays) against all of the batch's candidates, own
+ * positives first. The slices' losses and gradients add up to the whole batch's, so this is the same optimisation
+ * step (up to float rounding) with the B×B work spread over cores: ND4J's own op threads do not pay on these sizes
+ * ({@link io.deepretrieval.model.io.NativeThreads}), whole slices on separate threads do.
  */
-public final class TrainingStep {
+public final class TrainingStep implements AutoCloseable {
     private final TwoTowerModel model;
     private final CandidateCorpus corpus;
     private final Adagrad optimizer;
-    private final SameDiff gradients;
-    private final Map<String, String> gradientOf = new HashMap<>();
-    private final String[] outputs;
+    private final List<GraphReplica> replicas = new ArrayList<>();
+    private final ExecutorService pool;
     private final StepProfile profile = new StepProfile();
     private long pendingInputNanos;
     private long pendingGraphNanos;
@@ -40,28 +51,45 @@ public final class TrainingStep {
     /** Steps between two forced collections when a trainer does not collect sooner (e.g. at each epoch's end). */
     public static final int COLLECT_EVERY_STEPS = 100;
 
+    /** A step that runs each batch as one piece on the calling thread. */
     public TrainingStep(TwoTowerModel model, CandidateCorpus corpus) {
+        this(model, corpus, 1);
+    }
+
+    /** A step that splits each batch's queries over {@code threads} threads (the caller's among them). */
+    public TrainingStep(TwoTowerModel model, CandidateCorpus corpus, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("step threads must be >= 1, got " + threads);
+        }
         this.model = model;
         this.corpus = corpus;
         this.optimizer = new Adagrad(model.config().learningRate(), model.config().epsilon());
-        SameDiff sd = model.graph();
-        List<String> wanted = new ArrayList<>();
-        for (DenseParameter p : model.denseParameters()) {
-            wanted.add(p.name());
+        replicas.add(new GraphReplica(model, model.graph()));
+        for (int i = 1; i < threads; i++) {
+            replicas.add(new GraphReplica(model, model.trainingGraphCopy()));
         }
-        wanted.addAll(TwoTowerModel.embeddingInputs());
-        if (!sd.hasGradientFunction()) {
-            Quietly.run(() -> sd.createGradFunction(wanted.toArray(String[]::new)));
+        if (threads == 1) {
+            pool = null;
+        } else {
+            ThreadPoolExecutor executor = new ThreadPoolExecutor(threads - 1, threads - 1, 30, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), runnable -> {
+                        Thread t = new Thread(runnable, "training-step-slice");
+                        t.setDaemon(true);
+                        return t;
+                    });
+            executor.allowCoreThreadTimeOut(true);
+            pool = executor;
         }
-        gradients = sd.getFunction("grad");
-        gradients.setEnableCache(true);
-        List<String> out = new ArrayList<>(List.of(RetrievalLoss.LOSS));
-        for (String name : wanted) {
-            String g = sd.getVariable(name).getGradient().name();
-            gradientOf.put(name, g);
-            out.add(g);
-        }
-        outputs = out.toArray(String[]::new);
+    }
+
+    /** The gradient functions of the graph copies, first the model's own (for tests of their sessions). */
+    List<SameDiff> gradientFunctions() {
+        return replicas.stream().map(r -> r.gradients).toList();
+    }
+
+    /** Number of slices a batch is split into. */
+    public int threads() {
+        return replicas.size();
     }
 
     /** Trains on one batch and returns its summed loss; on a NaN/infinite loss throws before changing anything. */
@@ -82,36 +110,89 @@ public final class TrainingStep {
      * growing with the epoch (10M ratings: +2.4 GB within one epoch before this).
      */
     public void collectGarbage() {
+        SessionHousekeeping.forgetReleasedArrayIds(model.graph());  // evaluation passes
+        for (GraphReplica r : replicas) {
+            SessionHousekeeping.forgetReleasedArrayIds(r.gradients);
+        }
         System.gc();
         stepsSinceCollection = 0;
     }
 
     /**
-     * Forward and backward pass: returns the batch's summed loss and leaves every parameter's gradient in
+     * Forward and backward pass: returns the batch's summed loss and adds every parameter's gradient to
      * {@link io.deepretrieval.model.towers.Parameter#gradient()}, without changing any parameter.
      */
     public double computeGradients(Interactions batch) {
         long t0 = System.nanoTime();
-        TwoTowerModel.Feeds feeds = model.feeds(batch, corpus);
-        long t1 = System.nanoTime();
-        Map<String, INDArray> result = gradients.output(feeds.values(), outputs);
-        double loss = result.get(RetrievalLoss.LOSS).getDouble(0);
+        int slices = Math.min(replicas.size(), batch.size());
+        List<Future<SliceResult>> others = new ArrayList<>();
+        for (int i = 1; i < slices; i++) {
+            int index = i;
+            others.add(pool.submit(() -> runSlice(batch, index, slices)));
+        }
+        List<SliceResult> results = new ArrayList<>();
+        results.add(runSlice(batch, 0, slices));
+        for (Future<SliceResult> f : others) {
+            results.add(join(f));
+        }
+        long t2 = System.nanoTime();
+        double loss = 0;
+        long inputNanos = 0;
+        for (SliceResult r : results) {
+            loss += r.loss;
+            inputNanos = Math.max(inputNanos, r.inputNanos);
+        }
         if (!Double.isFinite(loss)) {
             throw new NumericFault("loss is " + loss + " on a batch of " + batch.size());
         }
-        long t2 = System.nanoTime();
-        pendingInputNanos = t1 - t0;
-        pendingGraphNanos = t2 - t1;
-        for (DenseParameter p : model.denseParameters()) {
-            p.setGradient(result.get(gradientOf.get(p.name())));
+        pendingInputNanos = inputNanos;
+        pendingGraphNanos = t2 - t0 - inputNanos;
+        for (int i = 0; i < results.size(); i++) {
+            replicas.get(i).addGradients(results.get(i));
         }
-        Map<String, float[]> embeddingGradients = new HashMap<>();
-        for (String input : TwoTowerModel.embeddingInputs()) {
-            embeddingGradients.put(input, result.get(gradientOf.get(input)).dup('c').data().asFloat());
-        }
-        model.addEmbeddingGradients(feeds, embeddingGradients);
         pendingExtractNanos = System.nanoTime() - t2;
         return loss;
+    }
+
+    /**
+     * Slice {@code index} of {@code slices}: its share of the batch's queries against all of the batch's
+     * candidates, its own positives first (the order of the others does not change the softmax).
+     */
+    private SliceResult runSlice(Interactions batch, int index, int slices) {
+        long t0 = System.nanoTime();
+        int n = batch.size();
+        int from = (int) ((long) n * index / slices);
+        int to = (int) ((long) n * (index + 1) / slices);
+        TwoTowerModel.Feeds feeds;
+        if (slices == 1) {
+            feeds = model.feeds(batch, corpus);
+        } else {
+            int[] positives = batch.candidate();
+            int[] candidates = new int[n];
+            System.arraycopy(positives, from, candidates, 0, to - from);
+            System.arraycopy(positives, 0, candidates, to - from, from);
+            System.arraycopy(positives, to, candidates, to, n - to);
+            feeds = model.feeds(batch.select(null, from, to), candidates, corpus);
+        }
+        long t1 = System.nanoTime();
+        return replicas.get(index).run(feeds, t1 - t0);
+    }
+
+    private static SliceResult join(Future<SliceResult> f) {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a batch slice", e);
+        }
     }
 
     /** Applies Adagrad to every parameter with the gradients of the last {@link #computeGradients}. */
@@ -134,5 +215,62 @@ public final class TrainingStep {
     /** The batch's summed loss, forward pass only. */
     public double loss(Interactions batch) {
         return model.graph().output(model.feeds(batch, corpus).values(), RetrievalLoss.LOSS).get(RetrievalLoss.LOSS).getDouble(0);
+    }
+
+    /** Stops the slice threads (they also end on their own after 30 s idle). */
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+
+    private record SliceResult(TwoTowerModel.Feeds feeds, Map<String, INDArray> outputs, double loss, long inputNanos) {
+    }
+
+    /** One training graph's gradient function and the names of its outputs. */
+    private static final class GraphReplica {
+        private final TwoTowerModel model;
+        private final SameDiff gradients;
+        private final Map<String, String> gradientOf = new HashMap<>();
+        private final String[] outputs;
+
+        GraphReplica(TwoTowerModel model, SameDiff sd) {
+            this.model = model;
+            List<String> wanted = new ArrayList<>();
+            for (DenseParameter p : model.denseParameters()) {
+                wanted.add(p.name());
+            }
+            wanted.addAll(TwoTowerModel.embeddingInputs());
+            if (!sd.hasGradientFunction()) {
+                Quietly.run(() -> sd.createGradFunction(wanted.toArray(String[]::new)));
+            }
+            gradients = sd.getFunction("grad");
+            gradients.setEnableCache(true);
+            List<String> out = new ArrayList<>(List.of(RetrievalLoss.LOSS));
+            for (String name : wanted) {
+                String g = sd.getVariable(name).getGradient().name();
+                gradientOf.put(name, g);
+                out.add(g);
+            }
+            outputs = out.toArray(String[]::new);
+        }
+
+        SliceResult run(TwoTowerModel.Feeds feeds, long inputNanos) {
+            Map<String, INDArray> result = gradients.output(feeds.values(), outputs);
+            return new SliceResult(feeds, result, result.get(RetrievalLoss.LOSS).getDouble(0), inputNanos);
+        }
+
+        /** Adds a slice's gradients to the parameters (dense) and the tables (looked-up rows). */
+        void addGradients(SliceResult r) {
+            for (DenseParameter p : model.denseParameters()) {
+                p.addGradient(r.outputs.get(gradientOf.get(p.name())));
+            }
+            Map<String, float[]> embeddingGradients = new HashMap<>();
+            for (String input : TwoTowerModel.embeddingInputs()) {
+                embeddingGradients.put(input, r.outputs.get(gradientOf.get(input)).dup('c').data().asFloat());
+            }
+            model.addEmbeddingGradients(r.feeds, embeddingGradients);
+        }
     }
 }

@@ -23,7 +23,10 @@ class RetrievalLossTest {
                 .get(RetrievalLoss.LOSS).getDouble(0);
     }
 
-    /** The double-precision in-batch softmax loss, the reference for values and finite differences. */
+    /**
+     * The double-precision in-batch softmax loss, the reference for values and finite differences: query i's
+     * positive is candidate i, every candidate is in every row's softmax.
+     */
     private static double referenceLoss(double[][] q, double[][] c) {
         double total = 0;
         for (int i = 0; i < q.length; i++) {
@@ -65,24 +68,27 @@ class RetrievalLossTest {
         return f;
     }
 
-    @Test
-    void closedFormGradientsMatchFiniteDifferences() {
-        Random rng = new Random(11);
-        int b = 12;
-        int d = 5;
-        // Scale 2 makes logits up to ~±20, so the row-max shift and the softmax's saturation both matter.
-        double[][] q = gaussian(rng, b, d, 2);
-        double[][] c = gaussian(rng, b, d, 2);
+    /** The loss's gradients by autodiff of the tower objective, for q and c held as graph variables. */
+    private static Map<String, INDArray> objectiveGradients(float[][] q, float[][] c) {
         SameDiff sd = SameDiff.create();
-        RetrievalLoss.build(sd, sd.placeHolder("q", DataType.FLOAT, -1, d), sd.placeHolder("c", DataType.FLOAT, -1, d), d);
-        Map<String, INDArray> out = sd.output(
-                Map.of("q", Nd4j.create(toFloat(q)), "c", Nd4j.create(toFloat(c))),
-                RetrievalLoss.QUERY_GRADIENT, RetrievalLoss.CANDIDATE_GRADIENT);
-        float[][] gq = out.get(RetrievalLoss.QUERY_GRADIENT).toFloatMatrix();
-        float[][] gc = out.get(RetrievalLoss.CANDIDATE_GRADIENT).toFloatMatrix();
+        RetrievalLoss.build(sd, sd.var("q", Nd4j.create(q)), sd.var("c", Nd4j.create(c)), q[0].length);
+        return sd.calculateGradients(Map.of(), "q", "c");
+    }
+
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        Random rng = new Random(11);
+        int d = 5;
+        // 9 queries against 12 candidates (the first 9 are their positives), as a batch slice sees them.
+        // Scale 2 makes logits up to ~±20, so the row-max shift and the softmax's saturation both matter.
+        double[][] q = gaussian(rng, 9, d, 2);
+        double[][] c = gaussian(rng, 12, d, 2);
+        Map<String, INDArray> grads = objectiveGradients(toFloat(q), toFloat(c));
+        float[][] gq = grads.get("q").toFloatMatrix();
+        float[][] gc = grads.get("c").toFloatMatrix();
         double h = 1e-5;
-        for (int i = 0; i < b; i++) {
-            for (int k = 0; k < d; k++) {
+        for (int k = 0; k < d; k++) {
+            for (int i = 0; i < q.length; i++) {
                 double keep = q[i][k];
                 q[i][k] = keep + h;
                 double up = referenceLoss(q, c);
@@ -90,32 +96,76 @@ class RetrievalLossTest {
                 double down = referenceLoss(q, c);
                 q[i][k] = keep;
                 assertEquals((up - down) / (2 * h), gq[i][k], 2e-4, "dLoss/dQ[" + i + "][" + k + "]");
-
-                keep = c[i][k];
-                c[i][k] = keep + h;
-                up = referenceLoss(q, c);
-                c[i][k] = keep - h;
-                down = referenceLoss(q, c);
-                c[i][k] = keep;
-                assertEquals((up - down) / (2 * h), gc[i][k], 2e-4, "dLoss/dC[" + i + "][" + k + "]");
+            }
+            for (int j = 0; j < c.length; j++) {
+                double keep = c[j][k];
+                c[j][k] = keep + h;
+                double up = referenceLoss(q, c);
+                c[j][k] = keep - h;
+                double down = referenceLoss(q, c);
+                c[j][k] = keep;
+                assertEquals((up - down) / (2 * h), gc[j][k], 2e-4, "dLoss/dC[" + j + "][" + k + "]");
             }
         }
     }
 
     @Test
     void towerObjectiveDifferentiatesToTheClosedFormGradients() {
-        // Autodiff of the objective must treat the closed-form gradients as constants: if it differentiated through
-        // them, the tower gradient would pick up extra terms from the B×B ops.
+        // Autodiff of the objective must treat the closed-form parts as constants: if it differentiated through
+        // them, the tower gradient would pick up extra terms from the B×B ops. The positive term adds -C[:n] to
+        // dQ and -Q to the first n rows of dC.
         Random rng = new Random(5);
         int d = 4;
-        float[][] q = toFloat(gaussian(rng, 8, d, 1));
+        float[][] q = toFloat(gaussian(rng, 6, d, 1));
         float[][] c = toFloat(gaussian(rng, 8, d, 1));
         SameDiff sd = SameDiff.create();
         RetrievalLoss.build(sd, sd.var("q", Nd4j.create(q)), sd.var("c", Nd4j.create(c)), d);
-        Map<String, INDArray> closedForm = sd.output(Map.of(), RetrievalLoss.QUERY_GRADIENT, RetrievalLoss.CANDIDATE_GRADIENT);
+        Map<String, INDArray> closedForm = sd.output(Map.of(),
+                RetrievalLoss.SOFTMAX_QUERY_GRADIENT, RetrievalLoss.SOFTMAX_CANDIDATE_GRADIENT);
         Map<String, INDArray> autodiff = sd.calculateGradients(Map.of(), "q", "c");
-        assertArrayEquals(closedForm.get(RetrievalLoss.QUERY_GRADIENT).toFloatMatrix(), autodiff.get("q").toFloatMatrix());
-        assertArrayEquals(closedForm.get(RetrievalLoss.CANDIDATE_GRADIENT).toFloatMatrix(), autodiff.get("c").toFloatMatrix());
+        float[][] gq = closedForm.get(RetrievalLoss.SOFTMAX_QUERY_GRADIENT).toFloatMatrix();
+        float[][] gc = closedForm.get(RetrievalLoss.SOFTMAX_CANDIDATE_GRADIENT).toFloatMatrix();
+        for (int i = 0; i < q.length; i++) {
+            for (int k = 0; k < d; k++) {
+                gq[i][k] -= c[i][k];
+                gc[i][k] -= q[i][k];
+            }
+        }
+        assertArrayEquals(gq, autodiff.get("q").toFloatMatrix());
+        assertArrayEquals(gc, autodiff.get("c").toFloatMatrix());
+    }
+
+    @Test
+    void querySlicesAddUpToTheWholeBatch() {
+        // Two slices of the queries, each against every candidate with its own positives first, give the whole
+        // batch's loss and gradients: what lets a training step run the slices on separate threads.
+        Random rng = new Random(3);
+        int d = 4;
+        float[][] q = toFloat(gaussian(rng, 10, d, 1));
+        float[][] c = toFloat(gaussian(rng, 10, d, 1));
+        float[][] firstQ = java.util.Arrays.copyOfRange(q, 0, 4);
+        float[][] secondQ = java.util.Arrays.copyOfRange(q, 4, 10);
+        float[][] secondC = new float[10][];
+        for (int j = 0; j < 10; j++) {
+            secondC[j] = c[(j + 4) % 10];  // rows 4..9 first, then 0..3
+        }
+        assertEquals(loss(q, c), loss(firstQ, c) + loss(secondQ, secondC), 1e-4);
+        Map<String, INDArray> whole = objectiveGradients(q, c);
+        Map<String, INDArray> first = objectiveGradients(firstQ, c);
+        Map<String, INDArray> second = objectiveGradients(secondQ, secondC);
+        float[][] wholeQ = whole.get("q").toFloatMatrix();
+        float[][] wholeC = whole.get("c").toFloatMatrix();
+        float[][] gq1 = first.get("q").toFloatMatrix();
+        float[][] gq2 = second.get("q").toFloatMatrix();
+        float[][] gc1 = first.get("c").toFloatMatrix();
+        float[][] gc2 = second.get("c").toFloatMatrix();
+        for (int k = 0; k < d; k++) {
+            for (int i = 0; i < 10; i++) {
+                float sliceQ = i < 4 ? gq1[i][k] : gq2[i - 4][k];
+                assertEquals(wholeQ[i][k], sliceQ, 1e-5, "dQ[" + i + "][" + k + "]");
+                assertEquals(wholeC[i][k], gc1[i][k] + gc2[(i + 6) % 10][k], 1e-5, "dC[" + i + "][" + k + "]");
+            }
+        }
     }
 
     @Test
@@ -146,5 +196,8 @@ class RetrievalLossTest {
         double[][] c = gaussian(new Random(8), 16, 4, 1);
         double expected = referenceLoss(q, c);
         assertEquals(expected, loss(toFloat(q), toFloat(c)), 1e-3 * Math.abs(expected));
+        double[][] fewer = java.util.Arrays.copyOf(q, 12);
+        double expectedFewer = referenceLoss(fewer, c);
+        assertEquals(expectedFewer, loss(toFloat(fewer), toFloat(c)), 1e-3 * Math.abs(expectedFewer));
     }
 }

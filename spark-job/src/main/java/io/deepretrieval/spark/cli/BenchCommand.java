@@ -16,6 +16,7 @@ import io.deepretrieval.spark.SparkSessions;
 import io.deepretrieval.spark.bench.SyntheticRatings;
 import io.deepretrieval.spark.sweep.PreparedData;
 import io.deepretrieval.spark.train.DistributedOptions;
+import io.deepretrieval.spark.train.StepThreads;
 import io.deepretrieval.spark.train.ParameterAveraging;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.factory.Nd4j;
@@ -51,7 +52,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "2048")
     int batchSize;
 
-    @Option(names = "--warmup-steps", defaultValue = "20", description = "untimed steps first (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup-steps", defaultValue = "250",
+            description = "untimed steps first, repeating the first epoch's batches if needed (default: ${DEFAULT-VALUE})")
     int warmupSteps;
 
     @Option(names = "--eval-passes", defaultValue = "3", description = "timed evaluation passes (default: ${DEFAULT-VALUE})")
@@ -71,8 +73,14 @@ final class BenchCommand implements Callable<Integer> {
             description = "ND4J op/BLAS threads per training task; 0: ND4J's default, all cores (default: ${DEFAULT-VALUE})")
     int nativeThreads;
 
+    @Option(names = "--step-threads", defaultValue = "0",
+            description = "threads a training step splits its batch over; 0: one per core, or spark.task.cpus with --workers"
+                    + " (default: ${DEFAULT-VALUE})")
+    int stepThreads;
+
     private final ObjectMapper json = new ObjectMapper();
     private String dataset;
+    private int threads;
 
     @Override
     public Integer call() throws Exception {
@@ -88,6 +96,8 @@ final class BenchCommand implements Callable<Integer> {
         PreparedData prepared;
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval bench")) {
             prepared = PreparedData.prepare(spark, dir, 42, 0.2, 1000, 10_000);
+            threads = StepThreads.resolve(stepThreads, workers > 0, spark);
+            emit("step_threads", threads, "threads");
             if (workers > 0) {
                 emit("preprocess_seconds", (System.nanoTime() - prepStart) / 1e9, "s");
                 return distributed(prepared, sizes);
@@ -101,13 +111,17 @@ final class BenchCommand implements Callable<Integer> {
                 .put("value", Nd4j.getBackend().getClass().getSimpleName())));
 
         TwoTowerModel model = new TwoTowerModel(ModelConfig.tutorial(sizes, 42), prepared.spec());
-        TrainingOptions options = new TrainingOptions(batchSize, epochs + 1, 5, 42);
+        TrainingOptions options = new TrainingOptions(batchSize, epochs + 1, 5, 42, threads);
         LocalTrainer trainer = new LocalTrainer(options, FactorizedTopK.tutorial(), TrainingListener.NONE);
-        TrainingStep step = new TrainingStep(model, prepared.corpus());
-        // Warm-up: builds the gradient graph and fills its array cache, without a whole epoch on large data.
+        TrainingStep step = new TrainingStep(model, prepared.corpus(), threads);
+        // Warm-up: builds the gradient graphs, fills their array caches and lets the JIT compile ND4J's Java-side
+        // graph executor. With both cores training, the JIT's own threads get little CPU and steps only reach their
+        // steady speed after ~200 (measured: 30 ms per [32] step at steps 100-200, 18-20 ms from step 200 on).
         int[] order = io.deepretrieval.model.train.EpochShuffle.order(prepared.train().size(), 42, 0);
-        for (int s = 0; s < warmupSteps && (s + 1) * batchSize <= prepared.train().size(); s++) {
-            step.run(prepared.train().select(order, s * batchSize, (s + 1) * batchSize));
+        int fullBatches = Math.max(1, prepared.train().size() / batchSize);
+        for (int s = 0; s < warmupSteps; s++) {
+            int from = (s % fullBatches) * batchSize;
+            step.run(prepared.train().select(order, from, Math.min(prepared.train().size(), from + batchSize)));
         }
         step.collectGarbage();
         step.profile().reset();
@@ -118,6 +132,7 @@ final class BenchCommand implements Callable<Integer> {
             step.collectGarbage();
         }
         double trainSeconds = (System.nanoTime() - start) / 1e9;
+        step.close();
         long rssAfterTraining = ResidentMemory.bytes();
         StepProfile p = step.profile();
         emit("train_examples_per_second", prepared.train().size() * (double) epochs / trainSeconds, "examples/s");
@@ -149,7 +164,7 @@ final class BenchCommand implements Callable<Integer> {
         DistributedOptions options = new DistributedOptions(workers, batchSize, averagingFrequency, true, "MEMORY_ONLY", nativeThreads);
         double[] seconds = new double[epochs + 1];
         ParameterAveraging[] self = new ParameterAveraging[1];
-        ParameterAveraging trainer = new ParameterAveraging(options, new TrainingOptions(batchSize, epochs + 1, epochs + 1, 42),
+        ParameterAveraging trainer = new ParameterAveraging(options, new TrainingOptions(batchSize, epochs + 1, epochs + 1, 42, threads),
                 FactorizedTopK.tutorial(), new TrainingListener() {
                     private long last = System.nanoTime();
 

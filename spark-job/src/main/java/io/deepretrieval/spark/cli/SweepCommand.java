@@ -61,6 +61,10 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--averaging-frequency", description = "local steps between two parameter averagings")
     Integer averagingFrequency;
 
+    @Option(names = "--step-threads", description = "threads a training step splits its batch over (0: one per core;"
+            + " under Spark, spark.task.cpus)")
+    Integer stepThreads;
+
     @Option(names = "--seeds", description = "runs per depth with seeds seed, seed+1, ... (split fixed); reports mean ± sd")
     Integer seeds;
 
@@ -109,6 +113,7 @@ final class SweepCommand implements Callable<Integer> {
         flags.put("batchSizePerWorker", batchSizePerWorker);
         flags.put("averagingFrequency", averagingFrequency);
         flags.put("seeds", seeds);
+        flags.put("stepThreads", stepThreads);
         flags.put("alsBaseline", noBaseline ? false : null);
         flags.values().removeIf(Objects::isNull);
         return JSON.valueToTree(flags);

@@ -48,7 +48,8 @@ public record SweepConfig(
         @JsonProperty("inputPolicy") String inputPolicy,
         @JsonProperty("alsBaseline") boolean alsBaseline,
         @JsonProperty("seeds") int seeds,
-        @JsonProperty("nativeThreads") int nativeThreads) {
+        @JsonProperty("nativeThreads") int nativeThreads,
+        @JsonProperty("stepThreads") int stepThreads) {
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
@@ -60,7 +61,7 @@ public record SweepConfig(
         return new SweepConfig("data/ml-100k", "results", "local[*]", 42, 300, 5, 2048,
                 List.of(List.of(32), List.of(64, 32), List.of(128, 64, 32)),
                 32, 0.1, 0.1, 1e-7, 0.2, 1000, 10_000, List.of(1, 5, 10, 50, 100),
-                0, 2048, 20, true, "MEMORY_ONLY", "failFast", true, 1, 1);
+                0, 2048, 20, true, "MEMORY_ONLY", "failFast", true, 1, 1, 0);
     }
 
     /** Loads a config file over the defaults; keys it leaves out keep their default. */
@@ -176,6 +177,10 @@ public record SweepConfig(
         if (nativeThreads < 0) {
             p.add("nativeThreads: must be >= 0 (ND4J threads per training task; 0 = ND4J's default, all cores), got "
                     + nativeThreads);
+        }
+        if (stepThreads < 0) {
+            p.add("stepThreads: must be >= 0 (threads a training step splits its batch over; 0 = one per core in the"
+                    + " driver JVM, spark.task.cpus per Spark task), got " + stepThreads);
         }
         if (seeds < 1) {
             p.add("seeds: must be >= 1 (runs per depth, each with its own initialisation and shuffling), got " + seeds);

@@ -1,6 +1,7 @@
 package io.deepretrieval.spark.sweep;
 
 import io.deepretrieval.model.io.NativeThreads;
+import io.deepretrieval.spark.train.StepThreads;
 import io.deepretrieval.model.io.AtomicFiles;
 import io.deepretrieval.model.serving.SavedModel;
 import io.deepretrieval.model.metrics.FactorizedTopK;
@@ -51,6 +52,7 @@ public final class DepthSweep {
     private final SweepConfig config;
     private List<DroppedLines> dropped = List.of();
     private AlsBaseline.Result baseline;
+    private int stepThreads = 1;
 
     public DepthSweep(SweepConfig config) {
         this.config = config;
@@ -112,6 +114,7 @@ public final class DepthSweep {
         try (SparkSession spark = SparkSessions.create(config.master(), "deep-retrieval depth sweep")) {
             LOG.info("Preparing MovieLens from {} on Spark {}; driver computes with ND4J {}", config.data(),
                     spark.version(), io.deepretrieval.model.io.BackendInfo.describe());
+            stepThreads = StepThreads.resolve(config.stepThreads(), config.distributed() != null, spark);
             PreparedData data = PreparedData.prepare(spark, Path.of(config.data()), config.seed(),
                     config.testFraction(), config.timestampBuckets(), config.maxTokens(),
                     InputPolicy.fromConfig(config.inputPolicy()));
@@ -162,9 +165,10 @@ public final class DepthSweep {
         String label = Arrays.toString(layers) + (seed == null ? "" : " seed " + seed);
         long shuffleSeed = modelConfig.initSeed();
         io.deepretrieval.model.train.TrainingOptions training = new io.deepretrieval.model.train.TrainingOptions(
-                config.batchSize(), config.epochs(), config.evalEvery(), shuffleSeed);
+                config.batchSize(), config.epochs(), config.evalEvery(), shuffleSeed, stepThreads);
         if (config.distributed() == null) {
-            LOG.info("Training {} for {} epochs in the driver JVM, batch {}", label, config.epochs(), config.batchSize());
+            LOG.info("Training {} for {} epochs in the driver JVM, batch {} split over {} step thread(s)", label,
+                    config.epochs(), config.batchSize(), stepThreads);
         } else {
             LOG.info("Training {} for {} epochs on {} Spark workers, batch {} per worker", label, config.epochs(),
                     config.workers(), config.batchSizePerWorker());

@@ -110,6 +110,7 @@ public final class ParameterAveraging {
                     long broadcastNanos = System.nanoTime() - roundStart;
                     WorkerResult sum = partitions
                             .mapPartitionsWithIndex(new RoundTask(fitId, config, specB, corpusB, stateB, options,
+                                    training.stepThreads(),
                                     training.shuffleSeed(), epoch, round, round == rounds - 1), true)
                             .treeAggregate(WorkerResult.empty(), WorkerResult::add, WorkerResult::add);
                     stateB.destroy();
@@ -198,6 +199,7 @@ public final class ParameterAveraging {
     /** The work of one partition in one round: restore the broadcast state, train its minibatches, return state. */
     private record RoundTask(String fitId, ModelConfig config, Broadcast<FeatureSpec> spec,
                              Broadcast<CandidateCorpus> corpus, Broadcast<ModelState> state, DistributedOptions options,
+                             int stepThreads,
                              long seed, int epoch, int round, boolean lastRound)
             implements org.apache.spark.api.java.function.Function2<Integer, Iterator<Interactions>, Iterator<WorkerResult>> {
         @Override
@@ -210,7 +212,8 @@ public final class ParameterAveraging {
             }
             long started = System.nanoTime();
             NativeThreads.apply(options.nativeThreads());
-            ReplicaCache.Replica replica = ReplicaCache.get(fitId, partition, config, spec.value(), corpus.value());
+            ReplicaCache.Replica replica = ReplicaCache.get(fitId, partition, config, spec.value(), corpus.value(),
+                    stepThreads);
             state.value().applyTo(replica.model());
             int[] order = replica.order(data.size(), seed + PARTITION_SEED_STRIDE * partition, epoch);
             long restored = System.nanoTime();

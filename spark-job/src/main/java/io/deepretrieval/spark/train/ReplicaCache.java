@@ -57,11 +57,14 @@ final class ReplicaCache {
         }
     }
 
-    static Replica get(String fitId, int partition, ModelConfig config, FeatureSpec spec, CandidateCorpus corpus) {
+    static Replica get(String fitId, int partition, ModelConfig config, FeatureSpec spec, CandidateCorpus corpus,
+                       int stepThreads) {
         if (!fitId.equals(currentFit)) {
             synchronized (ReplicaCache.class) {
                 if (!fitId.equals(currentFit)) {
-                    REPLICAS.clear(); // replicas of an earlier fit (another depth) are garbage now
+                    // Replicas of an earlier fit (another depth) are garbage now; their step threads end here.
+                    REPLICAS.values().forEach(r -> r.step().close());
+                    REPLICAS.clear();
                     currentFit = fitId;
                 }
             }
@@ -70,7 +73,7 @@ final class ReplicaCache {
             LOG.info("Building model replica for partition {} on {}: ND4J {}", partition, hostName(),
                     io.deepretrieval.model.io.BackendInfo.describe());
             TwoTowerModel model = new TwoTowerModel(config, spec);
-            return new Replica(model, new TrainingStep(model, corpus));
+            return new Replica(model, new TrainingStep(model, corpus, stepThreads));
         });
     }
 

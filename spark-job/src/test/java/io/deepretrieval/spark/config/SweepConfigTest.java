@@ -44,9 +44,10 @@ class SweepConfigTest {
         assertTrue(m.contains("unknown key 'epoch' (did you mean 'epochs'?)"), m);
         assertTrue(m.contains("batchSize: must be an integer, got \"big\""), m);
         assertEquals(2, e.problems().size(), "type errors are reported before range checks: " + e.problems());
-        Files.writeString(f, "{\"learningRate\": -1, \"layerSizes\": [[64, -3]], \"testFraction\": 1.5}");
+        Files.writeString(f, "{\"learningRate\": -1, \"layerSizes\": [[64, -3]], \"testFraction\": 1.5, \"stepThreads\": -2}");
         ConfigException ranges = assertThrows(ConfigException.class, () -> SweepConfig.load(f));
-        assertEquals(3, ranges.problems().size(), ranges.problems().toString());
+        assertEquals(4, ranges.problems().size(), ranges.problems().toString());
+        assertTrue(ranges.getMessage().contains("stepThreads: must be >= 0"), ranges.getMessage());
         assertTrue(ranges.getMessage().contains("layer size -3 in [64, -3]"), ranges.getMessage());
     }
 

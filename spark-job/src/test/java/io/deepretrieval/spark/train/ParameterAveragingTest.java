@@ -38,7 +38,8 @@ class ParameterAveragingTest {
     @Test
     void oneWorkerAveragingEveryStepEqualsTheSingleJvmTrainer() {
         ModelConfig config = ModelConfig.tutorial(new int[]{16, 8}, 5);
-        TrainingOptions training = new TrainingOptions(256, 2, 2, 7);
+        // Steps split over two threads on both paths, so the Spark task's replica runs its slices too.
+        TrainingOptions training = new TrainingOptions(256, 2, 2, 7, 2);
         // Both paths on the same native thread count: a different count changes the summation order of ND4J's
         // reductions, and with it the float rounding the comparison allows for.
         NativeThreads.apply(1);
