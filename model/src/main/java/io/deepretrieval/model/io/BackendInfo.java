@@ -26,6 +26,11 @@ public final class BackendInfo {
         return sb.toString();
     }
 
+    /** True when ND4J computes on a GPU (the CUDA backend). */
+    public static boolean isGpu() {
+        return Nd4j.getExecutioner().getEnvironmentInformation().get("cuda.devicesInformation") != null;
+    }
+
     private static void append(StringBuilder sb, Properties env, String key) {
         Object v = env.get(key);
         if (v != null) {

@@ -48,7 +48,7 @@ public final class DenseParameter implements Parameter {
 
     /** Adds a gradient from the graph (same shape as the parameter) to the pending one. */
     public void addGradient(INDArray graphGradient) {
-        float[] g = graphGradient.dup('c').data().asFloat();
+        float[] g = io.deepretrieval.model.io.NdArrays.floats(graphGradient);
         for (int i = 0; i < g.length; i++) {
             gradient[i] += g[i];
         }

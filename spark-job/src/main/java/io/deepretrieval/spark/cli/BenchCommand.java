@@ -122,6 +122,9 @@ final class BenchCommand implements Callable<Integer> {
         for (int s = 0; s < warmupSteps; s++) {
             int from = (s % fullBatches) * batchSize;
             step.run(prepared.train().select(order, from, Math.min(prepared.train().size(), from + batchSize)));
+            if ((s + 1) % fullBatches == 0) {
+                step.collectGarbage();  // once per pass over the data, as the trainer does at each epoch's end
+            }
         }
         step.collectGarbage();
         step.profile().reset();

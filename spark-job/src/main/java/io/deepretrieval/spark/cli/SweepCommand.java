@@ -61,8 +61,8 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--averaging-frequency", description = "local steps between two parameter averagings")
     Integer averagingFrequency;
 
-    @Option(names = "--step-threads", description = "threads a training step splits its batch over (0: one per core;"
-            + " under Spark, spark.task.cpus)")
+    @Option(names = "--step-threads", description = "threads a training step splits its batch over (0: every CPU core,"
+            + " 1 on a GPU; with --workers, spark.task.cpus)")
     Integer stepThreads;
 
     @Option(names = "--seeds", description = "runs per depth with seeds seed, seed+1, ... (split fixed); reports mean ± sd")

@@ -179,7 +179,7 @@ public record SweepConfig(
                     + nativeThreads);
         }
         if (stepThreads < 0) {
-            p.add("stepThreads: must be >= 0 (threads a training step splits its batch over; 0 = one per core in the"
+            p.add("stepThreads: must be >= 0 (threads a training step splits its batch over; 0 = every CPU core in the"
                     + " driver JVM, spark.task.cpus per Spark task), got " + stepThreads);
         }
         if (seeds < 1) {

@@ -1,10 +1,12 @@
 package io.deepretrieval.spark.train;
 
+import io.deepretrieval.model.io.BackendInfo;
 import org.apache.spark.sql.SparkSession;
 
 /**
  * How many threads a training step splits its batch over when the setting is 0 (automatic): every core of the
- * driver JVM when it trains alone, the cores Spark reserves per task ({@code spark.task.cpus}) when executors train.
+ * driver JVM when it trains alone on CPU, the cores Spark reserves per task ({@code spark.task.cpus}) when executors
+ * train, and one on a GPU, which already runs each op across the device (the split is for CPU cores).
  */
 public final class StepThreads {
     private StepThreads() {
@@ -21,6 +23,6 @@ public final class StepThreads {
         if (distributed) {
             return Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
         }
-        return Runtime.getRuntime().availableProcessors();
+        return BackendInfo.isGpu() ? 1 : Runtime.getRuntime().availableProcessors();
     }
 }

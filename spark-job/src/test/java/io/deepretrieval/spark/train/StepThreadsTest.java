@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.train;
 
+import io.deepretrieval.model.io.BackendInfo;
 import io.deepretrieval.spark.TestSpark;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -17,8 +18,9 @@ class StepThreadsTest {
     }
 
     @Test
-    void automaticIsEveryCoreInTheDriverAndTheTaskCpusOnExecutors() {
-        assertEquals(Runtime.getRuntime().availableProcessors(), StepThreads.resolve(0, false, spark));
+    void automaticIsEveryCpuCoreInTheDriverAndTheTaskCpusOnExecutors() {
+        int driver = BackendInfo.isGpu() ? 1 : Runtime.getRuntime().availableProcessors();
+        assertEquals(driver, StepThreads.resolve(0, false, spark));
         assertEquals(Integer.parseInt(spark.conf().get("spark.task.cpus", "1")), StepThreads.resolve(0, true, spark));
     }
 
