@@ -34,6 +34,9 @@ public final class LocalTrainer {
     public List<CurvePoint> fit(TwoTowerModel model, CandidateCorpus corpus, Interactions train, Interactions test,
                                 int epochsDone, List<CurvePoint> curveSoFar) {
         try (TrainingStep step = new TrainingStep(model, corpus, options.stepThreads())) {
+            // Start from a collected heap: what preprocessing left behind would otherwise stack on the first steps'
+            // buffers (measured on 10M ratings: resident memory peaked ~1 GB above its training level there).
+            step.collectGarbage();
             return fit(step, model, corpus, train, test, epochsDone, curveSoFar);
         }
     }

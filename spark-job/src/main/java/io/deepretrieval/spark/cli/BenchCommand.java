@@ -119,6 +119,7 @@ final class BenchCommand implements Callable<Integer> {
         // steady speed after ~200 (measured: 30 ms per [32] step at steps 100-200, 18-20 ms from step 200 on).
         int[] order = io.deepretrieval.model.train.EpochShuffle.order(prepared.train().size(), 42, 0);
         int fullBatches = Math.max(1, prepared.train().size() / batchSize);
+        step.collectGarbage();  // as the trainer does before its first step
         for (int s = 0; s < warmupSteps; s++) {
             int from = (s % fullBatches) * batchSize;
             step.run(prepared.train().select(order, from, Math.min(prepared.train().size(), from + batchSize)));
