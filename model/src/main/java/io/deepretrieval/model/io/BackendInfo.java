@@ -16,8 +16,10 @@ public final class BackendInfo {
         append(sb, env, "blas.vendor");
         append(sb, env, "omp.threads");
         append(sb, env, "cores");
-        // omp.threads is the pool ND4J started with; nativeThreads may cap what each op uses below it.
-        sb.append(", op threads ").append(Nd4j.getEnvironment().maxThreads());
+        // omp.threads is the pool ND4J started with; nativeThreads caps what each op uses below it through
+        // maxMasterThreads and the BLAS threads (M2.1 ignores setMaxThreads: maxThreads stays at the core count).
+        sb.append(", maxThreads ").append(Nd4j.getEnvironment().maxThreads())
+                .append(", maxMasterThreads ").append(Nd4j.getEnvironment().maxMasterThreads());
         Object devices = env.get("cuda.devicesInformation");
         if (devices != null) {
             sb.append(", device ").append(Nd4j.getAffinityManager().getDeviceForCurrentThread())

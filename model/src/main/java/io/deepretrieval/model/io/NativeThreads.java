@@ -22,7 +22,7 @@ public final class NativeThreads {
         if (threads == 0) {
             return;
         }
-        Nd4j.getEnvironment().setMaxThreads(threads);
+        Nd4j.getEnvironment().setMaxThreads(threads);  // ignored by M2.1's CPU backend (reads back the core count)
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.factory().blas().setMaxThreads(threads);
     }
