@@ -74,7 +74,8 @@ final class BenchCommand implements Callable<Integer> {
     int nativeThreads;
 
     @Option(names = "--step-threads", defaultValue = "0",
-            description = "threads a training step splits its batch over; 0: one per core, or spark.task.cpus with --workers"
+            description = "threads a training step splits its batch over; 0: every CPU core (1 on a GPU), or spark.task.cpus"
+                    + " with --workers"
                     + " (default: ${DEFAULT-VALUE})")
     int stepThreads;
 
