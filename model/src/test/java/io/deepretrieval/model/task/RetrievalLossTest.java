@@ -75,6 +75,18 @@ class RetrievalLossTest {
         return sd.calculateGradients(Map.of(), "q", "c");
     }
 
+    /** d referenceLoss / d row[k], by central differences; {@code row} is a row of q or c. */
+    private static double centralDifference(double[][] q, double[][] c, double[] row, int k) {
+        double h = 1e-5;
+        double keep = row[k];
+        row[k] = keep + h;
+        double up = referenceLoss(q, c);
+        row[k] = keep - h;
+        double down = referenceLoss(q, c);
+        row[k] = keep;
+        return (up - down) / (2 * h);
+    }
+
     @Test
     void gradientsMatchFiniteDifferences() {
         Random rng = new Random(11);
@@ -86,25 +98,12 @@ class RetrievalLossTest {
         Map<String, INDArray> grads = objectiveGradients(toFloat(q), toFloat(c));
         float[][] gq = grads.get("q").toFloatMatrix();
         float[][] gc = grads.get("c").toFloatMatrix();
-        double h = 1e-5;
         for (int k = 0; k < d; k++) {
             for (int i = 0; i < q.length; i++) {
-                double keep = q[i][k];
-                q[i][k] = keep + h;
-                double up = referenceLoss(q, c);
-                q[i][k] = keep - h;
-                double down = referenceLoss(q, c);
-                q[i][k] = keep;
-                assertEquals((up - down) / (2 * h), gq[i][k], 2e-4, "dLoss/dQ[" + i + "][" + k + "]");
+                assertEquals(centralDifference(q, c, q[i], k), gq[i][k], 2e-4, "dLoss/dQ[" + i + "][" + k + "]");
             }
             for (int j = 0; j < c.length; j++) {
-                double keep = c[j][k];
-                c[j][k] = keep + h;
-                double up = referenceLoss(q, c);
-                c[j][k] = keep - h;
-                double down = referenceLoss(q, c);
-                c[j][k] = keep;
-                assertEquals((up - down) / (2 * h), gc[j][k], 2e-4, "dLoss/dC[" + j + "][" + k + "]");
+                assertEquals(centralDifference(q, c, c[j], k), gc[j][k], 2e-4, "dLoss/dC[" + j + "][" + k + "]");
             }
         }
     }
