@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.io.AtomicFiles;
+import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -64,7 +65,7 @@ public final class SavedModel {
         ArrayNode ids = doc.putArray("movieIds");
         ArrayNode names = doc.putArray("titles");
         ArrayNode vectors = doc.putArray("embeddings");
-        float[] flat = embeddings.dup('c').data().asFloat();
+        float[] flat = NdArrays.floats(embeddings);
         int dim = (int) embeddings.columns();
         for (int r = 0; r < corpus.size(); r++) {
             ids.add(corpus.movieId(r));
@@ -137,7 +138,7 @@ public final class SavedModel {
 
     /** The {@code k} best-scoring movies for a user (brute force over all candidates), skipping {@code exclude} ids. */
     public List<Recommendation> recommend(String userId, long timestamp, int k, java.util.Set<String> exclude) {
-        float[] scores = candidateEmbeddings.mmul(queryEmbedding(userId, timestamp).reshape(-1, 1)).dup('c').data().asFloat();
+        float[] scores = NdArrays.floats(candidateEmbeddings.mmul(queryEmbedding(userId, timestamp).reshape(-1, 1)));
         java.util.PriorityQueue<Integer> best = new java.util.PriorityQueue<>(k + 1, (a, b) -> Float.compare(scores[a], scores[b]));
         for (int i = 0; i < scores.length; i++) {
             if (exclude.contains(movieIds.get(i))) {

@@ -1,5 +1,6 @@
 package io.deepretrieval.model.towers;
 
+import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.train.Adagrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,7 +16,7 @@ public final class DenseParameter implements Parameter {
     DenseParameter(String name, INDArray graphArray, float initialAccumulator) {
         this.name = name;
         this.graphArray = graphArray;
-        this.values = graphArray.dup('c').data().asFloat();
+        this.values = NdArrays.floats(graphArray);
         this.accumulator = new float[values.length];
         java.util.Arrays.fill(accumulator, initialAccumulator);
         this.gradient = new float[values.length];
@@ -48,7 +49,7 @@ public final class DenseParameter implements Parameter {
 
     /** Adds a gradient from the graph (same shape as the parameter) to the pending one. */
     public void addGradient(INDArray graphGradient) {
-        float[] g = io.deepretrieval.model.io.NdArrays.floats(graphGradient);
+        float[] g = NdArrays.floats(graphGradient);
         for (int i = 0; i < g.length; i++) {
             gradient[i] += g[i];
         }

@@ -6,6 +6,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -26,33 +28,34 @@ final class SessionHousekeeping {
 
     /** Clears the released-array ids of every session of {@code sd}; call between passes, not during one. */
     static void forgetReleasedArrayIds(SameDiff sd) {
-        if (SESSIONS == null || FREED_ARRAYS == null) {
-            return;
-        }
-        try {
-            for (Object session : ((Map<?, ?>) SESSIONS.get(sd)).values()) {
-                if (session instanceof InferenceSession) {
-                    ((Set<?>) FREED_ARRAYS.get(session)).clear();
-                }
-            }
-        } catch (IllegalAccessException | ClassCastException e) {
-            LOG.debug("cannot clear SameDiff's released-array ids", e);
+        List<Set<?>> sets = releasedIdSets(sd);
+        if (sets != null) {
+            sets.forEach(Set::clear);
         }
     }
 
     /** How many released-array ids the sessions of {@code sd} hold (-1 when they cannot be read). */
     static int releasedArrayIds(SameDiff sd) {
+        List<Set<?>> sets = releasedIdSets(sd);
+        return sets == null ? -1 : sets.stream().mapToInt(Set::size).sum();
+    }
+
+    /** The sessions' id sets, or null when they cannot be read. */
+    private static List<Set<?>> releasedIdSets(SameDiff sd) {
         if (SESSIONS == null || FREED_ARRAYS == null) {
-            return -1;
+            return null;
         }
         try {
-            int n = 0;
+            List<Set<?>> sets = new ArrayList<>();
             for (Object session : ((Map<?, ?>) SESSIONS.get(sd)).values()) {
-                n += ((Set<?>) FREED_ARRAYS.get(session)).size();
+                if (session instanceof InferenceSession) {
+                    sets.add((Set<?>) FREED_ARRAYS.get(session));
+                }
             }
-            return n;
+            return sets;
         } catch (IllegalAccessException | ClassCastException e) {
-            return -1;
+            LOG.debug("cannot read SameDiff's released-array ids", e);
+            return null;
         }
     }
 
