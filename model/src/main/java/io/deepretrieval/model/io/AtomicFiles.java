@@ -15,12 +15,26 @@ public final class AtomicFiles {
 
     /** Write to a temporary sibling, fsync it, then rename it over the target. */
     public static void write(Path target, byte[] content) throws IOException {
+        write(target, tmp -> Files.write(tmp, content));
+    }
+
+    /** Something that writes a whole file at the path it is given. */
+    @FunctionalInterface
+    public interface FileWriter {
+        void writeTo(Path file) throws IOException;
+    }
+
+    /**
+     * Lets {@code writer} write a temporary sibling (for libraries that write files themselves), fsyncs it, then
+     * renames it over the target.
+     */
+    public static void write(Path target, FileWriter writer) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(java.nio.ByteBuffer.wrap(content));
+            writer.writeTo(tmp);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
             }
             try {

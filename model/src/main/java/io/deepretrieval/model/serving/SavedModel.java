@@ -80,9 +80,7 @@ public final class SavedModel {
     }
 
     private static void saveGraph(SameDiff sd, Path file) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        sd.save(tmp.toFile(), false);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, tmp -> sd.save(tmp.toFile(), false));
     }
 
     /** Runs the candidate tower graph over every record of the corpus. */
@@ -97,6 +95,7 @@ public final class SavedModel {
     }
 
     public static SavedModel load(Path dir) throws IOException {
+        io.deepretrieval.model.compat.Nd4jCompat.check();
         for (String f : List.of(QUERY_TOWER, SPEC, CANDIDATES, INFO)) {
             if (!Files.isRegularFile(dir.resolve(f))) {
                 throw new IOException(dir + " is not a saved deep-retrieval model: " + f + " is missing");

@@ -3,6 +3,7 @@ package io.deepretrieval.model.task;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import io.deepretrieval.model.compat.GradientBarrier;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**

@@ -1,6 +1,9 @@
 package io.deepretrieval.model.towers;
 
 import java.util.Arrays;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 
 /**
  * Architecture and optimizer settings of the two-tower model (the tutorial's defaults in {@link #tutorial}).
@@ -8,9 +11,18 @@ import java.util.Arrays;
  * @param embeddingDim width of every embedding table
  * @param layerSizes   the dense stack on top of each tower; ReLU on all but the last, which is the output width
  * @param initSeed     seed of the parameter initialisation
+ * @param learningRateSchedule piecewise-constant Adagrad rate: from each key's epoch (1-based) on, its value;
+ *                     before the first key, {@code learningRate} (empty: {@code learningRate} throughout)
  */
 public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
-                          double epsilon, long initSeed) implements java.io.Serializable {
+                          double epsilon, long initSeed, NavigableMap<Integer, Double> learningRateSchedule)
+        implements java.io.Serializable {
+
+    /** A constant learning rate. */
+    public ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
+                       double epsilon, long initSeed) {
+        this(embeddingDim, layerSizes, learningRate, initialAccumulator, epsilon, initSeed, new TreeMap<>());
+    }
 
     /** Largest accepted layer width; wider layers are almost surely a typo. */
     public static final int MAX_LAYER_SIZE = 65_536;
@@ -32,6 +44,25 @@ public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRat
             throw new IllegalArgumentException("learningRate and epsilon must be > 0 and initialAccumulator >= 0");
         }
         layerSizes = layerSizes.clone();
+        learningRateSchedule = new TreeMap<>(learningRateSchedule == null ? Map.of() : learningRateSchedule);
+        for (Map.Entry<Integer, Double> e : learningRateSchedule.entrySet()) {
+            if (e.getKey() == null || e.getKey() < 1 || e.getValue() == null || !(e.getValue() > 0)
+                    || e.getValue().isInfinite()) {
+                throw new IllegalArgumentException("learningRateSchedule: epoch " + e.getKey() + " -> rate "
+                        + e.getValue() + " needs an epoch >= 1 and a positive, finite rate");
+            }
+        }
+    }
+
+    /** The Adagrad rate of the steps of {@code epoch} (1-based). */
+    public double learningRateAt(int epoch) {
+        Map.Entry<Integer, Double> e = learningRateSchedule.floorEntry(epoch);
+        return e == null ? learningRate : e.getValue();
+    }
+
+    @Override
+    public NavigableMap<Integer, Double> learningRateSchedule() {
+        return new TreeMap<>(learningRateSchedule);
     }
 
     /** The tutorial's settings: embeddings of 32, Adagrad(0.1) with initial accumulator 0.1, epsilon 1e-7. */
@@ -66,7 +97,7 @@ public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRat
     public boolean equals(Object o) {
         return o instanceof ModelConfig m && embeddingDim == m.embeddingDim && Arrays.equals(layerSizes, m.layerSizes)
                 && learningRate == m.learningRate && initialAccumulator == m.initialAccumulator
-                && epsilon == m.epsilon && initSeed == m.initSeed;
+                && epsilon == m.epsilon && initSeed == m.initSeed && learningRateSchedule.equals(m.learningRateSchedule);
     }
 
     @Override
@@ -78,6 +109,7 @@ public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRat
     public String toString() {
         return "ModelConfig[embeddingDim=" + embeddingDim + ", layerSizes=" + Arrays.toString(layerSizes)
                 + ", learningRate=" + learningRate + ", initialAccumulator=" + initialAccumulator
-                + ", epsilon=" + epsilon + ", initSeed=" + initSeed + "]";
+                + ", epsilon=" + epsilon + ", initSeed=" + initSeed
+                + (learningRateSchedule.isEmpty() ? "" : ", learningRateSchedule=" + learningRateSchedule) + "]";
     }
 }

@@ -44,6 +44,7 @@ public final class TwoTowerModel {
     }
 
     public TwoTowerModel(ModelConfig config, int userRows, int bucketRows, int titleRows, int tokenRows) {
+        io.deepretrieval.model.compat.Nd4jCompat.check();
         this.config = config;
         SplittableRandom rng = new SplittableRandom(config.initSeed());
         int d = config.embeddingDim();

@@ -15,6 +15,10 @@ public final class Adagrad {
         this.epsilon = (float) epsilon;
     }
 
+    public float learningRate() {
+        return learningRate;
+    }
+
     /** Updates {@code param[offset..offset+len)} in place from the gradient at the same positions. */
     public void update(float[] param, float[] accumulator, float[] gradient, int offset, int len) {
         for (int i = offset, end = offset + len; i < end; i++) {

@@ -69,6 +69,7 @@ public final class LocalTrainer {
     /** One pass over the training rows in this epoch's order; returns the mean summed-batch loss. */
     public double runEpoch(TrainingStep step, Interactions train, int epoch) {
         int[] order = EpochShuffle.order(train.size(), options.shuffleSeed(), epoch);
+        step.startEpoch(epoch);
         double lossSum = 0;
         int batches = 0;
         for (int from = 0; from < train.size(); from += options.batchSize()) {

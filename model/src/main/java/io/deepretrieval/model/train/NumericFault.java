@@ -5,4 +5,15 @@ public final class NumericFault extends RuntimeException {
     public NumericFault(String message) {
         super(message);
     }
+
+    /** The first {@code NumericFault} in {@code error}'s cause chain (itself included), or null. */
+    public static NumericFault in(Throwable error) {
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Throwable t = error; t != null && seen.add(t); t = t.getCause()) {
+            if (t instanceof NumericFault fault) {
+                return fault;
+            }
+        }
+        return null;
+    }
 }

@@ -1,5 +1,7 @@
 package io.deepretrieval.model.train;
 
+import io.deepretrieval.model.compat.QuietStdout;
+import io.deepretrieval.model.compat.SameDiffSessions;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.model.io.NdArrays;
@@ -16,10 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One minibatch of training: look up embeddings, run the graph's forward and backward pass, apply Adagrad.
@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
 public final class TrainingStep implements AutoCloseable {
     private final TwoTowerModel model;
     private final CandidateCorpus corpus;
-    private final Adagrad optimizer;
+    private Adagrad optimizer;
     private final List<GraphReplica> replicas = new ArrayList<>();
     private final ExecutorService pool;
     private final StepProfile profile = new StepProfile();
@@ -69,17 +69,24 @@ public final class TrainingStep implements AutoCloseable {
         for (int i = 1; i < threads; i++) {
             replicas.add(new GraphReplica(model, model.trainingGraphCopy()));
         }
-        if (threads == 1) {
-            pool = null;
-        } else {
-            ThreadPoolExecutor executor = new ThreadPoolExecutor(threads - 1, threads - 1, 30, TimeUnit.SECONDS,
-                    new LinkedBlockingQueue<>(), runnable -> {
-                        Thread t = new Thread(runnable, "training-step-slice");
-                        t.setDaemon(true);
-                        return t;
-                    });
-            executor.allowCoreThreadTimeOut(true);
-            pool = executor;
+        // The slice threads live as long as the step: SameDiff M2.1 keeps one session per thread id for good
+        // (SameDiffSessions), so threads that ended when idle (e.g. during a long evaluation) and were replaced
+        // would leave a session behind each time.
+        pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, runnable -> {
+            Thread t = new Thread(runnable, "training-step-slice");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Sets the learning rate of the steps that follow from the model's schedule for {@code epoch} (1-based);
+     * trainers call it at the start of every epoch.
+     */
+    public void startEpoch(int epoch) {
+        double rate = model.config().learningRateAt(epoch);
+        if ((float) rate != optimizer.learningRate()) {
+            optimizer = new Adagrad(rate, model.config().epsilon());
         }
     }
 
@@ -109,12 +116,12 @@ public final class TrainingStep implements AutoCloseable {
      * epoch; {@link #run} also calls it every {@value #COLLECT_EVERY_STEPS} steps, so that on large data (thousands of
      * steps per epoch) the graph's dead intermediates cannot pile up with the epoch (10M ratings: +2.4 GB within one
      * epoch before this; the step's own inputs and outputs are closed as soon as they are read). Also clears the
-     * sessions' released-array ids ({@link SessionHousekeeping}).
+     * sessions' released-array ids ({@link SameDiffSessions}).
      */
     public void collectGarbage() {
-        SessionHousekeeping.forgetReleasedArrayIds(model.graph());  // evaluation passes
+        SameDiffSessions.forgetReleasedArrayIds(model.graph());  // evaluation passes
         for (GraphReplica r : replicas) {
-            SessionHousekeeping.forgetReleasedArrayIds(r.gradients);
+            SameDiffSessions.forgetReleasedArrayIds(r.gradients);
         }
         System.gc();
         stepsSinceCollection = 0;
@@ -219,7 +226,7 @@ public final class TrainingStep implements AutoCloseable {
         return model.graph().output(model.feeds(batch, corpus).values(), RetrievalLoss.LOSS).get(RetrievalLoss.LOSS).getDouble(0);
     }
 
-    /** Stops the slice threads (they also end on their own after 30 s idle). */
+    /** Stops the slice threads. */
     @Override
     public void close() {
         if (pool != null) {
@@ -245,7 +252,7 @@ public final class TrainingStep implements AutoCloseable {
             }
             wanted.addAll(TwoTowerModel.embeddingInputs());
             if (!sd.hasGradientFunction()) {
-                Quietly.run(() -> sd.createGradFunction(wanted.toArray(String[]::new)));
+                QuietStdout.run(() -> sd.createGradFunction(wanted.toArray(String[]::new)));
             }
             gradients = sd.getFunction("grad");
             gradients.setEnableCache(true);
@@ -275,8 +282,8 @@ public final class TrainingStep implements AutoCloseable {
             model.addEmbeddingGradients(r.feeds, embeddingGradients);
             // Free this step's inputs and outputs now instead of at the next collection: with two slices they are
             // ~4 MB a step, which piled up between collections (every 100 steps on large data).
-            r.feeds.values().values().forEach(INDArray::close);
-            r.outputs.values().forEach(INDArray::close);
+            SameDiffSessions.close(r.feeds.values().values());
+            SameDiffSessions.close(r.outputs.values());
         }
     }
 }

@@ -4,7 +4,10 @@ import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.Parameter;
 import io.deepretrieval.model.towers.TwoTowerModel;
+import io.deepretrieval.model.compat.SameDiffSessions;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 import org.nd4j.autodiff.samediff.SameDiff;
 
 import java.util.LinkedHashMap;
@@ -103,13 +106,18 @@ class TrainingStepTest {
                 step.run(data.train.select(null, 0, 64));
             }
             for (SameDiff sd : step.gradientFunctions()) {
-                assertTrue(SessionHousekeeping.releasedArrayIds(sd) > 0, "ids after 3 steps");
+                assertTrue(SameDiffSessions.releasedArrayIds(sd) > 0, "ids after 3 steps");
             }
             step.collectGarbage();
             for (SameDiff sd : step.gradientFunctions()) {
-                assertEquals(0, SessionHousekeeping.releasedArrayIds(sd));
+                assertEquals(0, SameDiffSessions.releasedArrayIds(sd));
             }
-            step.run(data.train.select(null, 0, 64));  // and the sessions still work
+            List<Integer> sessions = step.gradientFunctions().stream().map(SameDiffSessions::sessions).toList();
+            for (int i = 0; i < 5; i++) {
+                step.run(data.train.select(null, 0, 64));  // and the sessions still work
+            }
+            assertEquals(sessions, step.gradientFunctions().stream().map(SameDiffSessions::sessions).toList(),
+                    "the slices run on the same threads, so no session is added");
         }
     }
 

@@ -34,6 +34,7 @@ public record SweepConfig(
         @JsonProperty("layerSizes") List<List<Integer>> layerSizes,
         @JsonProperty("embeddingDim") int embeddingDim,
         @JsonProperty("learningRate") double learningRate,
+        @JsonProperty("learningRateSchedule") Map<String, Double> learningRateSchedule,
         @JsonProperty("initialAccumulator") double initialAccumulator,
         @JsonProperty("epsilon") double epsilon,
         @JsonProperty("testFraction") double testFraction,
@@ -60,7 +61,7 @@ public record SweepConfig(
     public static SweepConfig defaults() {
         return new SweepConfig("data/ml-100k", "results", "local[*]", 42, 300, 5, 2048,
                 List.of(List.of(32), List.of(64, 32), List.of(128, 64, 32)),
-                32, 0.1, 0.1, 1e-7, 0.2, 1000, 10_000, List.of(1, 5, 10, 50, 100),
+                32, 0.1, Map.of(), 0.1, 1e-7, 0.2, 1000, 10_000, List.of(1, 5, 10, 50, 100),
                 0, 2048, 20, true, "MEMORY_ONLY", "failFast", true, 1, 1, 0);
     }
 
@@ -156,6 +157,20 @@ public record SweepConfig(
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             p.add("learningRate: must be a positive number, got " + learningRate);
         }
+        if (learningRateSchedule == null) {
+            p.add("learningRateSchedule: must be an object of epoch -> rate, e.g. {\"100\": 0.05}");
+        } else {
+            for (Map.Entry<String, Double> e : learningRateSchedule.entrySet()) {
+                Integer epoch = parseEpoch(e.getKey());
+                if (epoch == null || epoch < 1) {
+                    p.add("learningRateSchedule: '" + e.getKey() + "' is not an epoch (an integer >= 1)");
+                }
+                if (e.getValue() == null || !(e.getValue() > 0) || e.getValue().isInfinite()) {
+                    p.add("learningRateSchedule: the rate from epoch " + e.getKey() + " must be a positive number, got "
+                            + e.getValue());
+                }
+            }
+        }
         if (!(initialAccumulator >= 0) || Double.isInfinite(initialAccumulator)) {
             p.add("initialAccumulator: must be >= 0, got " + initialAccumulator);
         }
@@ -209,8 +224,18 @@ public record SweepConfig(
 
     /** The model settings for one depth, initialised with {@code initSeed}. */
     public ModelConfig model(List<Integer> layers, long initSeed) {
+        java.util.TreeMap<Integer, Double> schedule = new java.util.TreeMap<>();
+        learningRateSchedule.forEach((epoch, rate) -> schedule.put(parseEpoch(epoch), rate));
         return new ModelConfig(embeddingDim, layers.stream().mapToInt(Integer::intValue).toArray(),
-                learningRate, initialAccumulator, epsilon, initSeed);
+                learningRate, initialAccumulator, epsilon, initSeed, schedule);
+    }
+
+    private static Integer parseEpoch(String key) {
+        try {
+            return Integer.valueOf(key.trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /** Parameter-averaging settings, or null when training runs in the driver JVM ({@code workers = 0}). */
@@ -237,13 +262,14 @@ public record SweepConfig(
             case STRING -> given.isTextual();
             case ARRAY -> given.isArray();
             case BOOLEAN -> given.isBoolean();
+            case OBJECT -> given.isObject();
             default -> true;
         };
         if (ok) {
             return null;
         }
         String want = expected.isBoolean() ? "true or false" : expected.isIntegralNumber() ? "an integer" : expected.isNumber() ? "a number"
-                : expected.isTextual() ? "a string" : "a list";
+                : expected.isTextual() ? "a string" : expected.isObject() ? "an object" : "a list";
         return key + ": must be " + want + ", got " + given;
     }
 

@@ -100,8 +100,10 @@ public final class DepthSweep {
         try {
             train(workDir);
         } catch (RuntimeException | IOException | Error e) {
-            // Say why the folder is incomplete; the folder name already says it is.
-            AtomicFiles.writeString(workDir.resolve("FAILED.txt"), String.valueOf(e.getMessage()) + "\n");
+            // Say why the folder is incomplete (the folder name already says it is): the message, then the trace.
+            java.io.StringWriter trace = new java.io.StringWriter();
+            e.printStackTrace(new java.io.PrintWriter(trace));
+            AtomicFiles.writeString(workDir.resolve("FAILED.txt"), e.getMessage() + "\n\n" + trace);
             throw e;
         }
         Files.move(workDir, finalDir);

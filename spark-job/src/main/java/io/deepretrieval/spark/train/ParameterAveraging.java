@@ -140,16 +140,16 @@ public final class ParameterAveraging {
                 }
             }
         } catch (Exception e) {
-            // Spark (Scala) throws SparkException unchecked; a replica's numeric fault arrives inside its message.
-            String message = String.valueOf(e.getMessage());
-            if (e instanceof org.apache.spark.SparkException && message.contains(NumericFault.class.getName())) {
-                String tail = message.substring(message.indexOf(NumericFault.class.getName()) + NumericFault.class.getName().length() + 2);
-                throw new NumericFault(tail.lines().findFirst().orElse(tail));
+            // A replica's numeric fault reaches the driver as the cause of Spark's job failure (Spark deserializes
+            // the task's exception): report it as the fault it is, so the sweep keeps the last good checkpoint.
+            NumericFault fault = NumericFault.in(e);
+            if (fault != null) {
+                throw fault;
             }
             if (e instanceof RuntimeException r) {
                 throw r;
             }
-            throw new IllegalStateException("distributed training failed: " + message, e);
+            throw new IllegalStateException("distributed training failed: " + e.getMessage(), e);
         } finally {
             state.applyTo(model);
             partitions.unpersist(false);
@@ -215,6 +215,7 @@ public final class ParameterAveraging {
             ReplicaCache.Replica replica = ReplicaCache.get(fitId, partition, config, spec.value(), corpus.value(),
                     stepThreads);
             state.value().applyTo(replica.model());
+            replica.step().startEpoch(epoch);
             int[] order = replica.order(data.size(), seed + PARTITION_SEED_STRIDE * partition, epoch);
             long restored = System.nanoTime();
             double loss = 0;

@@ -1,4 +1,4 @@
-package io.deepretrieval.model.task;
+package io.deepretrieval.model.compat;
 
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;

@@ -1,4 +1,4 @@
-package io.deepretrieval.model.task;
+package io.deepretrieval.model.compat;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -15,6 +15,9 @@ import java.util.List;
  * do this: its gradient is a zeros array that autodiff still pushes through every op upstream.
  */
 public final class GradientBarrier {
+    /** libnd4j's name of the op; {@link Nd4jCompat#check} verifies it exists. */
+    static final String OP = "bitcast";
+
     private GradientBarrier() {
     }
 
@@ -36,7 +39,7 @@ public final class GradientBarrier {
 
         @Override
         public String opName() {
-            return "bitcast";
+            return OP;
         }
 
         @Override
