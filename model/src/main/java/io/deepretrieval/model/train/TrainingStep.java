@@ -95,6 +95,11 @@ public final class TrainingStep implements AutoCloseable {
         return replicas.stream().map(r -> r.gradients).toList();
     }
 
+    /** SameDiff sessions held by the step's gradient functions: one per thread that ever ran each. */
+    public int sessions() {
+        return replicas.stream().mapToInt(r -> SameDiffSessions.sessions(r.gradients)).sum();
+    }
+
     /** Number of slices a batch is split into. */
     public int threads() {
         return replicas.size();

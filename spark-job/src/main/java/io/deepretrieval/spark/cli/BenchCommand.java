@@ -59,6 +59,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--eval-passes", defaultValue = "3", description = "timed evaluation passes (default: ${DEFAULT-VALUE})")
     int evalPasses;
 
+    @Option(names = "--idle-rounds", defaultValue = "0",
+            description = "after the timed passes: rounds of an idle pause then one epoch, printing resident memory and"
+                    + " the step's SameDiff sessions (default: ${DEFAULT-VALUE})")
+    int idleRounds;
+
+    @Option(names = "--idle-seconds", defaultValue = "35",
+            description = "pause of each idle round, a stand-in for a long evaluation (default: ${DEFAULT-VALUE})")
+    int idleSeconds;
+
     @Option(names = "--master", defaultValue = "local[*]")
     String master;
 
@@ -137,7 +146,6 @@ final class BenchCommand implements Callable<Integer> {
             step.collectGarbage();
         }
         double trainSeconds = (System.nanoTime() - start) / 1e9;
-        step.close();
         long rssAfterTraining = ResidentMemory.bytes();
         StepProfile p = step.profile();
         emit("train_examples_per_second", prepared.train().size() * (double) epochs / trainSeconds, "examples/s");
@@ -160,6 +168,15 @@ final class BenchCommand implements Callable<Integer> {
         emit("rss_after_training_mb", rssAfterTraining / 1048576.0, "MB");
         emit("rss_end_mb", ResidentMemory.bytes() / 1048576.0, "MB");
         emit("peak_rss_mb", ResidentMemory.peakBytes() / 1048576.0, "MB");
+        // Slice threads idle through a long evaluation: each round shows whether they (and their sessions) last.
+        for (int r = 1; r <= idleRounds; r++) {
+            Thread.sleep(idleSeconds * 1000L);
+            trainer.runEpoch(step, prepared.train(), epochs + r);
+            step.collectGarbage();
+            emit("idle_round_" + r + "_rss_mb", ResidentMemory.bytes() / 1048576.0, "MB");
+            emit("idle_round_" + r + "_sessions", step.sessions(), "sessions");
+        }
+        step.close();
         return 0;
     }
 
