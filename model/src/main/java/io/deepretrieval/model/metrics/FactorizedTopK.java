@@ -10,6 +10,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * dot product; it is a hit at K when fewer than K candidates score strictly higher than its true candidate
  * (so ties with the true candidate count in its favour). One matrix product per block of queries plus a counting
  * pass; no sort.
+ *
+ * <p>Broken scores never help the model: a query whose true candidate's score is not finite (NaN or ±infinity,
+ * e.g. from a NaN in the query's or the candidate's embedding) is a miss at every K, and a NaN score of any other
+ * candidate counts as scoring higher than the true candidate's. (Plain {@code s > truth} comparisons would count a
+ * NaN truth as a hit at every K, since nothing compares greater than NaN.) Infinite scores of other candidates
+ * compare as numbers: +∞ scores higher than a finite truth, −∞ does not.
  */
 public final class FactorizedTopK {
     private static final int BLOCK = 2048;
@@ -103,9 +109,13 @@ public final class FactorizedTopK {
                 throw new IllegalArgumentException("positive " + p + " outside 0.." + (m - 1));
             }
             float truth = s[rowStart + p];
+            if (!Float.isFinite(truth)) {
+                return; // a miss at every K (see the class comment)
+            }
             int higher = 0;
             for (int j = rowStart, end = rowStart + m; j < end; j++) {
-                if (s[j] > truth) {
+                // !(s[j] <= truth): strictly higher, or NaN
+                if (!(s[j] <= truth)) {
                     higher++;
                 }
             }
