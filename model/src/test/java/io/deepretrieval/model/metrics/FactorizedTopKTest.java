@@ -245,7 +245,9 @@ class FactorizedTopKTest {
             String label = "shape " + Arrays.toString(sh);
             assertArrayEquals(expected, new FactorizedTopK(ks).evaluate(Nd4j.create(q), Nd4j.create(c), pos)
                     .accuracy(), 0, label);
-            // A tally fed unevenly: the same counts.
+            // Small blocks (7 queries of m candidates each) and a tally fed unevenly: the same counts.
+            FactorizedTopK smallBlocks = new FactorizedTopK(7L * c.length, ks);
+            assertArrayEquals(expected, smallBlocks.evaluate(Nd4j.create(q), Nd4j.create(c), pos).accuracy(), 0, label);
             FactorizedTopK.Tally tally = new FactorizedTopK(ks).tally(Nd4j.create(c));
             int[] cuts = {0, 1, 2049, 2050, q.length};
             for (int b = 0; b + 1 < cuts.length; b++) {
@@ -256,5 +258,53 @@ class FactorizedTopKTest {
             assertTrue((broken > 0 || expected[0] > 0) && expected[0] < expected[ks.length - 1],
                     label + ": " + Arrays.toString(expected));
         }
+    }
+
+    // ---- Block size: rows × m stays within the cap. ----
+
+    @Test
+    void blockRowsKeepTheScoreMatrixWithinTheCap() {
+        long cap = FactorizedTopK.DEFAULT_BLOCK_CAP;
+        assertEquals(2048, FactorizedTopK.blockRows(10, cap));
+        assertEquals(2048, FactorizedTopK.blockRows(11_000, cap));
+        assertEquals(2048, FactorizedTopK.blockRows(cap / 2048, cap));
+        assertEquals(2047, FactorizedTopK.blockRows(cap / 2048 + 1, cap));
+        for (long m : new long[]{1_050_000, 2_000_000, 10_000_000, cap / 2, cap}) {
+            int rows = FactorizedTopK.blockRows(m, cap);
+            assertTrue(rows >= 1 && rows * m <= cap, m + " candidates: " + rows + " rows");
+        }
+        assertTrue(2048L * 1_050_000 > Integer.MAX_VALUE, "the old fixed block overflowed int here");
+        assertEquals(1, FactorizedTopK.blockRows(cap + 1, cap));
+        assertEquals(1, FactorizedTopK.blockRows(Integer.MAX_VALUE, cap));
+        assertEquals(1, FactorizedTopK.blockRows(Long.MAX_VALUE, cap));
+        assertEquals(5, FactorizedTopK.blockRows(200_000, 1_000_000));
+        assertEquals(2048, FactorizedTopK.blockRows(0, cap)); // no candidates: any positive is rejected anyway
+        assertThrows(IllegalArgumentException.class, () -> new FactorizedTopK(0L, 1));
+        assertThrows(IllegalArgumentException.class, () -> new FactorizedTopK(1L << 31, 1));
+    }
+
+    @Test
+    void manyCandidatesInBlocksSmallerThanTheOldOneCountAsTheReference() {
+        int m = 200_000;
+        int n = 23; // 5 rows per block under a 1M-score cap: 4 full blocks and one of 3
+        float[][] c = new float[m][1];
+        for (int j = 0; j < m; j++) {
+            c[j][0] = (j * 7919 % 1001) - 500;  // integers in [-500, 500]: many ties
+        }
+        float[][] q = new float[n][1];
+        int[] pos = new int[n];
+        Random rng = new Random(11);
+        for (int i = 0; i < n; i++) {
+            q[i][0] = new float[]{1, -1, 2, 0.5f, 0}[i % 5];
+            pos[i] = rng.nextInt(m);
+        }
+        q[12][0] = Float.NaN;
+        c[pos[20]][0] = Float.NaN;
+        int[] ks = {1, 100, 1000, 100_000, m};
+        double[] expected = referenceAccuracy(q, c, pos, ks);
+        assertArrayEquals(expected, new FactorizedTopK(1_000_000L, ks).evaluate(Nd4j.create(q), Nd4j.create(c), pos)
+                .accuracy(), 0);
+        assertArrayEquals(expected, new FactorizedTopK(ks).evaluate(Nd4j.create(q), Nd4j.create(c), pos).accuracy(), 0);
+        assertEquals((n - 2.0) / n, expected[ks.length - 1], 1e-12); // only the NaN query and NaN truth miss at K = m
     }
 }
