@@ -34,8 +34,8 @@ public final class CandidateCorpus implements java.io.Serializable {
         int n = titles.size();
         int len = spec.maxTitleTokens();
         int[] titleIndex = new int[n];
-        int[] tokens = new int[n * len];
-        float[] weights = new float[n * len];
+        int[] tokens = new int[Math.multiplyExact(n, len)];
+        float[] weights = new float[tokens.length];
         for (int i = 0; i < n; i++) {
             titleIndex[i] = spec.titleIndex(titles.get(i));
             int[] ids = spec.titleTokenIds(titles.get(i));
@@ -75,8 +75,8 @@ public final class CandidateCorpus implements java.io.Serializable {
     public Inputs inputs(int[] records) {
         int n = records.length;
         int[] title = new int[n];
-        int[] ids = new int[n * maxTokens];
-        float[] weights = new float[n * maxTokens];
+        int[] ids = new int[Math.multiplyExact(n, maxTokens)];
+        float[] weights = new float[ids.length];
         for (int i = 0; i < n; i++) {
             int r = records[i];
             title[i] = titleIndex[r];

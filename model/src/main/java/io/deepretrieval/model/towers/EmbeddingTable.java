@@ -27,7 +27,7 @@ public final class EmbeddingTable implements Parameter {
     private int touchedCount;
 
     EmbeddingTable(String name, int rows, int dim, float[] weights, float initialAccumulator) {
-        if (weights.length != rows * dim) {
+        if (weights.length != (long) rows * dim) { // an int product could wrap round to a short array's length
             throw new IllegalArgumentException(name + ": " + weights.length + " values for " + rows + "x" + dim);
         }
         this.name = name;
@@ -77,7 +77,7 @@ public final class EmbeddingTable implements Parameter {
 
     /** Rows {@code indices} of the table, as a new [n, dim] array. */
     public INDArray lookup(int[] indices) {
-        float[] out = new float[indices.length * dim];
+        float[] out = new float[Math.multiplyExact(indices.length, dim)];
         for (int i = 0; i < indices.length; i++) {
             System.arraycopy(weights, checked(indices[i]) * dim, out, i * dim, dim);
         }
@@ -90,7 +90,7 @@ public final class EmbeddingTable implements Parameter {
      */
     public INDArray weightedSum(int[] indices, float[] w, int width) {
         int n = indices.length / width;
-        float[] out = new float[n * dim];
+        float[] out = new float[Math.multiplyExact(n, dim)];
         for (int i = 0; i < n; i++) {
             for (int t = 0; t < width; t++) {
                 float wt = w[i * width + t];

@@ -12,7 +12,7 @@ final class KerasInit {
 
     /** Keras {@code Embedding}'s default: uniform(-0.05, 0.05), row-major [rows, dim]. */
     static float[] embedding(SplittableRandom rng, int rows, int dim) {
-        return uniform(rng, rows * dim, 0.05);
+        return uniform(rng, Math.multiplyExact(rows, dim), 0.05);
     }
 
     /** Keras {@code Dense}'s default kernel: Glorot-uniform, limit sqrt(6 / (fanIn + fanOut)). */

@@ -47,7 +47,7 @@ public record ModelState(float[] values, float[] accumulators) implements Serial
     public static int size(TwoTowerModel model) {
         int n = 0;
         for (Map.Entry<String, Parameter> e : model.parameters().entrySet()) {
-            n += e.getValue().values().length;
+            n = Math.addExact(n, e.getValue().values().length); // one float[] holds them all
         }
         return n;
     }

@@ -21,8 +21,10 @@ import static org.apache.spark.sql.functions.xxhash64;
 /**
  * Spark MLlib ALS with implicit feedback (every rating is an interaction, as for the towers), scored with the same
  * factorized top-K metric on the same test split: user factors are the queries, item factors of all candidate
- * records the candidates (a record ALS never saw scores zero). Rank, regularisation and alpha are chosen on a
- * validation slice of the training rows, never on the test split.
+ * records the candidates (a record ALS never saw scores zero). A query whose user ALS has no factors for (all of the
+ * user's rows fell outside the fitted ones) is a miss at every K: its row is NaN, which the metric counts as a miss;
+ * a zero row would tie every candidate at 0 and count as a hit at every K. How many there were is logged. Rank,
+ * regularisation and alpha are chosen on a validation slice of the training rows, never on the test split.
  */
 public final class AlsBaseline {
     private static final Logger LOG = LoggerFactory.getLogger(AlsBaseline.class);
@@ -93,20 +95,45 @@ public final class AlsBaseline {
         int rank = model.rank();
         Map<Integer, float[]> users = factors(model.userFactors().collectAsList());
         Map<Integer, float[]> items = factors(model.itemFactors().collectAsList());
-        float[] itemMatrix = new float[candidates * rank];
+        float[] itemMatrix = new float[Math.multiplyExact(candidates, rank)];
         items.forEach((id, f) -> System.arraycopy(f, 0, itemMatrix, id * rank, rank));
         List<Row> rows = queries.select("user", "item").collectAsList();
-        float[] queryMatrix = new float[rows.size() * rank];
+        int[] userIds = new int[rows.size()];
         int[] positives = new int[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
-            float[] u = users.get(rows.get(i).getInt(0));
-            if (u != null) {
-                System.arraycopy(u, 0, queryMatrix, i * rank, rank);
-            }
+            userIds[i] = rows.get(i).getInt(0);
             positives[i] = rows.get(i).getInt(1);
         }
-        return metric.evaluate(Nd4j.create(queryMatrix, new long[]{rows.size(), rank}, 'c'),
+        Queries q = queries(users, userIds, rank);
+        if (q.withoutFactors() > 0) {
+            LOG.warn("ALS: {} of {} queries have no user factors (the user has no fitted rows); counted as misses",
+                    q.withoutFactors(), rows.size());
+        }
+        return metric.evaluate(Nd4j.create(q.matrix(), new long[]{rows.size(), rank}, 'c'),
                 Nd4j.create(itemMatrix, new long[]{candidates, rank}, 'c'), positives);
+    }
+
+    /** Query rows [userIds.length, rank] and how many of them are NaN for want of user factors. */
+    record Queries(float[] matrix, int withoutFactors) {
+    }
+
+    /**
+     * The user factors of each query, row-major; a user without factors gets a NaN row, which the metric counts as
+     * a miss at every K.
+     */
+    static Queries queries(Map<Integer, float[]> users, int[] userIds, int rank) {
+        float[] matrix = new float[Math.multiplyExact(userIds.length, rank)];
+        int without = 0;
+        for (int i = 0; i < userIds.length; i++) {
+            float[] u = users.get(userIds[i]);
+            if (u != null) {
+                System.arraycopy(u, 0, matrix, i * rank, rank);
+            } else {
+                java.util.Arrays.fill(matrix, i * rank, (i + 1) * rank, Float.NaN);
+                without++;
+            }
+        }
+        return new Queries(matrix, without);
     }
 
     private static Map<Integer, float[]> factors(List<Row> rows) {

@@ -83,8 +83,8 @@ public final class ParameterAveraging {
         List<Integer> sizes = partitions.map(Interactions::size).collect();
         long total = sizes.stream().mapToLong(Integer::longValue).sum();
         int largest = Collections.max(sizes);
-        int perRound = options.batchSizePerWorker() * options.averagingFrequency();
-        int rounds = (largest + perRound - 1) / perRound;
+        long perRound = (long) options.batchSizePerWorker() * options.averagingFrequency(); // int could wrap to <= 0 rounds
+        int rounds = (int) ((largest + perRound - 1) / perRound);
         LOG.info("Parameter averaging: {} workers, partition sizes {}, batch {} per worker, averaging every {} steps"
                 + " ({} rounds per epoch)", options.workers(), sizes, options.batchSizePerWorker(),
                 options.averagingFrequency(), rounds);
