@@ -16,15 +16,16 @@ import java.util.TreeSet;
 /**
  * A small retrieval problem with a planted preference: users of group g watch movies whose titles carry the word
  * of group g. Built without Spark (the model module has none), the way the preprocessing job would fit it.
+ * User ids are "1".."users" and movie ids "1".."movies"; timestamps lie in [880,000,000, 890,000,000).
  */
-final class SyntheticData {
-    static final String[] WORDS = {"space", "western", "romance", "horror", "comedy", "noir", "musical", "heist"};
-    final FeatureSpec spec;
-    final CandidateCorpus corpus;
-    final Interactions train;
-    final Interactions test;
+public final class SyntheticData {
+    public static final String[] WORDS = {"space", "western", "romance", "horror", "comedy", "noir", "musical", "heist"};
+    public final FeatureSpec spec;
+    public final CandidateCorpus corpus;
+    public final Interactions train;
+    public final Interactions test;
 
-    SyntheticData(int users, int movies, int ratings, long seed) {
+    public SyntheticData(int users, int movies, int ratings, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         int groups = WORDS.length;
         List<String> ids = new ArrayList<>();

@@ -45,7 +45,8 @@ import java.util.UUID;
  */
 public final class ParameterAveraging {
     private static final Logger LOG = LoggerFactory.getLogger(ParameterAveraging.class);
-    private static final long PARTITION_SEED_STRIDE = 1_000_003L;
+    /** Partition p shuffles its rows with seed {@code shuffleSeed + p * PARTITION_SEED_STRIDE} (package-private for tests). */
+    static final long PARTITION_SEED_STRIDE = 1_000_003L;
 
     private final DistributedOptions options;
     private final TrainingOptions training;
