@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.cli;
 
+import io.deepretrieval.spark.config.SweepConfig;
 import io.deepretrieval.spark.ingest.MovieLensDownloader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -11,7 +12,7 @@ import java.util.concurrent.Callable;
 @Command(name = "download", mixinStandardHelpOptions = true,
         description = "Download MovieLens 100k from GroupLens (checked against its published MD5) into a folder.")
 final class DownloadCommand implements Callable<Integer> {
-    @Option(names = "--dest", defaultValue = "data/ml-100k", description = "target folder (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dest", defaultValue = SweepConfig.DEFAULT_DATA, description = "target folder (default: ${DEFAULT-VALUE})")
     Path dest;
 
     @Option(names = "--url", defaultValue = MovieLensDownloader.GROUPLENS_URL, description = "archive URL (default: ${DEFAULT-VALUE})")

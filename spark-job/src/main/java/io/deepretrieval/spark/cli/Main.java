@@ -16,6 +16,11 @@ public final class Main {
 
     /** Runs a command and returns its exit code; input and configuration errors are one clear line, not a trace. */
     public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The command line with its error handling; tests reach a subcommand's instance through it. */
+    static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             MalformedInputException bad = MalformedInputException.find(e);
@@ -33,6 +38,6 @@ public final class Main {
             }
             throw e;
         });
-        return cli.execute(args);
+        return cli;
     }
 }

@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.spark.config.ConfigException;
 import io.deepretrieval.spark.config.SweepConfig;
+import io.deepretrieval.spark.ingest.MalformedInputException;
+import io.deepretrieval.spark.ingest.MovieLensDownloader;
 import io.deepretrieval.spark.sweep.DepthSweep;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,12 +27,14 @@ import java.util.concurrent.Callable;
         description = "Train the two-tower model at each depth setting and write accuracy curves, a summary and a plot.")
 final class SweepCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LoggerFactory.getLogger(SweepCommand.class);
     static final Path DEFAULT_CONFIG = Path.of(System.getProperty("deep-retrieval.home", "."), "conf", "sweep.json");
 
     @Option(names = "--config", description = "JSON settings (default: conf/sweep.json when present, else the tutorial's defaults)")
     Path config;
 
-    @Option(names = "--data", description = "MovieLens folder (u.data + u.item, or ratings.csv + movies.csv)")
+    @Option(names = "--data", description = "MovieLens folder (u.data + u.item, or ratings.csv + movies.csv; default: "
+            + SweepConfig.DEFAULT_DATA + ", downloaded from GroupLens when missing)")
     String data;
 
     @Option(names = "--out", description = "parent folder of the results folder")
@@ -74,6 +80,12 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue the interrupted sweep in this .incomplete results folder, with its saved settings")
     Path resume;
 
+    /** Where a missing default data folder is downloaded from (tests point it at a loopback server). */
+    String downloadUrl = MovieLensDownloader.GROUPLENS_URL;
+
+    /** What a relative data path is read against: the working directory (tests use a temporary folder). */
+    Path workDir = Path.of("");
+
     @Override
     public Integer call() throws Exception {
         if (resume != null) {
@@ -86,6 +98,7 @@ final class SweepCommand implements Callable<Integer> {
             return finished(DepthSweep.resume(resume, master));
         }
         SweepConfig cfg = resolve();
+        ensureDefaultData(cfg);
         Path dir = new DepthSweep(cfg).run(name != null ? name : DepthSweep.defaultRunName());
         return finished(dir);
     }
@@ -117,6 +130,32 @@ final class SweepCommand implements Callable<Integer> {
         flags.put("alsBaseline", noBaseline ? false : null);
         flags.values().removeIf(Objects::isNull);
         return JSON.valueToTree(flags);
+    }
+
+    /**
+     * When the sweep reads the default data folder ({@value SweepConfig#DEFAULT_DATA}: no {@code --data}, and the
+     * config file names no other) and that folder does not exist, downloads MovieLens 100k into it exactly as the
+     * {@code download} command does (MD5-checked). Any other data folder is left to the reader, which reports a
+     * missing one. A failed download stops with the commands that fix it (exit code 2, as for a missing folder).
+     *
+     * @return the data folder the sweep will read
+     */
+    Path ensureDefaultData(SweepConfig cfg) {
+        Path dir = workDir.resolve(cfg.data());
+        if (data != null || !SweepConfig.DEFAULT_DATA.equals(cfg.data()) || Files.exists(dir)) {
+            return dir;
+        }
+        LOG.info("Data folder {} does not exist: downloading MovieLens 100k from {} (checked against its published MD5)",
+                dir.toAbsolutePath(), downloadUrl);
+        try {
+            new MovieLensDownloader(downloadUrl).ensure(dir);
+        } catch (java.io.IOException e) {
+            throw new MalformedInputException("data folder " + dir.toAbsolutePath() + " does not exist and downloading"
+                    + " MovieLens 100k into it failed: " + e.getMessage() + ". Run 'bin/deep-retrieval download' once"
+                    + " the machine is online, or point the sweep at a copy: 'bin/deep-retrieval sweep --data DIR'.");
+        }
+        LOG.info("MovieLens 100k is in {}", dir.toAbsolutePath());
+        return dir;
     }
 
     /** The config file (or defaults) with the command-line overrides applied and validated together. */

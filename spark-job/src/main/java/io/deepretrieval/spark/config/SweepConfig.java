@@ -57,9 +57,12 @@ public record SweepConfig(
             .enable(SerializationFeature.INDENT_OUTPUT)
             .build();
 
+    /** The default data folder (relative to the working directory); the sweep downloads it when it is missing. */
+    public static final String DEFAULT_DATA = "data/ml-100k";
+
     /** The tutorial's settings. */
     public static SweepConfig defaults() {
-        return new SweepConfig("data/ml-100k", "results", "local[*]", 42, 300, 5, 2048,
+        return new SweepConfig(DEFAULT_DATA, "results", "local[*]", 42, 300, 5, 2048,
                 List.of(List.of(32), List.of(64, 32), List.of(128, 64, 32)),
                 32, 0.1, Map.of(), 0.1, 1e-7, 0.2, 1000, 10_000, List.of(1, 5, 10, 50, 100),
                 0, 2048, 20, true, "MEMORY_ONLY", "failFast", true, 1, 1, 0);
