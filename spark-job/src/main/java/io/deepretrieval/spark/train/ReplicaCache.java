@@ -70,8 +70,8 @@ final class ReplicaCache {
             }
         }
         return REPLICAS.computeIfAbsent(fitId + "/" + partition, k -> {
-            LOG.info("Building model replica for partition {} on {}: ND4J {}", partition, hostName(),
-                    io.deepretrieval.model.io.BackendInfo.describe());
+            LOG.info("Building model replica for partition {} on {}: ND4J {}, {} step thread(s)", partition, hostName(),
+                    io.deepretrieval.model.io.BackendInfo.describe(), stepThreads);
             TwoTowerModel model = new TwoTowerModel(config, spec);
             return new Replica(model, new TrainingStep(model, corpus, stepThreads));
         });

@@ -34,14 +34,15 @@ class ResumeAfterKillTest {
             Thread.sleep(100);
         }
         assertTrue(Files.exists(checkpoint), "no checkpoint of the second depth:\n" + Files.readString(log));
-        first.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL
+        assertTrue(first.destroyForcibly().waitFor(30, TimeUnit.SECONDS), "the first run survived SIGKILL"); // SIGKILL
         assertFalse(Files.exists(out.resolve("run")), "a killed run must not look complete");
         assertTrue(Files.exists(out.resolve("run.incomplete/curve_16.json")), "the first depth was complete");
         assertFalse(Files.exists(out.resolve("run.incomplete/curve_32_16.json")));
 
         Path resumedLog = tmp.resolve("resumed.log");
         Process resumed = cli(resumedLog, "sweep", "--resume", out.resolve("run.incomplete").toString());
-        assertTrue(resumed.waitFor(4, TimeUnit.MINUTES));
+        assertTrue(resumed.waitFor(4, TimeUnit.MINUTES), () -> "the resumed run did not finish in 4 minutes:\n"
+                + CliProcess.read(resumedLog));
         String text = Files.readString(resumedLog);
         assertEquals(0, resumed.exitValue(), text);
         assertTrue(text.contains("[16] already done in an earlier attempt: not retrained"), text);

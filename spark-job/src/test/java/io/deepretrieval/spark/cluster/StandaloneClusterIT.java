@@ -91,12 +91,12 @@ class StandaloneClusterIT {
         List<ProcessHandle> executors = ProcessHandle.allProcesses()
                 .filter(p -> p.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
                 .filter(StandaloneClusterIT::ours).toList();
-        assertEquals(2, executors.size(), "one executor per worker expected");
+        assertEquals(2, executors.size(), () -> "one executor per worker expected\n" + logs());
         executors.get(0).destroyForcibly();
 
-        assertTrue(submit.waitFor(8, TimeUnit.MINUTES), "the job did not finish");
+        assertTrue(submit.waitFor(8, TimeUnit.MINUTES), () -> "the job did not finish in 8 minutes\n" + logs());
         String text = Files.readString(log);
-        assertEquals(0, submit.exitValue(), text);
+        assertEquals(0, submit.exitValue(), () -> logs());
         Path dir = out.resolve("cluster");
         assertFalse(Files.exists(out.resolve("cluster.incomplete")));
         List<String> csv = Files.readAllLines(dir.resolve("curve_16.csv"));
@@ -113,6 +113,16 @@ class StandaloneClusterIT {
             }
         }
         assertTrue(text.contains("Parameter averaging: 2 workers"), text);
+    }
+
+    /** Every log of the cluster's processes, for failure messages. */
+    private static String logs() {
+        StringBuilder sb = new StringBuilder();
+        for (String name : List.of("submit", "master", "worker1", "worker2")) {
+            sb.append("---- ").append(name).append(".log\n")
+                    .append(io.deepretrieval.spark.CliProcess.read(home.resolve(name + ".log"))).append('\n');
+        }
+        return sb.toString();
     }
 
     private static boolean ours(ProcessHandle p) {
