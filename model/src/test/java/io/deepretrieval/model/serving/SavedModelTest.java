@@ -76,6 +76,11 @@ class SavedModelTest {
         assertMovedFromInit(init, ModelState.of(trained));
         ObjectNode info = new ObjectMapper().createObjectNode().put("test", "SavedModelTest");
         SavedModel.save(dir.resolve("model"), trained, data.spec, data.corpus, info);
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir.resolve("model"))) {
+            // Every file is written to a temporary sibling, fsynced and renamed: none may be left behind.
+            org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.endsWith(".tmp")).toList());
+        }
         loaded = SavedModel.load(dir.resolve("model"));
     }
 

@@ -106,6 +106,12 @@ class SweepCommandTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("u.data:42: expected 4 fields"), r.err());
         assertNoCompleteResults(tmp.resolve("out"));
+        try (Stream<Path> dirs = Files.list(tmp.resolve("out"))) {
+            Path failed = dirs.findFirst().orElseThrow().resolve("FAILED.txt");
+            String text = Files.readString(failed);
+            assertTrue(text.startsWith("u.data:42: expected 4 fields") || text.contains("u.data:42: expected 4 fields"), text);
+            assertTrue(text.contains("\tat io.deepretrieval.spark."), "FAILED.txt keeps the stack trace:\n" + text);
+        }
     }
 
     @Test
