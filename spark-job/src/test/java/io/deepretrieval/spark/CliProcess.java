@@ -26,10 +26,15 @@ public final class CliProcess {
 
     /** As {@link #start(Path, String...)}, with extra JVM options (e.g. {@code -XX:ActiveProcessorCount=3}). */
     public static Process start(List<String> jvmOptions, Path log, String... args) throws IOException {
+        return startMain("io.deepretrieval.spark.cli.Main", jvmOptions, log, args);
+    }
+
+    /** Any main class of this classpath in a fresh JVM. */
+    public static Process startMain(String mainClass, List<String> jvmOptions, Path log, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g"));
         cmd.addAll(jvmOptions);
         cmd.addAll(Arrays.asList(System.getProperty("java17.opens", "").split("\\s+")));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.deepretrieval.spark.cli.Main"));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(Arrays.asList(args));
         cmd.removeIf(String::isEmpty);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());

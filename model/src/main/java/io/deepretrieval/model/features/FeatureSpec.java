@@ -192,6 +192,15 @@ public final class FeatureSpec implements java.io.Serializable {
         }
     }
 
+    /** The spec written by {@link #toJson}. */
+    public static FeatureSpec fromJson(String json) throws IOException {
+        try {
+            return JSON.readValue(json, FeatureSpec.class);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException("cannot read feature spec: " + e.getMessage(), e);
+        }
+    }
+
     public static FeatureSpec read(Path file) throws IOException {
         try {
             return JSON.readValue(Files.readAllBytes(file), FeatureSpec.class);

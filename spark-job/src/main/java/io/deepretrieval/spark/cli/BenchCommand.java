@@ -101,7 +101,7 @@ final class BenchCommand implements Callable<Integer> {
             dir = SyntheticRatings.write(cache.resolve(dataset), synthetic, 7);
         }
         NativeThreads.apply(nativeThreads);
-        int[] sizes = Arrays.stream(layers.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+        int[] sizes = TrainCommand.layerSizes(layers);
         long prepStart = System.nanoTime();
         PreparedData prepared;
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval bench")) {

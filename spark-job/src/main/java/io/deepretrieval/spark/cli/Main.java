@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 /** Command-line entry point: {@code deep-retrieval sweep|download|bench|recommend ...}. */
 @Command(name = "deep-retrieval", mixinStandardHelpOptions = true, version = "deep-retrieval 0.1.0",
         description = "Two-tower deep retrieval models on MovieLens: DL4J SameDiff towers, Spark preprocessing.",
-        subcommands = {SweepCommand.class, DownloadCommand.class, BenchCommand.class, RecommendCommand.class})
+        subcommands = {SweepCommand.class, TrainCommand.class, RecommendAllCommand.class, DownloadCommand.class,
+                BenchCommand.class, RecommendCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

@@ -38,11 +38,14 @@ public final class EncodedRatings {
     private EncodedRatings() {
     }
 
-    /** The candidate corpus: every movie record, in movie-id order (record i = i-th smallest id). */
+    /**
+     * The candidate corpus: every movie record, in movie-id order (record i = i-th smallest id; numeric ids in
+     * numeric order, others after them in string order).
+     */
     public static CandidateCorpus corpus(FeatureSpec spec, Dataset<Row> movies) {
         List<String> ids = new ArrayList<>();
         List<String> titles = new ArrayList<>();
-        for (Row r : movies.orderBy(col("movie_id").cast("long")).collectAsList()) {
+        for (Row r : movies.orderBy(col("movie_id").cast("long").asc_nulls_last(), col("movie_id")).collectAsList()) {
             ids.add(r.getString(r.fieldIndex("movie_id")));
             titles.add(r.getString(r.fieldIndex("title")));
         }

@@ -1,0 +1,43 @@
+package io.deepretrieval.spark.cli;
+
+import io.deepretrieval.spark.SparkSessions;
+import io.deepretrieval.spark.ml.TwoTowerRetrievalModel;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/** {@code recommend-all}: every known user's top-k from a model saved by {@code train}, as Parquet. */
+@Command(name = "recommend-all", mixinStandardHelpOptions = true,
+        description = "Top-k items for every user of a saved TwoTowerRetrievalModel, computed on the executors, written as Parquet.")
+final class RecommendAllCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RecommendAllCommand.class);
+
+    @Option(names = "--model", required = true, description = "model saved by 'train' (any Hadoop URI)")
+    String model;
+
+    @Option(names = "--k", defaultValue = "10", description = "(default: ${DEFAULT-VALUE})")
+    int k;
+
+    @Option(names = "--out", required = true, description = "Parquet output (any Hadoop URI; must not exist)")
+    String out;
+
+    @Option(names = "--master", defaultValue = "local[*]", description = "Spark master; spark-submit's wins (default: ${DEFAULT-VALUE})")
+    String master;
+
+    @Override
+    public Integer call() throws Exception {
+        if (k < 1) {
+            throw new IllegalArgumentException("--k must be >= 1, got " + k);
+        }
+        try (SparkSession spark = SparkSessions.create(master, "deep-retrieval recommend-all")) {
+            TwoTowerRetrievalModel m = TwoTowerRetrievalModel.load(model);
+            m.recommendForAllUsers(k).write().parquet(out);
+            LOG.info("Wrote the top {} of every user to {}", k, out);
+        }
+        return 0;
+    }
+}

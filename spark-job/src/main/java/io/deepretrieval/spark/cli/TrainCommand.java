@@ -1,0 +1,93 @@
+package io.deepretrieval.spark.cli;
+
+import io.deepretrieval.spark.SparkSessions;
+import io.deepretrieval.spark.ml.TwoTowerRetrieval;
+import io.deepretrieval.spark.ml.TwoTowerRetrievalModel;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+/** {@code train}: one setting of the Estimator on any interactions table, saved as a Spark ML model at a URI. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Fit TwoTowerRetrieval on an interactions table (Parquet, CSV or JSON at any Hadoop URI) and save the model.")
+final class TrainCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
+
+    @Option(names = "--ratings", required = true, description = "interactions table (file or folder, any Hadoop URI)")
+    String ratings;
+
+    @Option(names = "--format", defaultValue = "parquet", description = "parquet, csv (with a header) or json (default: ${DEFAULT-VALUE})")
+    String format;
+
+    @Option(names = "--user-col", defaultValue = "user_id", description = "(default: ${DEFAULT-VALUE})")
+    String userCol;
+
+    @Option(names = "--item-col", defaultValue = "movie_id", description = "(default: ${DEFAULT-VALUE})")
+    String itemCol;
+
+    @Option(names = "--time-col", defaultValue = "timestamp", description = "seconds; empty for none (default: ${DEFAULT-VALUE})")
+    String timeCol;
+
+    @Option(names = "--title-col", defaultValue = "title", description = "item title; empty: the item id (default: ${DEFAULT-VALUE})")
+    String titleCol;
+
+    @Option(names = "--layers", defaultValue = "32", description = "layer sizes, comma-separated (default: ${DEFAULT-VALUE})")
+    String layers;
+
+    @Option(names = "--epochs", defaultValue = "300", description = "(default: ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--batch-size", defaultValue = "2048", description = "(default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--workers", defaultValue = "0", description = "0: train in the driver JVM; N: parameter averaging (default: ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--seed", defaultValue = "42", description = "(default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--validation-fraction", defaultValue = "0", description = "rows held out for a logged top-K curve (default: ${DEFAULT-VALUE})")
+    double validationFraction;
+
+    @Option(names = "--master", defaultValue = "local[*]", description = "Spark master; spark-submit's wins (default: ${DEFAULT-VALUE})")
+    String master;
+
+    @Option(names = "--out", required = true, description = "where the model is saved (any Hadoop URI; must not exist)")
+    String out;
+
+    /** "64,32" as layer sizes; a non-number is named. */
+    static int[] layerSizes(String setting) {
+        String[] parts = setting.split(",");
+        int[] sizes = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                sizes[i] = Integer.parseInt(parts[i].strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--layers " + setting + ": '" + parts[i].strip() + "' is not a layer size (a positive integer)");
+            }
+        }
+        return sizes;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        int[] sizes = layerSizes(layers);
+        try (SparkSession spark = SparkSessions.create(master, "deep-retrieval train")) {
+            Dataset<Row> table = Tables.read(spark, ratings, format);
+            TwoTowerRetrievalModel model = new TwoTowerRetrieval().setUserCol(userCol).setItemCol(itemCol)
+                    .setTimestampCol(timeCol).setTitleCol(titleCol).setLayerSizes(sizes).setMaxEpochs(epochs)
+                    .setBatchSize(batchSize).setNumWorkers(workers).setSeed(seed)
+                    .setValidationFraction(validationFraction).fit(table);
+            model.write().save(out);
+            LOG.info("Saved {} model to {}", Arrays.toString(sizes), out);
+        }
+        return 0;
+    }
+}

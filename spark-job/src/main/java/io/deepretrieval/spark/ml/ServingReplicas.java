@@ -1,0 +1,125 @@
+package io.deepretrieval.spark.ml;
+
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.model.io.NdArrays;
+import io.deepretrieval.model.retrieval.BruteForceTopK;
+import io.deepretrieval.model.towers.ModelConfig;
+import io.deepretrieval.model.towers.TwoTowerModel;
+import io.deepretrieval.model.train.ModelState;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.Serializable;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A fitted model's towers, rebuilt once per JVM (driver or executor) from its broadcast state and cached by the
+ * model's uid. Graphs run on one long-lived thread per JVM: SameDiff keeps a session per thread id for good, and
+ * Spark's task threads come and go.
+ */
+final class ServingReplicas {
+    private static final Map<String, Replica> CACHE = new ConcurrentHashMap<>();
+    private static final ExecutorService GRAPH_THREAD = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "two-tower-serving");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private ServingReplicas() {
+    }
+
+    /** What an executor needs to answer queries: plain data, broadcast once per model. */
+    record State(String uid, ModelConfig config, FeatureSpec spec, CandidateCorpus corpus, ModelState parameters,
+                 float[] itemEmbeddings) implements Serializable {
+        int dim() {
+            return config.outputDim();
+        }
+    }
+
+    /** The towers and the exact top-K index of one model. */
+    static final class Replica {
+        private final State state;
+        private final TwoTowerModel model;
+        private final BruteForceTopK index;
+
+        private Replica(State state) {
+            this.state = state;
+            this.model = new TwoTowerModel(state.config(), state.spec());
+            state.parameters().applyTo(model);
+            this.index = new BruteForceTopK(state.itemEmbeddings(), state.corpus().size(), state.dim());
+        }
+
+        State state() {
+            return state;
+        }
+
+        BruteForceTopK index() {
+            return index;
+        }
+
+        /** Row-major [n, dim] query embeddings of users (ids as strings) at times (seconds). */
+        float[] queryEmbeddings(String[] users, long[] times) {
+            int n = users.length;
+            int[] u = new int[n];
+            int[] b = new int[n];
+            float[] t = new float[n];
+            FeatureSpec spec = state.spec();
+            for (int i = 0; i < n; i++) {
+                u[i] = spec.userIndex(users[i]);
+                b[i] = spec.timestampBucket(times[i]);
+                t[i] = spec.normalizedTimestamp(times[i]);
+            }
+            Interactions q = new Interactions(u, b, t, new int[n]);
+            return onGraphThread(() -> {
+                INDArray e = model.queryEmbeddings(q);
+                try {
+                    return NdArrays.floats(e);
+                } finally {
+                    e.close();
+                }
+            });
+        }
+
+        /** Row-major [size, dim] embeddings of every candidate record. */
+        float[] candidateEmbeddings() {
+            return onGraphThread(() -> {
+                INDArray e = model.candidateEmbeddings(state.corpus());
+                try {
+                    return NdArrays.floats(e);
+                } finally {
+                    e.close();
+                }
+            });
+        }
+    }
+
+    static Replica get(State state) {
+        return CACHE.computeIfAbsent(state.uid(), k -> new Replica(state));
+    }
+
+    /** Builds towers for {@code config} with {@code parameters} (no item embeddings yet) and returns theirs. */
+    static float[] itemEmbeddings(ModelConfig config, FeatureSpec spec, CandidateCorpus corpus, ModelState parameters) {
+        State bare = new State("item-embeddings", config, spec, corpus, parameters,
+                new float[corpus.size() * config.outputDim()]);
+        return new Replica(bare).candidateEmbeddings();
+    }
+
+    private static <T> T onGraphThread(java.util.concurrent.Callable<T> work) {
+        try {
+            return GRAPH_THREAD.submit(work).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while computing embeddings", e);
+        }
+    }
+}

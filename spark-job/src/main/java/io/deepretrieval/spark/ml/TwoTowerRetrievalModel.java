@@ -1,0 +1,364 @@
+package io.deepretrieval.spark.ml;
+
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.retrieval.BruteForceTopK;
+import io.deepretrieval.model.towers.ModelConfig;
+import io.deepretrieval.model.train.CurvePoint;
+import io.deepretrieval.model.train.ModelState;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.Model;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+import static org.apache.spark.sql.functions.col;
+
+/**
+ * A fitted {@link TwoTowerRetrieval}: query embeddings and scores as columns ({@link #transform}), item embeddings,
+ * and top-k recommendations with ALS's output schema ({@link #recommendForAllUsers}), computed on the executors
+ * against a broadcast candidate matrix. Saved and loaded on any Hadoop path ({@link TwoTowerRetrievalWriter}).
+ */
+public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> implements MLWritable {
+    /** Queries per block on an executor: one GEMM against all candidates each. */
+    static final int QUERY_BLOCK = 1024;
+    private final String uid;
+    private final Param<String> userCol;
+    private final Param<String> itemCol;
+    private final Param<String> timestampCol;
+    private final Param<String> titleCol;
+    private final Param<String> queryEmbeddingCol;
+    private final Param<String> scoreCol;
+
+    private final FeatureSpec spec;
+    private final CandidateCorpus corpus;
+    private final ModelConfig config;
+    private final ModelState parameters;
+    private final List<CurvePoint> validationCurve;
+    private final DataType userType;
+    private final DataType itemType;
+    private final float[] itemEmbeddings;
+    private final Map<String, Integer> recordOfItem = new HashMap<>();
+    private transient Broadcast<ServingReplicas.State> broadcast;
+
+    TwoTowerRetrievalModel(String uid, InteractionColumns cols, FeatureSpec spec, CandidateCorpus corpus,
+                           ModelConfig config, ModelState parameters, List<CurvePoint> validationCurve,
+                           DataType userType, DataType itemType) {
+        this.uid = uid;
+        userCol = new Param<>(this, "userCol", "column of user ids");
+        itemCol = new Param<>(this, "itemCol", "column of item ids");
+        timestampCol = new Param<>(this, "timestampCol", "column of query times in seconds; empty: none");
+        titleCol = new Param<>(this, "titleCol", "column of item titles the model was fitted with");
+        queryEmbeddingCol = new Param<>(this, "queryEmbeddingCol", "output column of query embeddings");
+        scoreCol = new Param<>(this, "scoreCol", "output column of user-item scores (when itemCol is present)");
+        setDefault(queryEmbeddingCol, "queryEmbedding");
+        setDefault(scoreCol, "score");
+        set(userCol, cols.user());
+        set(itemCol, cols.item());
+        set(timestampCol, cols.timestamp());
+        set(titleCol, cols.title());
+        this.spec = spec;
+        this.corpus = corpus;
+        this.config = config;
+        this.parameters = parameters;
+        this.validationCurve = List.copyOf(validationCurve);
+        this.userType = userType;
+        this.itemType = itemType;
+        this.itemEmbeddings = ServingReplicas.itemEmbeddings(config, spec, corpus, parameters);
+        for (int r = 0; r < corpus.size(); r++) {
+            recordOfItem.put(corpus.movieId(r), r);
+        }
+    }
+
+    @Override
+    public String uid() {
+        return uid;
+    }
+
+    public Param<String> userCol() { return userCol; }
+    public Param<String> itemCol() { return itemCol; }
+    public Param<String> timestampCol() { return timestampCol; }
+    public Param<String> titleCol() { return titleCol; }
+    public Param<String> queryEmbeddingCol() { return queryEmbeddingCol; }
+    public Param<String> scoreCol() { return scoreCol; }
+
+    public TwoTowerRetrievalModel setUserCol(String v) { set(userCol, v); return this; }
+    public TwoTowerRetrievalModel setItemCol(String v) { set(itemCol, v); return this; }
+    public TwoTowerRetrievalModel setTimestampCol(String v) { set(timestampCol, v); return this; }
+    public TwoTowerRetrievalModel setQueryEmbeddingCol(String v) { set(queryEmbeddingCol, v); return this; }
+    public TwoTowerRetrievalModel setScoreCol(String v) { set(scoreCol, v); return this; }
+
+    InteractionColumns columns() {
+        return new InteractionColumns($(userCol), $(itemCol), $(timestampCol), $(titleCol));
+    }
+
+    FeatureSpec spec() { return spec; }
+    CandidateCorpus corpus() { return corpus; }
+    ModelConfig config() { return config; }
+    ModelState parameters() { return parameters; }
+    DataType userType() { return userType; }
+    DataType itemType() { return itemType; }
+
+    /** Top-K accuracy on the validation rows, when the estimator held some out (empty otherwise and after a load). */
+    public List<CurvePoint> validationCurve() {
+        return validationCurve;
+    }
+
+    /** Width of the embeddings. */
+    public int rank() {
+        return config.outputDim();
+    }
+
+    /** The time recommendations are made for when none is given: the latest time seen in fitting. */
+    public long latestTimestamp() {
+        double[] b = spec.timestampBoundaries();
+        return (long) b[b.length - 1];
+    }
+
+    private Broadcast<ServingReplicas.State> state(SparkSession spark) {
+        if (broadcast == null) {
+            broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(
+                    new ServingReplicas.State(uid, config, spec, corpus, parameters, itemEmbeddings));
+        }
+        return broadcast;
+    }
+
+    @Override
+    public StructType transformSchema(StructType schema) {
+        columns().checkForQueries(schema);
+        StructType out = schema.add($(queryEmbeddingCol), DataTypes.createArrayType(DataTypes.FloatType, false), false);
+        if (Arrays.asList(schema.fieldNames()).contains($(itemCol))) {
+            out = out.add($(scoreCol), DataTypes.FloatType, true);
+        }
+        return out;
+    }
+
+    /**
+     * Adds each row's query embedding (user and time through the query tower) and, when the item column is
+     * present, the user-item score (null for an item the model does not know).
+     */
+    @Override
+    public Dataset<Row> transform(Dataset<?> dataset) {
+        StructType out = transformSchema(dataset.schema());
+        StructType in = dataset.schema();
+        int userAt = in.fieldIndex($(userCol));
+        int timeAt = $(timestampCol).isEmpty() ? -1 : in.fieldIndex($(timestampCol));
+        int itemAt = Arrays.asList(in.fieldNames()).contains($(itemCol)) ? in.fieldIndex($(itemCol)) : -1;
+        Broadcast<ServingReplicas.State> b = state(dataset.sparkSession());
+        Map<String, Integer> records = recordOfItem;
+        JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(it -> {
+            ServingReplicas.Replica replica = ServingReplicas.get(b.value());
+            int dim = replica.state().dim();
+            float[] items = replica.state().itemEmbeddings();
+            return new Blocks<>(it, block -> {
+                String[] users = new String[block.size()];
+                long[] times = new long[block.size()];
+                for (int i = 0; i < block.size(); i++) {
+                    Row r = block.get(i);
+                    users[i] = String.valueOf(r.get(userAt));
+                    times[i] = timeAt < 0 ? 0 : seconds(r.get(timeAt));
+                }
+                float[] q = replica.queryEmbeddings(users, times);
+                List<Row> result = new ArrayList<>(block.size());
+                for (int i = 0; i < block.size(); i++) {
+                    Row r = block.get(i);
+                    Object[] values = new Object[r.size() + (itemAt < 0 ? 1 : 2)];
+                    for (int c = 0; c < r.size(); c++) {
+                        values[c] = r.get(c);
+                    }
+                    values[r.size()] = Arrays.copyOfRange(q, i * dim, (i + 1) * dim);
+                    if (itemAt >= 0) {
+                        Integer rec = r.isNullAt(itemAt) ? null : records.get(String.valueOf(r.get(itemAt)));
+                        values[r.size() + 1] = rec == null ? null : dot(q, i * dim, items, rec * dim, dim);
+                    }
+                    result.add(RowFactory.create(values));
+                }
+                return result;
+            });
+        });
+        return dataset.sparkSession().createDataFrame(rows, out);
+    }
+
+    /** Query embeddings of the rows of {@code queries} (user and, if the model has one, time columns). */
+    public Dataset<Row> queryEmbeddings(Dataset<?> queries) {
+        return transform(queries.toDF().select(queryColumns(queries.schema())));
+    }
+
+    private org.apache.spark.sql.Column[] queryColumns(StructType schema) {
+        columns().checkForQueries(schema);
+        return $(timestampCol).isEmpty() ? new org.apache.spark.sql.Column[]{col($(userCol))}
+                : new org.apache.spark.sql.Column[]{col($(userCol)), col($(timestampCol))};
+    }
+
+    /** Every candidate item and its embedding: {@code itemCol, embedding array<float>}. */
+    public Dataset<Row> itemEmbeddings() {
+        SparkSession spark = SparkSession.active();
+        int dim = rank();
+        List<Row> rows = new ArrayList<>(corpus.size());
+        for (int r = 0; r < corpus.size(); r++) {
+            rows.add(RowFactory.create(typed(corpus.movieId(r), itemType), Arrays.copyOfRange(itemEmbeddings, r * dim, (r + 1) * dim)));
+        }
+        return spark.createDataFrame(rows, new StructType().add($(itemCol), itemType, false)
+                .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false));
+    }
+
+    /** The schema of recommendations: {@code userCol, recommendations array<struct<itemCol, score>>}, as ALS. */
+    public StructType recommendationSchema() {
+        StructType hit = new StructType().add($(itemCol), itemType, false).add("score", DataTypes.FloatType, false);
+        return new StructType().add($(userCol), userType, false)
+                .add("recommendations", DataTypes.createArrayType(hit, false), false);
+    }
+
+    /** The {@code k} best items for every user the model knows, at the latest time seen in fitting. */
+    public Dataset<Row> recommendForAllUsers(int k) {
+        SparkSession spark = SparkSession.active();
+        List<String> users = spec.userVocabulary();
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int slices = Math.max(1, Math.min(sc.defaultParallelism(), (users.size() + QUERY_BLOCK - 1) / QUERY_BLOCK));
+        return recommend(spark, sc.parallelize(users, slices), k);
+    }
+
+    /** The {@code k} best items for each distinct user of {@code users}' user column, at the latest time seen in fitting. */
+    public Dataset<Row> recommendForUserSubset(Dataset<?> users, int k) {
+        InteractionColumns.check(users.schema(), $(userCol), "userCol", List.of(userType, DataTypes.StringType));
+        JavaRDD<String> ids = users.toDF().select(col($(userCol)).cast("string")).distinct().javaRDD()
+                .map(r -> r.getString(0));
+        return recommend(users.sparkSession(), ids, k);
+    }
+
+    private Dataset<Row> recommend(SparkSession spark, JavaRDD<String> users, int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be >= 1, got " + k);
+        }
+        Broadcast<ServingReplicas.State> b = state(spark);
+        long time = latestTimestamp();
+        DataType uType = userType;
+        DataType iType = itemType;
+        JavaRDD<Row> rows = users.mapPartitions(it -> {
+            ServingReplicas.Replica replica = ServingReplicas.get(b.value());
+            CandidateCorpus c = replica.state().corpus();
+            return new Blocks<>(it, block -> {
+                String[] ids = block.toArray(String[]::new);
+                long[] times = new long[ids.length];
+                Arrays.fill(times, time);
+                BruteForceTopK.Hits[] hits = replica.index().search(replica.queryEmbeddings(ids, times), ids.length, k);
+                List<Row> out = new ArrayList<>(ids.length);
+                for (int i = 0; i < ids.length; i++) {
+                    Row[] recs = new Row[hits[i].rows().length];
+                    for (int j = 0; j < recs.length; j++) {
+                        recs[j] = RowFactory.create(typed(c.movieId(hits[i].rows()[j]), iType), hits[i].scores()[j]);
+                    }
+                    out.add(RowFactory.create(typed(ids[i], uType), recs));
+                }
+                return out;
+            });
+        });
+        return spark.createDataFrame(rows, recommendationSchema());
+    }
+
+    /** An id back in the type its column had when the model was fitted. */
+    static Object typed(String id, DataType type) {
+        if (type.equals(DataTypes.IntegerType)) {
+            return Integer.valueOf(id);
+        }
+        if (type.equals(DataTypes.LongType)) {
+            return Long.valueOf(id);
+        }
+        if (type.equals(DataTypes.ShortType)) {
+            return Short.valueOf(id);
+        }
+        return id;
+    }
+
+    static long seconds(Object time) {
+        if (time == null) {
+            throw new IllegalArgumentException("timestampCol: a row has a null time");
+        }
+        if (time instanceof java.sql.Timestamp ts) {
+            return Math.floorDiv(ts.getTime(), 1000);
+        }
+        if (time instanceof Number n) {
+            return n.longValue();
+        }
+        throw new IllegalArgumentException("timestampCol: cannot read " + time.getClass().getSimpleName() + " as seconds");
+    }
+
+    private static float dot(float[] a, int aFrom, float[] b, int bFrom, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) {
+            s += a[aFrom + i] * b[bFrom + i];
+        }
+        return s;
+    }
+
+    @Override
+    public TwoTowerRetrievalModel copy(ParamMap extra) {
+        TwoTowerRetrievalModel copy = new TwoTowerRetrievalModel(uid, columns(), spec, corpus, config, parameters,
+                validationCurve, userType, itemType);
+        return copyValues(copy, extra).setParent(parent());
+    }
+
+    @Override
+    public MLWriter write() {
+        return new TwoTowerRetrievalWriter(this);
+    }
+
+    public static MLReader<TwoTowerRetrievalModel> read() {
+        return new TwoTowerRetrievalWriter.Reader();
+    }
+
+    public static TwoTowerRetrievalModel load(String path) {
+        return read().load(path);
+    }
+
+    /** Turns an iterator of inputs into one of outputs, {@value #QUERY_BLOCK} inputs at a time. */
+    private static final class Blocks<I> implements Iterator<Row> {
+        private final Iterator<I> in;
+        private final java.util.function.Function<List<I>, List<Row>> work;
+        private Iterator<Row> current = java.util.Collections.emptyIterator();
+
+        Blocks(Iterator<I> in, java.util.function.Function<List<I>, List<Row>> work) {
+            this.in = in;
+            this.work = work;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (!current.hasNext() && in.hasNext()) {
+                List<I> block = new ArrayList<>(QUERY_BLOCK);
+                while (in.hasNext() && block.size() < QUERY_BLOCK) {
+                    block.add(in.next());
+                }
+                current = work.apply(block).iterator();
+            }
+            return current.hasNext();
+        }
+
+        @Override
+        public Row next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            return current.next();
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package io.deepretrieval.spark.ml;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.serving.ServingGraphs;
+import io.deepretrieval.model.towers.ModelConfig;
+import io.deepretrieval.model.towers.TwoTowerModel;
+import io.deepretrieval.model.train.ModelState;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsReader$;
+import org.apache.spark.ml.util.DefaultParamsWriter$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import scala.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Saves a {@link TwoTowerRetrievalModel} to any Hadoop path, as Spark ML's own models do: the params as Spark's
+ * metadata JSON, the feature spec and settings as JSON, the candidate records, the parameters (with their Adagrad
+ * accumulators) and the item embeddings as Parquet, and both towers as SameDiff FlatBuffers files for serving
+ * without Spark. Nothing is Java-serialized.
+ */
+final class TwoTowerRetrievalWriter extends MLWriter {
+    static final String SPEC = "data/feature-spec.json";
+    static final String SETTINGS = "data/model.json";
+    static final String CORPUS = "data/candidates";
+    static final String PARAMETERS = "data/parameters";
+    static final String ITEM_EMBEDDINGS = "data/item-embeddings";
+    static final String TOWERS = "towers";
+    /** Floats per Parquet row of the parameter vector (keeps rows small for any model size). */
+    static final int CHUNK = 1 << 20;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final StructType PARAMETER_ROWS = new StructType()
+            .add("chunk", DataTypes.IntegerType, false)
+            .add("values", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+            .add("accumulators", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+    private static final StructType CANDIDATE_ROWS = new StructType()
+            .add("record", DataTypes.IntegerType, false)
+            .add("item", DataTypes.StringType, false)
+            .add("title", DataTypes.StringType, false);
+
+    private final TwoTowerRetrievalModel model;
+
+    TwoTowerRetrievalWriter(TwoTowerRetrievalModel model) {
+        this.model = model;
+    }
+
+    @Override
+    public void saveImpl(String path) {
+        SparkSession spark = sparkSession();
+        DefaultParamsWriter$.MODULE$.saveMetadata(model, path, spark.sparkContext(), Option.empty(), Option.empty());
+        try {
+            FileSystem fs = new Path(path).getFileSystem(spark.sparkContext().hadoopConfiguration());
+            writeText(fs, new Path(path, SPEC), model.spec().toJson());
+            ModelConfig c = model.config();
+            ObjectNode settings = JSON.createObjectNode()
+                    .put("formatVersion", 1)
+                    .put("embeddingDim", c.embeddingDim())
+                    .put("learningRate", c.learningRate())
+                    .put("initialAccumulator", c.initialAccumulator())
+                    .put("epsilon", c.epsilon())
+                    .put("initSeed", c.initSeed())
+                    .put("userType", model.userType().json())
+                    .put("itemType", model.itemType().json());
+            settings.set("layerSizes", JSON.valueToTree(c.layerSizes()));
+            writeText(fs, new Path(path, SETTINGS), JSON.writeValueAsString(settings));
+
+            CandidateCorpus corpus = model.corpus();
+            List<Row> records = new ArrayList<>(corpus.size());
+            for (int r = 0; r < corpus.size(); r++) {
+                records.add(RowFactory.create(r, corpus.movieId(r), corpus.title(r)));
+            }
+            spark.createDataFrame(records, CANDIDATE_ROWS).coalesce(1).write().parquet(new Path(path, CORPUS).toString());
+
+            float[] values = model.parameters().values();
+            float[] acc = model.parameters().accumulators();
+            List<Row> chunks = new ArrayList<>();
+            for (int from = 0, i = 0; from < values.length; from += CHUNK, i++) {
+                int to = Math.min(values.length, from + CHUNK);
+                chunks.add(RowFactory.create(i, Arrays.copyOfRange(values, from, to), Arrays.copyOfRange(acc, from, to)));
+            }
+            spark.createDataFrame(chunks, PARAMETER_ROWS).coalesce(1).write().parquet(new Path(path, PARAMETERS).toString());
+            model.itemEmbeddings().coalesce(1).write().parquet(new Path(path, ITEM_EMBEDDINGS).toString());
+            writeTowers(fs, new Path(path, TOWERS));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot save the model to " + path, e);
+        }
+    }
+
+    /** The serving graphs (towers with their tables inside), written locally by SameDiff and copied over. */
+    private void writeTowers(FileSystem fs, Path dir) throws IOException {
+        TwoTowerModel towers = new TwoTowerModel(model.config(), model.spec());
+        model.parameters().applyTo(towers);
+        java.nio.file.Path tmp = Files.createTempDirectory("two-tower-towers");
+        try {
+            java.nio.file.Path q = tmp.resolve("query_tower.sdz");
+            java.nio.file.Path c = tmp.resolve("candidate_tower.sdz");
+            ServingGraphs.queryTower(towers).save(q.toFile(), false);
+            ServingGraphs.candidateTower(towers, model.corpus().maxTokens()).save(c.toFile(), false);
+            fs.mkdirs(dir);
+            fs.copyFromLocalFile(true, true, new Path(q.toUri()), new Path(dir, "query_tower.sdz"));
+            fs.copyFromLocalFile(true, true, new Path(c.toUri()), new Path(dir, "candidate_tower.sdz"));
+        } finally {
+            Files.deleteIfExists(tmp.resolve("query_tower.sdz"));
+            Files.deleteIfExists(tmp.resolve("candidate_tower.sdz"));
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void writeText(FileSystem fs, Path file, String text) throws IOException {
+        try (FSDataOutputStream out = fs.create(file, false)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static String readText(FileSystem fs, Path file) throws IOException {
+        try (InputStream in = fs.open(file)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Reads what {@link TwoTowerRetrievalWriter} wrote. */
+    static final class Reader extends MLReader<TwoTowerRetrievalModel> {
+        @Override
+        public TwoTowerRetrievalModel load(String path) {
+            SparkSession spark = sparkSession();
+            DefaultParamsReader.Metadata metadata = DefaultParamsReader$.MODULE$.loadMetadata(path, spark.sparkContext(),
+                    TwoTowerRetrievalModel.class.getName());
+            try {
+                FileSystem fs = new Path(path).getFileSystem(spark.sparkContext().hadoopConfiguration());
+                FeatureSpec spec = FeatureSpec.fromJson(readText(fs, new Path(path, SPEC)));
+                JsonNode s = JSON.readTree(readText(fs, new Path(path, SETTINGS)));
+                if (s.path("formatVersion").asInt() != 1) {
+                    throw new IOException(path + ": model format " + s.path("formatVersion") + " is not supported (this build reads 1)");
+                }
+                ModelConfig config = new ModelConfig(s.get("embeddingDim").asInt(),
+                        JSON.treeToValue(s.get("layerSizes"), int[].class), s.get("learningRate").asDouble(),
+                        s.get("initialAccumulator").asDouble(), s.get("epsilon").asDouble(), s.get("initSeed").asLong());
+                List<String> ids = new ArrayList<>();
+                List<String> titles = new ArrayList<>();
+                for (Row r : spark.read().parquet(new Path(path, CORPUS).toString()).orderBy("record").collectAsList()) {
+                    ids.add(r.getString(r.fieldIndex("item")));
+                    titles.add(r.getString(r.fieldIndex("title")));
+                }
+                CandidateCorpus corpus = CandidateCorpus.encode(spec, ids, titles);
+                List<Row> chunks = spark.read().parquet(new Path(path, PARAMETERS).toString()).orderBy("chunk").collectAsList();
+                ModelState parameters = new ModelState(concat(chunks, "values"), concat(chunks, "accumulators"));
+                DataType userType = DataType.fromJson(s.get("userType").asText());
+                DataType itemType = DataType.fromJson(s.get("itemType").asText());
+                // Columns come from the saved params, set just below.
+                TwoTowerRetrievalModel model = new TwoTowerRetrievalModel(metadata.uid(),
+                        new InteractionColumns("user", "item", "", ""), spec, corpus, config, parameters, List.of(),
+                        userType, itemType);
+                metadata.getAndSetParams(model, Option.empty());
+                return model;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot load a two-tower model from " + path + ": " + e.getMessage(), e);
+            }
+        }
+
+        private static float[] concat(List<Row> chunks, String column) {
+            int n = 0;
+            for (Row r : chunks) {
+                n += r.getList(r.fieldIndex(column)).size();
+            }
+            float[] out = new float[n];
+            int at = 0;
+            for (Row r : chunks) {
+                for (Object v : r.getList(r.fieldIndex(column))) {
+                    out[at++] = (Float) v;
+                }
+            }
+            return out;
+        }
+    }
+}

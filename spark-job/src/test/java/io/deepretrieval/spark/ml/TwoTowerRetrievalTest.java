@@ -1,0 +1,230 @@
+package io.deepretrieval.spark.ml;
+
+import io.deepretrieval.model.train.CurvePoint;
+import io.deepretrieval.spark.CliProcess;
+import io.deepretrieval.spark.SyntheticMovieLens;
+import io.deepretrieval.spark.TestSpark;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Estimator on a non-MovieLens table: string ids, other column names, Parquet in, a Pipeline around it,
+ * saved and loaded in a fresh JVM.
+ */
+class TwoTowerRetrievalTest {
+    static final int USERS = 90;
+    static final int ITEMS = 300;
+    static final StructType SCHEMA = new StructType()
+            .add("customer", DataTypes.StringType, false)
+            .add("product", DataTypes.StringType, false)
+            .add("seconds", DataTypes.LongType, false)
+            .add("product_name", DataTypes.StringType, false);
+    @TempDir
+    static Path dir;
+    static SparkSession spark;
+    static Dataset<Row> interactions;
+    static PipelineModel fitted;
+    static TwoTowerRetrievalModel model;
+
+    /** Customers of group g buy products whose names carry the word of group g (six planted groups). */
+    static Dataset<Row> writeParquet(Path path) {
+        SplittableRandom rng = new SplittableRandom(11);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < 6000; i++) {
+            int user = rng.nextInt(USERS);
+            int group = user % SyntheticMovieLens.WORDS.length;
+            int item = rng.nextInt(ITEMS / SyntheticMovieLens.WORDS.length) * SyntheticMovieLens.WORDS.length + group;
+            rows.add(RowFactory.create("c-" + user, "p-" + item, 1_600_000_000L + rng.nextInt(5_000_000),
+                    SyntheticMovieLens.title(item + 1)));
+        }
+        spark.createDataFrame(rows, SCHEMA).write().parquet(path.toString());
+        return spark.read().parquet(path.toString());
+    }
+
+    static TwoTowerRetrieval estimator() {
+        return new TwoTowerRetrieval().setUserCol("customer").setItemCol("product").setTimestampCol("seconds")
+                .setTitleCol("product_name").setLayerSizes(16).setEmbeddingDim(16).setBatchSize(256).setMaxEpochs(8)
+                .setEvalEvery(4).setValidationFraction(0.2).setSeed(5).setStepThreads(1);
+    }
+
+    @BeforeAll
+    static void fit() {
+        spark = TestSpark.session();
+        interactions = writeParquet(dir.resolve("interactions.parquet"));
+        fitted = new Pipeline().setStages(new PipelineStage[]{estimator()}).fit(interactions);
+        model = (TwoTowerRetrievalModel) fitted.stages()[0];
+    }
+
+    @Test
+    void learnsThePlantedGroupsOnTheValidationRows() {
+        List<CurvePoint> curve = model.validationCurve();
+        assertEquals(List.of(4, 8), curve.stream().map(CurvePoint::epoch).toList());
+        double chance = 10.0 / ITEMS;
+        double top10 = curve.get(curve.size() - 1).accuracy().at(10);
+        assertTrue(top10 > 3 * chance, "validation top-10 " + top10 + " should beat chance " + chance + " by 3x");
+    }
+
+    /** Independent brute force: every user's query embedding against every item embedding, in double. */
+    private static Map<String, List<Map.Entry<String, Double>>> bruteForce() {
+        Map<String, float[]> items = new HashMap<>();
+        for (Row r : model.itemEmbeddings().collectAsList()) {
+            items.put(r.getString(0), floats(r.getList(1)));
+        }
+        List<Row> users = new ArrayList<>();
+        for (int u = 0; u < USERS; u++) {
+            users.add(RowFactory.create("c-" + u, model.latestTimestamp()));
+        }
+        Dataset<Row> queries = spark.createDataFrame(users, new StructType().add("customer", DataTypes.StringType)
+                .add("seconds", DataTypes.LongType));
+        Map<String, List<Map.Entry<String, Double>>> ranked = new HashMap<>();
+        for (Row r : model.queryEmbeddings(queries).collectAsList()) {
+            float[] q = floats(r.getList(r.fieldIndex("queryEmbedding")));
+            List<Map.Entry<String, Double>> scores = new ArrayList<>();
+            items.forEach((id, v) -> {
+                double s = 0;
+                for (int d = 0; d < q.length; d++) {
+                    s += (double) q[d] * v[d];
+                }
+                scores.add(Map.entry(id, s));
+            });
+            scores.sort(Comparator.<Map.Entry<String, Double>>comparingDouble(e -> -e.getValue()).thenComparing(Map.Entry::getKey));
+            ranked.put(r.getString(0), scores);
+        }
+        return ranked;
+    }
+
+    private static float[] floats(List<Object> values) {
+        float[] out = new float[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ((Number) values.get(i)).floatValue();
+        }
+        return out;
+    }
+
+    @Test
+    void recommendForAllUsersEqualsPerUserBruteForceWithAlsSchema() {
+        int k = 10;
+        Dataset<Row> recs = model.recommendForAllUsers(k);
+        assertEquals("struct<customer:string,recommendations:array<struct<product:string,score:float>>>",
+                recs.schema().simpleString());
+        Map<String, List<Map.Entry<String, Double>>> reference = bruteForce();
+        List<Row> rows = recs.collectAsList();
+        assertEquals(USERS, rows.size());
+        for (Row r : rows) {
+            List<Map.Entry<String, Double>> expected = reference.get(r.getString(0));
+            List<Row> got = r.getList(1);
+            assertEquals(k, got.size());
+            Map<String, Double> byItem = new HashMap<>();
+            expected.forEach(e -> byItem.put(e.getKey(), e.getValue()));
+            for (int j = 0; j < k; j++) {
+                String item = got.get(j).getString(0);
+                float score = got.get(j).getFloat(1);
+                // The reported score is the item's, and the j-th best score there is (float vs double order aside).
+                assertEquals(byItem.get(item), score, 1e-4, r.getString(0) + " rank " + j + " item " + item);
+                assertEquals(expected.get(j).getValue(), score, 1e-4, r.getString(0) + " rank " + j);
+            }
+        }
+    }
+
+    @Test
+    void transformAddsQueryEmbeddingsAndScoresOfKnownItems() {
+        Dataset<Row> out = model.transform(interactions.limit(20));
+        assertTrue(List.of(out.columns()).containsAll(List.of("queryEmbedding", "score")), String.join(",", out.columns()));
+        Map<String, float[]> items = new HashMap<>();
+        for (Row r : model.itemEmbeddings().collectAsList()) {
+            items.put(r.getString(0), floats(r.getList(1)));
+        }
+        for (Row r : out.collectAsList()) {
+            float[] q = floats(r.getList(r.fieldIndex("queryEmbedding")));
+            float[] v = items.get(r.getString(r.fieldIndex("product")));
+            double dot = 0;
+            for (int d = 0; d < q.length; d++) {
+                dot += (double) q[d] * v[d];
+            }
+            assertEquals(dot, r.getFloat(r.fieldIndex("score")), 1e-4);
+        }
+    }
+
+    @Test
+    void aMissingOrMistypedColumnIsNamed() {
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                () -> estimator().setItemCol("sku").fit(interactions));
+        assertTrue(missing.getMessage().contains("itemCol: column 'sku' is missing"), missing.getMessage());
+        Dataset<Row> textTimes = interactions.withColumn("seconds", col("seconds").cast("string"));
+        IllegalArgumentException typed = assertThrows(IllegalArgumentException.class,
+                () -> estimator().transformSchema(textTimes.schema()));
+        assertTrue(typed.getMessage().contains("timestampCol: column 'seconds' has type string"), typed.getMessage());
+    }
+
+    @Test
+    void anItemWithTwoTitlesIsAClearError() {
+        Dataset<Row> clash = interactions.union(spark.createDataFrame(
+                List.of(RowFactory.create("c-1", "p-3", 1_600_000_000L, "Another name")), SCHEMA));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> estimator().fit(clash));
+        assertTrue(e.getMessage().contains("'p-3' (2 titles)") && e.getMessage().contains("titleCol 'product_name'"),
+                e.getMessage());
+    }
+
+    @Test
+    void aSavedPipelineLoadsInAFreshJvmWithIdenticalRecommendations() throws Exception {
+        Path saved = dir.resolve("pipeline");
+        fitted.write().save(saved.toString());
+        Path out = dir.resolve("fresh-recs.json");
+        Path log = dir.resolve("fresh.log");
+        Process p = CliProcess.startMain(LoadAndRecommend.class.getName(), List.of(), log,
+                saved.toString(), out.toString(), "10");
+        assertTrue(p.waitFor(3, TimeUnit.MINUTES), () -> "the fresh JVM did not finish:\n" + CliProcess.read(log));
+        assertEquals(0, p.exitValue(), () -> CliProcess.read(log));
+        Map<String, List<Row>> here = new HashMap<>();
+        for (Row r : model.recommendForAllUsers(10).collectAsList()) {
+            here.put(r.getString(0), r.getList(1));
+        }
+        List<Row> there = spark.read().schema(model.recommendationSchema()).json(out.toString()).collectAsList();
+        assertEquals(USERS, there.size());
+        for (Row r : there) {
+            assertEquals(here.get(r.getString(0)), r.getList(1), "user " + r.getString(0));
+        }
+        // The loaded params are the fitted ones.
+        PipelineModel loaded = PipelineModel.load(saved.toString());
+        TwoTowerRetrievalModel again = (TwoTowerRetrievalModel) loaded.stages()[0];
+        assertEquals(model.uid(), again.uid());
+        assertEquals("product_name", again.getOrDefault(again.titleCol()));
+        assertTrue(Files.isRegularFile(saved.resolve("stages").toFile().listFiles()[0].toPath().resolve("towers/query_tower.sdz")));
+    }
+
+    @Test
+    void theUnfittedEstimatorSavesAndLoadsItsParams() throws Exception {
+        String path = dir.resolve("estimator").toString();
+        TwoTowerRetrieval e = estimator().setLayerSizes(64, 32);
+        e.save(path);
+        TwoTowerRetrieval back = TwoTowerRetrieval.load(path);
+        assertEquals(e.uid(), back.uid());
+        assertEquals(List.of(64, 32), java.util.Arrays.stream(back.getOrDefault(back.layerSizes())).boxed().toList());
+        assertEquals("customer", back.getOrDefault(back.userCol()));
+    }
+}
