@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "deep-retrieval", mixinStandardHelpOptions = true, version = "deep-retrieval 0.1.0",
         description = "Two-tower deep retrieval models on MovieLens: DL4J SameDiff towers, Spark preprocessing.",
         subcommands = {SweepCommand.class, TrainCommand.class, RecommendAllCommand.class, DownloadCommand.class,
-                BenchCommand.class, RecommendCommand.class})
+                BenchCommand.class, BenchRecommendCommand.class, RecommendCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

@@ -20,8 +20,12 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
 
-    @Option(names = "--ratings", required = true, description = "interactions table (file or folder, any Hadoop URI)")
+    @Option(names = "--ratings", description = "interactions table (file or folder, any Hadoop URI)")
     String ratings;
+
+    @Option(names = "--movielens", description = "instead of --ratings: a MovieLens folder (u.data + u.item, or ratings.csv +"
+            + " movies.csv), read as the sweep reads it and joined to user_id, movie_id, timestamp, title")
+    java.nio.file.Path movielens;
 
     @Option(names = "--format", defaultValue = "parquet", description = "parquet, csv (with a header) or json (default: ${DEFAULT-VALUE})")
     String format;
@@ -49,6 +53,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--workers", defaultValue = "0", description = "0: train in the driver JVM; N: parameter averaging (default: ${DEFAULT-VALUE})")
     int workers;
+
+    @Option(names = "--eval-every", defaultValue = "5", description = "epochs between validation points (default: ${DEFAULT-VALUE})")
+    int evalEvery;
 
     @Option(names = "--seed", defaultValue = "42", description = "(default: ${DEFAULT-VALUE})")
     long seed;
@@ -80,11 +87,24 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int[] sizes = layerSizes(layers);
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval train")) {
-            Dataset<Row> table = Tables.read(spark, ratings, format);
+            Dataset<Row> table;
+            if (movielens != null) {
+                var data = new io.deepretrieval.spark.ingest.MovieLensReader(spark,
+                        io.deepretrieval.spark.ingest.InputPolicy.FAIL_FAST).read(movielens);
+                table = data.ratings().join(data.movies(), "movie_id").select("user_id", "movie_id", "timestamp", "title");
+            } else if (ratings != null) {
+                table = Tables.read(spark, ratings, format);
+            } else {
+                throw new IllegalArgumentException("train needs --ratings URI or --movielens DIR");
+            }
             TwoTowerRetrievalModel model = new TwoTowerRetrieval().setUserCol(userCol).setItemCol(itemCol)
                     .setTimestampCol(timeCol).setTitleCol(titleCol).setLayerSizes(sizes).setMaxEpochs(epochs)
                     .setBatchSize(batchSize).setNumWorkers(workers).setSeed(seed)
-                    .setValidationFraction(validationFraction).fit(table);
+                    .setValidationFraction(validationFraction).setEvalEvery(evalEvery).fit(table);
+            if (!model.validationCurve().isEmpty()) {
+                LOG.info("Validation after epoch {}: {}", model.validationCurve().get(model.validationCurve().size() - 1).epoch(),
+                        model.validationCurve().get(model.validationCurve().size() - 1).accuracy());
+            }
             model.write().save(out);
             LOG.info("Saved {} model to {}", Arrays.toString(sizes), out);
         }
