@@ -38,6 +38,8 @@ start() {
     -H "$ours" --storage-driver=overlay2 >"$home/dockerd.log" 2>&1 < /dev/null &
   for _ in $(seq 1 120); do
     if answers "$ours"; then
+      # started through sudo: the socket belongs to the calling user, as a docker group membership would allow
+      if [ -n "${SUDO_UID:-}" ]; then chown "$SUDO_UID" "$sock"; fi
       echo "export DOCKER_HOST=$ours"
       return 0
     fi
