@@ -81,6 +81,7 @@ class ComposeClusterIT {
         exec(compose("build"), 10);
         long t2 = System.nanoTime();
         gpuCheckIsWiredIntoTheWorkerEntrypoint();
+        long gpuChecked = System.nanoTime();
 
         // The data (read by the driver only) and the results folder, open to the image's non-root user.
         open(home);
@@ -97,6 +98,7 @@ class ComposeClusterIT {
         env.put("EXECUTOR_MEMORY", "1200m");
         env.put("EXECUTOR_OVERHEAD", "512m");
 
+        long up = System.nanoTime();
         exec(compose("up", "-d", "--scale", "worker=2", "master", "worker"), 3);
         List<String> workers = service("worker");
         assertEquals(2, workers.size(), "two worker containers: " + workers);
@@ -115,6 +117,7 @@ class ComposeClusterIT {
                 .redirectOutput(submitLog.toFile());
         pb.environment().putAll(env);
         Process submit = pb.start();
+        long killed = 0;
         try {
             // Both replicas are built and training is under way: check users, then kill one worker container.
             awaitFile(submitLog, "[[16]] epoch 1/" + EPOCHS, submit, 5);
@@ -127,12 +130,14 @@ class ComposeClusterIT {
                 assertEquals("spark", docker("inspect", "-f", "{{.Config.User}}", id).strip(), id);
             }
             docker("kill", workers.get(1));
+            killed = System.nanoTime();
             assertTrue(submit.waitFor(8, TimeUnit.MINUTES), "the job did not finish");
         } finally {
             submit.destroyForcibly();
         }
         long t4 = System.nanoTime();
         String text = Files.readString(submitLog);
+        Files.writeString(ROOT.resolve("spark-job/target/compose-cluster-it-submit.log"), text);
         assertEquals(0, submit.exitValue(), "submit exit status; its output:\n" + text);
         assertTrue(text.contains("Parameter averaging: 2 workers"), text);
         assertTrue(text.contains("Lost executor"), "the killed worker's executor was not lost during the job:\n" + text);
@@ -149,10 +154,10 @@ class ComposeClusterIT {
             assertTrue(model.count() > 1, "saved model files");
         }
 
-        String figures = String.format("ComposeClusterIT: base image %.1f s, compose build %.1f s, image %d MB, "
-                        + "cluster running %.1f s after up, sweep (%d epochs, [16], 2 workers, one killed) %.1f s",
-                secs(t1 - t0), secs(t2 - t1), Long.parseLong(docker("image", "inspect", "-f", "{{.Size}}", IMAGE).strip()) / 1_000_000,
-                secs(t3 - t2), EPOCHS, secs(t4 - t3));
+        String figures = String.format("ComposeClusterIT: base image %.1f s, compose build %.1f s, GPU wiring checks %.1f s, image %d MB, "
+                        + "cluster running %.1f s after up, sweep (%d epochs, [16], 2 workers, one killed %.1f s in) %.1f s",
+                secs(t1 - t0), secs(t2 - t1), secs(gpuChecked - t2), Long.parseLong(docker("image", "inspect", "-f", "{{.Size}}", IMAGE).strip()) / 1_000_000,
+                secs(t3 - up), EPOCHS, secs(killed - t3), secs(t4 - t3));
         System.out.println(figures);
         Files.writeString(ROOT.resolve("spark-job/target/compose-cluster-it.txt"), figures + "\n");
     }
