@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -20,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Lints what can be checked without a Docker engine or a GPU: the compose files parse and wire the roles and GPUs
- * as documented, every path the Dockerfile copies exists in the build output, and the scripts are valid shell.
- * Runs after packaging, so the app jar the image copies must exist.
+ * as documented, the Dockerfile builds from the build output only (its layers in order, its user not root), every
+ * path it copies exists, the entrypoint starts Spark's own classes with the pom's Java 17 opens, and the scripts
+ * are valid shell. Runs after packaging, so the jars the image copies must exist. ComposeClusterIT runs the image.
  */
 class DockerAssetsIT {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -42,6 +44,8 @@ class DockerAssetsIT {
         assertEquals("gpu", device.get("capabilities").get(0).asText());
         assertTrue(services.at("/submit/volumes").toString().contains(":/results"), services.toString());
         assertEquals("1", services.at("/submit/environment/EXECUTOR_GPUS").asText());
+        assertEquals("nvidia/cuda:11.6.2-cudnn8-runtime-ubuntu20.04", services.at("/master/build/args/BASE_IMAGE").asText());
+        assertEquals("${GPU_POLICY:-prefer}", services.at("/worker/environment/GPU_POLICY").asText());
         checkWiring(services);
     }
 
@@ -52,7 +56,7 @@ class DockerAssetsIT {
         assertFalse(services.toString().contains("nvidia"), services.toString());
         assertEquals("0", services.at("/worker/environment/WORKER_GPUS").asText());
         assertEquals("0", services.at("/submit/environment/EXECUTOR_GPUS").asText());
-        assertTrue(services.at("/master/build/args/BASE_IMAGE").asText().startsWith("ubuntu:"));
+        assertEquals("local/debian:bookworm", services.at("/master/build/args/BASE_IMAGE").asText());
         checkWiring(services);
     }
 
@@ -69,30 +73,84 @@ class DockerAssetsIT {
             String role = s.get("command").get(0).asText();
             assertTrue(entrypoint.contains("\n  " + role + ")"), "entrypoint has no role " + role);
             for (JsonNode v : s.path("volumes")) {
-                assertTrue(v.asText().startsWith("../"), "volumes are relative to docker/: " + v);
+                // "${VAR:-default}:/path": the test sets VAR; the default is relative to docker/
+                String source = v.asText().replaceFirst("^\\$\\{[A-Z_]+:-([^}]*)\\}", "$1");
+                assertTrue(source.startsWith("../"), "volumes are relative to docker/: " + v);
             }
         }
+        // Executors read the ratings too: workers mount the data where the driver does.
+        assertTrue(services.at("/worker/volumes").toString().contains(":/data:ro"), services.toString());
+        assertTrue(services.at("/submit/volumes").toString().contains(":/data:ro"), services.toString());
     }
 
     @Test
-    void everyPathTheDockerfileCopiesExistsInTheBuildOutput() throws IOException {
+    void dockerfileBuildsFromTheBuildOutputWithTheAppLayerLastAndANonRootUser() throws IOException {
+        String dockerfile = Files.readString(DOCKER.resolve("Dockerfile"));
         List<String> copied = new ArrayList<>();
-        Matcher m = Pattern.compile("(?m)^COPY\\s+(.+)\\s+(\\S+)$").matcher(Files.readString(DOCKER.resolve("Dockerfile")));
+        List<Integer> layerOf = new ArrayList<>();
+        int layer = 0;
+        Matcher m = Pattern.compile("(?m)^COPY\\s+(.+)\\s+(\\S+)$").matcher(dockerfile);
         while (m.find()) {
+            layer++;
             for (String source : m.group(1).trim().split("\\s+")) {
+                if (source.startsWith("--")) {
+                    continue;
+                }
                 copied.add(source);
+                layerOf.add(layer);
                 assertTrue(Files.exists(ROOT.resolve(source)), "COPY source missing: " + source);
             }
         }
-        assertTrue(copied.contains("spark-job/target/deep-retrieval-spark-job-0.1.0-SNAPSHOT-app.jar"), copied.toString());
-        assertTrue(copied.size() >= 4, copied.toString());
+        String lib = "spark-job/target/lib/";
+        String app = "spark-job/target/deep-retrieval-spark-job-0.1.0-SNAPSHOT.jar";
+        String model = "model/target/deep-retrieval-model-0.1.0-SNAPSHOT.jar";
+        assertTrue(copied.containsAll(List.of(lib, app, model, "conf/", "docker/entrypoint.sh")), copied.toString());
+        // the dependency jars first, our own two jars together in the last layer
+        assertEquals(1, Collections.frequency(copied, lib));
+        assertTrue(layerOf.get(copied.indexOf(lib)) < layerOf.get(copied.indexOf(app)));
+        assertEquals(layer, layerOf.get(copied.indexOf(app)));
+        assertEquals(layer, layerOf.get(copied.indexOf(model)));
+        String[] jars = ROOT.resolve(lib).toFile().list();
+        assertTrue(jars != null && jars.length > 0, "empty " + lib);
+        // nothing downloaded but the base's packages; the base is a build argument
+        for (String banned : List.of("curl", "wget", "archive.apache.org", "http://", "https://")) {
+            assertFalse(dockerfile.lines().filter(l -> !l.startsWith("#")).anyMatch(l -> l.contains(banned)),
+                    "Dockerfile downloads (" + banned + ")");
+        }
+        assertTrue(dockerfile.contains("FROM ${BASE_IMAGE}"), "FROM the BASE_IMAGE argument");
+        assertTrue(dockerfile.contains("apt-get install -y --no-install-recommends openjdk-17-jre-headless"));
+        List<String> users = dockerfile.lines().filter(l -> l.startsWith("USER ")).toList();
+        assertEquals(List.of("USER spark"), users);
+        // the build context: our jars come from their modules, not twice from target/lib
+        String ignore = Files.readString(ROOT.resolve(".dockerignore"));
+        assertTrue(ignore.contains("\nspark-job/target/lib/deep-retrieval-*\n"), ignore);
+        for (String source : copied) {
+            assertTrue(ignore.contains("\n!" + source + "\n") || ignore.contains("\n!" + source.replaceFirst("/[^/]+$", "/") + "\n")
+                    || ignore.contains("\n!" + source.split("/")[0] + "/\n"), "context leaves out " + source);
+        }
         String gpuConf = Files.readString(ROOT.resolve("conf/spark-gpu.conf"));
         assertTrue(gpuConf.contains("spark.worker.resource.gpu.discoveryScript /opt/deep-retrieval/docker/gpu-discovery.sh"));
     }
 
     @Test
+    void entrypointStartsSparksOwnClassesWithThePomsJava17Opens() throws IOException {
+        String entrypoint = Files.readString(DOCKER.resolve("entrypoint.sh"));
+        for (String main : List.of("org.apache.spark.deploy.master.Master", "org.apache.spark.deploy.worker.Worker",
+                "org.apache.spark.deploy.SparkSubmit", "io.deepretrieval.spark.gpu.GpuCompatibility")) {
+            assertTrue(entrypoint.contains(" " + main), main);
+        }
+        assertFalse(entrypoint.contains("spark-class") || entrypoint.contains("bin/spark-submit"), "no Spark scripts in the image");
+        Matcher m = Pattern.compile("(?s)OPENS=\"(.*?)\"").matcher(entrypoint);
+        assertTrue(m.find());
+        List<String> opens = List.of(m.group(1).replace("\\\n", "").trim().split("\\s+"));
+        assertEquals(List.of(System.getProperty("java17.opens").trim().split("\\s+")), opens);
+        assertTrue(entrypoint.contains("export BACKEND_PRIORITY_CPU=1000 BACKEND_PRIORITY_GPU=0"));
+    }
+
+    @Test
     void scriptsAreValidShellAndDiscoveryPrintsSparkResourceJson() throws Exception {
-        for (String script : List.of("docker/entrypoint.sh", "docker/gpu-discovery.sh", "bin/deep-retrieval",
+        for (String script : List.of("docker/entrypoint.sh", "docker/gpu-discovery.sh", "docker/engine.sh",
+                "docker/base-image.sh", "bin/deep-retrieval",
                 "bin/bench-scaling", "bin/gpu-benchmark")) {
             Process p = new ProcessBuilder("bash", "-n", ROOT.resolve(script).toString()).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes());
