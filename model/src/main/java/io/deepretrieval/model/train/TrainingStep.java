@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -147,7 +146,7 @@ public final class TrainingStep implements AutoCloseable {
         List<SliceResult> results = new ArrayList<>();
         results.add(runSlice(batch, 0, slices));
         for (Future<SliceResult> f : others) {
-            results.add(join(f));
+            results.add(io.deepretrieval.model.io.Futures.join(f));
         }
         long t2 = System.nanoTime();
         double loss = 0;
@@ -190,23 +189,6 @@ public final class TrainingStep implements AutoCloseable {
         }
         long t1 = System.nanoTime();
         return replicas.get(index).run(feeds, t1 - t0);
-    }
-
-    private static SliceResult join(Future<SliceResult> f) {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for a batch slice", e);
-        }
     }
 
     /** Applies Adagrad to every parameter with the gradients of the last {@link #computeGradients}. */

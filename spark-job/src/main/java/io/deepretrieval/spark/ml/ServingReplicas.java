@@ -13,7 +13,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -110,16 +109,6 @@ final class ServingReplicas {
     }
 
     private static <T> T onGraphThread(java.util.concurrent.Callable<T> work) {
-        try {
-            return GRAPH_THREAD.submit(work).get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while computing embeddings", e);
-        }
+        return io.deepretrieval.model.io.Futures.join(GRAPH_THREAD.submit(work));
     }
 }

@@ -1,6 +1,6 @@
 package io.deepretrieval.spark.cli;
 
-import com.sun.net.httpserver.HttpServer;
+import io.deepretrieval.spark.LoopbackFiles;
 import io.deepretrieval.spark.SyntheticMovieLens;
 import io.deepretrieval.spark.config.SweepConfig;
 import io.deepretrieval.spark.ingest.MalformedInputException;
@@ -16,15 +16,12 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -39,32 +36,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * offline machine gets the commands that fix it, and an explicit --data is never downloaded.
  */
 class DefaultDataDownloadTest {
-    private HttpServer server;
-    private final Map<String, byte[]> files = new ConcurrentHashMap<>();
-    private final AtomicInteger requests = new AtomicInteger();
+    private LoopbackFiles server;
+    private Map<String, byte[]> files;
 
     @BeforeEach
     void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", exchange -> {
-            requests.incrementAndGet();
-            byte[] body = files.get(exchange.getRequestURI().getPath());
-            exchange.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : body.length);
-            if (body != null) {
-                exchange.getResponseBody().write(body);
-            }
-            exchange.close();
-        });
-        server.start();
+        server = LoopbackFiles.start();
+        files = server.files();
     }
 
     @AfterEach
     void stop() {
-        server.stop(0);
+        server.close();
     }
 
     private String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/ml-100k.zip";
+        return server.url("/ml-100k.zip");
     }
 
     /** Serves a synthetic MovieLens 100k archive (nested under ml-100k/, as GroupLens's) with its MD5 file. */
@@ -105,9 +92,9 @@ class DefaultDataDownloadTest {
         assertEquals(MovieLensLayout.ML_100K, MovieLensLayout.detect(dir), "the sweep reads the downloaded folder");
         assertArrayEquals(Files.readAllBytes(tmp.resolve("source/u.data")), Files.readAllBytes(dir.resolve("u.data")));
 
-        int before = requests.get();
+        int before = server.requests();
         cmd.ensureDefaultData(cfg);
-        assertEquals(before, requests.get(), "a present default folder must not be downloaded again");
+        assertEquals(before, server.requests(), "a present default folder must not be downloaded again");
     }
 
     @Test
@@ -141,7 +128,7 @@ class DefaultDataDownloadTest {
         Path missing = tmp.resolve(SweepConfig.DEFAULT_DATA);
         SweepCommand explicit = sweep(tmp, url(), "--data", SweepConfig.DEFAULT_DATA);
         assertEquals(missing, explicit.ensureDefaultData(explicit.resolve()));
-        assertEquals(0, requests.get(), "--data given: the reader reports the missing folder, nothing is fetched");
+        assertEquals(0, server.requests(), "--data given: the reader reports the missing folder, nothing is fetched");
         assertFalse(Files.exists(missing));
 
         MalformedInputException e = assertThrows(MalformedInputException.class, () -> MovieLensLayout.detect(missing));
@@ -155,6 +142,6 @@ class DefaultDataDownloadTest {
         Files.writeString(conf, "{\"data\": \"elsewhere/ml-100k\"}");
         SweepCommand cmd = sweep(tmp, url(), "--config", conf.toString());
         assertEquals(tmp.resolve("elsewhere/ml-100k"), cmd.ensureDefaultData(cmd.resolve()));
-        assertEquals(0, requests.get());
+        assertEquals(0, server.requests());
     }
 }

@@ -8,9 +8,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,23 +34,13 @@ class SweepCommandTest {
         wide = SyntheticMovieLens.write100k(shared.resolve("wide"), 120, WIDE_MOVIES, 6000, 4);
     }
 
-    record Result(int exitCode, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream err = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true));
-        try {
-            return new Result(Main.run(args), captured.toString());
-        } finally {
-            System.setErr(err);
-        }
+    private static CliRun.Result run(String... args) {
+        return CliRun.run(args);
     }
 
     @Test
     void sweepWritesCurvesSummaryAndPlotPerDepth(@TempDir Path out) throws IOException {
-        Result r = run("sweep", "--data", wide.toString(), "--out", out.toString(), "--name", "run1",
+        CliRun.Result r = run("sweep", "--data", wide.toString(), "--out", out.toString(), "--name", "run1",
                 "--epochs", "6", "--layers", "32", "--layers", "16,8", "--batch-size", "256");
         assertEquals(0, r.exitCode(), r.err());
         Path dir = out.resolve("run1");
@@ -88,7 +76,7 @@ class SweepCommandTest {
 
     @Test
     void missingDataFolderFailsClearlyAndLeavesNoCompleteLookingFolder(@TempDir Path out) throws IOException {
-        Result r = run("sweep", "--data", out.resolve("no-such-folder").toString(), "--out", out.toString(),
+        CliRun.Result r = run("sweep", "--data", out.resolve("no-such-folder").toString(), "--out", out.toString(),
                 "--name", "bad", "--epochs", "1");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("error: data folder") && r.err().contains("does not exist"), r.err());
@@ -102,7 +90,7 @@ class SweepCommandTest {
         List<String> lines = Files.readAllLines(bad.resolve("u.data"));
         lines.set(41, "7\t3\t5");
         Files.write(bad.resolve("u.data"), lines);
-        Result r = run("sweep", "--no-baseline", "--data", bad.toString(), "--out", tmp.resolve("out").toString(), "--epochs", "1");
+        CliRun.Result r = run("sweep", "--no-baseline", "--data", bad.toString(), "--out", tmp.resolve("out").toString(), "--epochs", "1");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("u.data:42: expected 4 fields"), r.err());
         assertNoCompleteResults(tmp.resolve("out"));
@@ -116,13 +104,13 @@ class SweepCommandTest {
 
     @Test
     void unknownLayerSizeAndNonPositiveBatchAreRejectedBeforeAnyWork(@TempDir Path out) throws IOException {
-        Result layers = run("sweep", "--data", data.toString(), "--out", out.toString(), "--layers", "64,thirty-two");
+        CliRun.Result layers = run("sweep", "--data", data.toString(), "--out", out.toString(), "--layers", "64,thirty-two");
         assertEquals(2, layers.exitCode());
         assertTrue(layers.err().contains("'thirty-two' is not a layer size"), layers.err());
-        Result zero = run("sweep", "--data", data.toString(), "--out", out.toString(), "--layers", "0");
+        CliRun.Result zero = run("sweep", "--data", data.toString(), "--out", out.toString(), "--layers", "0");
         assertEquals(2, zero.exitCode());
         assertTrue(zero.err().contains("layer size 0"), zero.err());
-        Result batch = run("sweep", "--data", data.toString(), "--out", out.toString(), "--batch-size", "0");
+        CliRun.Result batch = run("sweep", "--data", data.toString(), "--out", out.toString(), "--batch-size", "0");
         assertEquals(2, batch.exitCode());
         assertTrue(batch.err().contains("batchSize: must be >= 1, got 0"), batch.err());
         try (Stream<Path> written = Files.list(out)) {
@@ -136,7 +124,7 @@ class SweepCommandTest {
         // Epochs 1-2 train normally and are evaluated (and checkpointed); from epoch 3 on a rate of 1e30 blows the
         // parameters up within a step or two, so the fault comes at a known epoch, after two evaluations.
         Files.writeString(conf, "{\"evalEvery\": 1, \"learningRateSchedule\": {\"3\": 1e30}}");
-        Result r = run("sweep", "--no-baseline", "--config", conf.toString(), "--data", data.toString(), "--out", out.toString(),
+        CliRun.Result r = run("sweep", "--no-baseline", "--config", conf.toString(), "--data", data.toString(), "--out", out.toString(),
                 "--name", "nan", "--epochs", "4", "--layers", "16", "--layers", "8", "--batch-size", "256");
         assertEquals(3, r.exitCode(), r.err());
         assertTrue(r.err().matches("(?s).*\\[16] stopped: epoch 3, step \\d+: loss is (NaN|Infinity).*"), r.err());
@@ -156,7 +144,7 @@ class SweepCommandTest {
         assertEquals(2, kept.epoch());
         assertEquals(2, kept.curve().size());
         assertTrue(kept.state().isFinite());
-        Result ref = run("sweep", "--no-baseline", "--data", data.toString(), "--out", out.toString(), "--name", "ref",
+        CliRun.Result ref = run("sweep", "--no-baseline", "--data", data.toString(), "--out", out.toString(), "--name", "ref",
                 "--epochs", "2", "--layers", "16", "--batch-size", "256");
         assertEquals(0, ref.exitCode(), ref.err());
         Checkpoint clean = Checkpoint.read(out.resolve("ref/checkpoints/16.ckpt"));
@@ -171,7 +159,7 @@ class SweepCommandTest {
     void aReplicasNanLossUnderParameterAveragingIsReportedAsANumericFault(@TempDir Path out) throws IOException {
         Path conf = out.resolve("nan.json");
         Files.writeString(conf, "{\"evalEvery\": 1, \"learningRateSchedule\": {\"2\": 1e30}}");
-        Result r = run("sweep", "--no-baseline", "--config", conf.toString(), "--data", data.toString(), "--out", out.toString(),
+        CliRun.Result r = run("sweep", "--no-baseline", "--config", conf.toString(), "--data", data.toString(), "--out", out.toString(),
                 "--name", "nan2", "--epochs", "3", "--layers", "8", "--workers", "2", "--batch-size-per-worker", "256");
         // The fault happens inside a Spark task and reaches the driver as the cause of Spark's job failure.
         assertEquals(3, r.exitCode(), r.err());
@@ -184,7 +172,7 @@ class SweepCommandTest {
 
     @Test
     void severalSeedsReportMeanAndSpreadPerDepth(@TempDir Path out) throws IOException {
-        Result r = run("sweep", "--no-baseline", "--data", data.toString(), "--out", out.toString(), "--name", "seeds",
+        CliRun.Result r = run("sweep", "--no-baseline", "--data", data.toString(), "--out", out.toString(), "--name", "seeds",
                 "--epochs", "3", "--layers", "16", "--seeds", "3", "--batch-size", "256");
         assertEquals(0, r.exitCode(), r.err());
         Path dir = out.resolve("seeds");

@@ -6,9 +6,7 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,18 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code train} on a CSV table with its own column names, then {@code recommend-all} from the saved model. */
 class TrainCommandTest {
-    record Result(int exitCode, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream err = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true));
-        try {
-            return new Result(Main.run(args), captured.toString());
-        } finally {
-            System.setErr(err);
-        }
+    private static CliRun.Result run(String... args) {
+        return CliRun.run(args);
     }
 
     private static Path csv(Path dir) throws IOException {
@@ -51,12 +39,12 @@ class TrainCommandTest {
     @Test
     void trainSavesAModelAndRecommendAllWritesEveryUsersTopK(@TempDir Path dir) throws IOException {
         Path table = csv(dir);
-        Result train = run("train", "--ratings", table.toString(), "--format", "csv", "--user-col", "member",
+        CliRun.Result train = run("train", "--ratings", table.toString(), "--format", "csv", "--user-col", "member",
                 "--item-col", "sku", "--time-col", "when", "--title-col", "name", "--layers", "16", "--epochs", "3",
                 "--batch-size", "256", "--out", dir.resolve("model").toString());
         assertEquals(0, train.exitCode(), train.err());
         assertTrue(Files.isDirectory(dir.resolve("model/metadata")), "Spark ML metadata");
-        Result all = run("recommend-all", "--model", dir.resolve("model").toString(), "--k", "5",
+        CliRun.Result all = run("recommend-all", "--model", dir.resolve("model").toString(), "--k", "5",
                 "--out", dir.resolve("recs").toString());
         assertEquals(0, all.exitCode(), all.err());
         var recs = TestSpark.session().read().parquet(dir.resolve("recs").toString());
@@ -70,12 +58,12 @@ class TrainCommandTest {
     @Test
     void aMissingColumnOrAnUnknownFormatIsNamedAndNothingIsSaved(@TempDir Path dir) throws IOException {
         Path table = csv(dir);
-        Result missing = run("train", "--ratings", table.toString(), "--format", "csv", "--user-col", "customer",
+        CliRun.Result missing = run("train", "--ratings", table.toString(), "--format", "csv", "--user-col", "customer",
                 "--item-col", "sku", "--time-col", "when", "--title-col", "name", "--out", dir.resolve("m1").toString());
         assertEquals(2, missing.exitCode());
         assertTrue(missing.err().contains("userCol: column 'customer' is missing"), missing.err());
         assertFalse(Files.exists(dir.resolve("m1")));
-        Result format = run("train", "--ratings", table.toString(), "--format", "xml", "--out", dir.resolve("m2").toString());
+        CliRun.Result format = run("train", "--ratings", table.toString(), "--format", "xml", "--out", dir.resolve("m2").toString());
         assertEquals(2, format.exitCode());
         assertTrue(format.err().contains("--format: 'xml' is not one of parquet, csv, json"), format.err());
     }

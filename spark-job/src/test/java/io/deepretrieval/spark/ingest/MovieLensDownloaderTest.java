@@ -1,6 +1,6 @@
 package io.deepretrieval.spark.ingest;
 
-import com.sun.net.httpserver.HttpServer;
+import io.deepretrieval.spark.LoopbackFiles;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -9,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,7 +16,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -29,32 +27,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The download step against a real HTTP server on loopback serving a synthetic archive. */
 class MovieLensDownloaderTest {
-    private HttpServer server;
-    private final Map<String, byte[]> files = new ConcurrentHashMap<>();
-    private int requests;
+    private LoopbackFiles server;
+    private Map<String, byte[]> files;
 
     @BeforeEach
     void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", exchange -> {
-            requests++;
-            byte[] body = files.get(exchange.getRequestURI().getPath());
-            exchange.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : body.length);
-            if (body != null) {
-                exchange.getResponseBody().write(body);
-            }
-            exchange.close();
-        });
-        server.start();
+        server = LoopbackFiles.start();
+        files = server.files();
     }
 
     @AfterEach
     void stop() {
-        server.stop(0);
+        server.close();
     }
 
     private String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/datasets/ml-100k.zip";
+        return server.url("/datasets/ml-100k.zip");
     }
 
     private static byte[] zip(Map<String, String> entries) throws IOException {
@@ -83,9 +71,9 @@ class MovieLensDownloaderTest {
         new MovieLensDownloader(url()).ensure(target);
         assertEquals("1\t2\t3\t881250949\n", Files.readString(target.resolve("u.data")));
         assertArrayEquals("2|Café (1995)|x\n".getBytes(StandardCharsets.ISO_8859_1), Files.readAllBytes(target.resolve("u.item")));
-        int before = requests;
+        int before = server.requests();
         new MovieLensDownloader(url()).ensure(target);
-        assertEquals(before, requests, "a complete cache must not be downloaded again");
+        assertEquals(before, server.requests(), "a complete cache must not be downloaded again");
         try (var leftovers = Files.list(dir.resolve("cache"))) {
             assertEquals(1, leftovers.count(), "temporary files were left behind");
         }
