@@ -1,6 +1,9 @@
 package io.deepretrieval.spark;
 
 import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -9,13 +12,19 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A real HTTP server on loopback serving files from a map (404 for the rest) and counting requests. */
-public final class LoopbackFiles implements AutoCloseable {
-    private final HttpServer server;
+/**
+ * A real HTTP server on loopback serving files from a map (404 for the rest) and counting requests; as a JUnit
+ * extension ({@code @RegisterExtension}) it starts before and stops after each test.
+ */
+public final class LoopbackFiles implements AutoCloseable, BeforeEachCallback, AfterEachCallback {
+    private HttpServer server;
     private final Map<String, byte[]> files = new ConcurrentHashMap<>();
     private final AtomicInteger requests = new AtomicInteger();
 
-    private LoopbackFiles() throws IOException {
+    @Override
+    public void beforeEach(ExtensionContext context) throws IOException {
+        files.clear();
+        requests.set(0);
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", exchange -> {
             requests.incrementAndGet();
@@ -29,8 +38,9 @@ public final class LoopbackFiles implements AutoCloseable {
         server.start();
     }
 
-    public static LoopbackFiles start() throws IOException {
-        return new LoopbackFiles();
+    @Override
+    public void afterEach(ExtensionContext context) {
+        close();
     }
 
     /** Served path → content; put and remove freely. */

@@ -5,9 +5,8 @@ import io.deepretrieval.spark.SyntheticMovieLens;
 import io.deepretrieval.spark.config.SweepConfig;
 import io.deepretrieval.spark.ingest.MalformedInputException;
 import io.deepretrieval.spark.ingest.MovieLensLayout;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -36,19 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * offline machine gets the commands that fix it, and an explicit --data is never downloaded.
  */
 class DefaultDataDownloadTest {
-    private LoopbackFiles server;
-    private Map<String, byte[]> files;
-
-    @BeforeEach
-    void start() throws IOException {
-        server = LoopbackFiles.start();
-        files = server.files();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final LoopbackFiles server = new LoopbackFiles();
+    private final Map<String, byte[]> files = server.files();
 
     private String url() {
         return server.url("/ml-100k.zip");

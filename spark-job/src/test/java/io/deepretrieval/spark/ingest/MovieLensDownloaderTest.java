@@ -1,9 +1,8 @@
 package io.deepretrieval.spark.ingest;
 
 import io.deepretrieval.spark.LoopbackFiles;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -27,19 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The download step against a real HTTP server on loopback serving a synthetic archive. */
 class MovieLensDownloaderTest {
-    private LoopbackFiles server;
-    private Map<String, byte[]> files;
-
-    @BeforeEach
-    void start() throws IOException {
-        server = LoopbackFiles.start();
-        files = server.files();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    final LoopbackFiles server = new LoopbackFiles();
+    private final Map<String, byte[]> files = server.files();
 
     private String url() {
         return server.url("/datasets/ml-100k.zip");
