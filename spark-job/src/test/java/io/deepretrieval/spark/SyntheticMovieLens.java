@@ -35,6 +35,28 @@ public final class SyntheticMovieLens {
         return dir;
     }
 
+    /**
+     * MovieLens 1M/10M layout: {@code ratings.dat} and {@code movies.dat}, {@code ::}-separated; movies in
+     * ISO-8859-1 as in 1M ({@code latin1}) or UTF-8 as in 10M.
+     */
+    public static Path writeDat(Path dir, int users, int movies, int ratings, long seed, boolean latin1) throws IOException {
+        Files.createDirectories(dir);
+        StringBuilder items = new StringBuilder();
+        for (int m = 1; m <= movies; m++) {
+            items.append(m).append("::").append(title(m)).append("::Drama|Comedy\n");
+        }
+        Files.writeString(dir.resolve("movies.dat"), items, latin1 ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
+        StringBuilder data = new StringBuilder();
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (int i = 0; i < ratings; i++) {
+            int[] r = rating(rng, users, movies);
+            data.append(r[0]).append("::").append(r[1]).append("::").append(1 + rng.nextInt(5)).append("::")
+                    .append(880_000_000L + rng.nextInt(10_000_000)).append('\n');
+        }
+        Files.writeString(dir.resolve("ratings.dat"), data, StandardCharsets.UTF_8);
+        return dir;
+    }
+
     /** Newer MovieLens CSV layout: ratings.csv and movies.csv with headers, UTF-8, quoted titles. */
     public static Path writeCsv(Path dir, int users, int movies, int ratings, long seed) throws IOException {
         Files.createDirectories(dir);

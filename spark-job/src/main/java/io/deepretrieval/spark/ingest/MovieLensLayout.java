@@ -5,11 +5,13 @@ import java.nio.file.Path;
 
 /**
  * Which MovieLens release a folder holds: the 100k layout ({@code u.data} tab-separated, {@code u.item}
- * pipe-separated in ISO-8859-1) or the CSV layout of newer releases ({@code ratings.csv}, {@code movies.csv}
- * with headers, UTF-8).
+ * pipe-separated in ISO-8859-1), the 1M/10M layout ({@code ratings.dat}, {@code movies.dat}, {@code ::}-separated;
+ * 1M's movies are ISO-8859-1, 10M's UTF-8) or the CSV layout of newer releases ({@code ratings.csv},
+ * {@code movies.csv} with headers, UTF-8).
  */
 public enum MovieLensLayout {
     ML_100K("u.data", "u.item"),
+    ML_1M("ratings.dat", "movies.dat"),
     CSV("ratings.csv", "movies.csv");
 
     private final String ratingsFile;
@@ -41,6 +43,7 @@ public enum MovieLensLayout {
             }
         }
         throw new MalformedInputException("data folder " + dir.toAbsolutePath() + " holds neither u.data + u.item"
-                + " (MovieLens 100k) nor ratings.csv + movies.csv (newer MovieLens releases)");
+                + " (MovieLens 100k), ratings.dat + movies.dat (MovieLens 1M, 10M) nor ratings.csv + movies.csv (newer"
+                + " MovieLens releases)");
     }
 }

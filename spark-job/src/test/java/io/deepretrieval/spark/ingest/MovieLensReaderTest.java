@@ -33,6 +33,26 @@ class MovieLensReaderTest {
     }
 
     @Test
+    void readsTheOneAndTenMillionLayoutInEitherEncoding(@TempDir Path dir) throws IOException {
+        for (boolean latin1 : new boolean[]{true, false}) {
+            Path folder = SyntheticMovieLens.writeDat(dir.resolve(latin1 ? "ml-1m" : "ml-10m"), 30, 42, 500, 1, latin1);
+            MovieLensData data = reader.read(folder);
+            assertEquals(MovieLensLayout.ML_1M, data.layout());
+            assertEquals(500, data.ratings().count());
+            assertEquals(42, data.movies().count());
+            assertEquals(SyntheticMovieLens.title(7), data.movies().filter(col("movie_id").equalTo("7")).first().getString(1),
+                    latin1 ? "1M: ISO-8859-1" : "10M: UTF-8");
+        }
+        Path bad = dir.resolve("ml-1m");
+        List<String> lines = Files.readAllLines(bad.resolve("ratings.dat"));
+        lines.set(9, "3::5::4");
+        Files.write(bad.resolve("ratings.dat"), lines);
+        MalformedInputException e = assertThrows(MalformedInputException.class, () -> failFast(bad));
+        assertTrue(e.getMessage().contains("ratings.dat:10: expected 4 fields (user, movie, rating, timestamp) separated"
+                + " by '::', found 3"), e.getMessage());
+    }
+
+    @Test
     void readsCsvLayoutWithHeadersAndQuotedTitles(@TempDir Path dir) throws IOException {
         SyntheticMovieLens.writeCsv(dir, 30, 42, 500, 1);
         MovieLensData data = reader.read(dir);
