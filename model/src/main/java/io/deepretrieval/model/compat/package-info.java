@@ -4,8 +4,9 @@
  * sessions' released-array ids and their per-thread sessions
  * ({@link io.deepretrieval.model.compat.SameDiffSessions}, private fields read by reflection), closing arrays a
  * session returns ({@link io.deepretrieval.model.compat.SameDiffSessions#close}), and muting the line SameDiff prints
- * per differentiated op ({@link io.deepretrieval.model.compat.QuietStdout}). The one muted log message (the bitcast
- * op's unmapped {@code newType} property, logged by {@code DifferentialFunction}) is filtered in the log4j2
+ * per differentiated op ({@link io.deepretrieval.model.compat.QuietStdout}). The two muted log messages (the bitcast
+ * op's unmapped {@code newType} property, logged by {@code DifferentialFunction}, and the TF-import table's
+ * duplicate FloorMod/Pow mappings, logged by {@code ImportClassMapping}) are filtered by their text in the log4j2
  * configurations ({@code spark-job/src/main/resources/log4j2.xml}, {@code docker/log4j2.properties}) by its text.
  * {@link io.deepretrieval.model.compat.Nd4jCompat#check} verifies at startup that the ND4J on the classpath is the
  * version these were written for and that every reflective field exists.

@@ -3,6 +3,7 @@ package io.deepretrieval.model.retrieval;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.PriorityQueue;
 
@@ -50,20 +51,29 @@ public final class BruteForceTopK {
             throw new IllegalArgumentException("k must be >= 1, got " + k);
         }
         Hits[] out = new Hits[n];
-        int rows = blockRows(m);
-        for (int from = 0; from < n; from += rows) {
-            int b = Math.min(rows, n - from);
-            float[] block = new float[b * dim];
-            System.arraycopy(queries, from * dim, block, 0, b * dim);
-            INDArray q = Nd4j.create(block, new long[]{b, dim}, 'c');
-            INDArray scores = Nd4j.create(DataType.FLOAT, b, m);
-            Nd4j.gemm(q, candidates, scores, false, true, 1.0, 0.0);
-            float[] s = scores.data().asFloat();
-            q.close();
-            scores.close();
-            for (int i = 0; i < b; i++) {
-                out[from + i] = select(s, (long) i * m, k);
+        int rows = Math.min(blockRows(m), Math.max(1, n));
+        // One query matrix and one score buffer (with its heap copy) per search, reused by every full block: a
+        // fresh [block, m] product per block leaves dead native buffers for the GC (see FactorizedTopK).
+        INDArray all = Nd4j.create(queries, new long[]{n, dim}, 'c');
+        INDArray scores = Nd4j.create(DataType.FLOAT, rows, m);
+        float[] s = new float[rows * m];
+        try {
+            for (int from = 0; from < n; from += rows) {
+                int b = Math.min(rows, n - from);
+                INDArray target = b == rows ? scores : Nd4j.create(DataType.FLOAT, b, m);
+                Nd4j.gemm(all.get(NDArrayIndex.interval(from, from + b), NDArrayIndex.all()), candidates, target,
+                        false, true, 1.0, 0.0);
+                target.data().asNioFloat().get(s, 0, b * m);
+                if (target != scores) {
+                    target.close();
+                }
+                for (int i = 0; i < b; i++) {
+                    out[from + i] = select(s, (long) i * m, k);
+                }
             }
+        } finally {
+            all.close();
+            scores.close();
         }
         return out;
     }

@@ -8,12 +8,6 @@ public final class NumericFault extends RuntimeException {
 
     /** The first {@code NumericFault} in {@code error}'s cause chain (itself included), or null. */
     public static NumericFault in(Throwable error) {
-        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        for (Throwable t = error; t != null && seen.add(t); t = t.getCause()) {
-            if (t instanceof NumericFault fault) {
-                return fault;
-            }
-        }
-        return null;
+        return io.deepretrieval.model.io.Causes.find(error, NumericFault.class);
     }
 }

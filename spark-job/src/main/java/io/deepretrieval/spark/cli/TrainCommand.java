@@ -11,7 +11,10 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import io.deepretrieval.model.train.CurvePoint;
+
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code train}: one setting of the Estimator on any interactions table, saved as a Spark ML model at a URI. */
@@ -101,9 +104,10 @@ final class TrainCommand implements Callable<Integer> {
                     .setTimestampCol(timeCol).setTitleCol(titleCol).setLayerSizes(sizes).setMaxEpochs(epochs)
                     .setBatchSize(batchSize).setNumWorkers(workers).setSeed(seed)
                     .setValidationFraction(validationFraction).setEvalEvery(evalEvery).fit(table);
-            if (!model.validationCurve().isEmpty()) {
-                LOG.info("Validation after epoch {}: {}", model.validationCurve().get(model.validationCurve().size() - 1).epoch(),
-                        model.validationCurve().get(model.validationCurve().size() - 1).accuracy());
+            List<CurvePoint> curve = model.validationCurve();
+            if (!curve.isEmpty()) {
+                CurvePoint last = curve.get(curve.size() - 1);
+                LOG.info("Validation after epoch {}: {}", last.epoch(), last.accuracy());
             }
             model.write().save(out);
             LOG.info("Saved {} model to {}", Arrays.toString(sizes), out);

@@ -16,11 +16,6 @@ public final class MalformedInputException extends RuntimeException {
 
     /** The first MalformedInputException in a cause chain (Spark wraps task failures), or null. */
     public static MalformedInputException find(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof MalformedInputException m) {
-                return m;
-            }
-        }
-        return null;
+        return io.deepretrieval.model.io.Causes.find(t, MalformedInputException.class);
     }
 }

@@ -10,16 +10,37 @@ import java.nio.file.Path;
  * {@code movies.csv} with headers, UTF-8).
  */
 public enum MovieLensLayout {
-    ML_100K("u.data", "u.item"),
-    ML_1M("ratings.dat", "movies.dat"),
-    CSV("ratings.csv", "movies.csv");
+    ML_100K("u.data", "u.item", "\t", "tabs", "\\|", "'|'", TextEncoding.LATIN1),
+    ML_1M("ratings.dat", "movies.dat", "::", "'::'", "::", "'::'", TextEncoding.UTF8_ELSE_LATIN1),
+    /** Movies are real CSV (quoted titles), so their separator is the CSV parser's. */
+    CSV("ratings.csv", "movies.csv", ",", "commas", null, "','", TextEncoding.UTF8);
+
+    /** How a file's bytes become text (ratings files are read as UTF-8 in every layout). */
+    public enum TextEncoding {
+        LATIN1,
+        UTF8,
+        /** Each line UTF-8, or ISO-8859-1 where it is not valid UTF-8 (1M's movies.dat is Latin-1, 10M's UTF-8). */
+        UTF8_ELSE_LATIN1
+    }
 
     private final String ratingsFile;
     private final String moviesFile;
+    final String ratingsSeparator;
+    final String ratingsSeparatorName;
+    /** A regex, or null for CSV. */
+    final String moviesSeparator;
+    final String moviesSeparatorName;
+    final TextEncoding moviesEncoding;
 
-    MovieLensLayout(String ratingsFile, String moviesFile) {
+    MovieLensLayout(String ratingsFile, String moviesFile, String ratingsSeparator, String ratingsSeparatorName,
+                    String moviesSeparator, String moviesSeparatorName, TextEncoding moviesEncoding) {
         this.ratingsFile = ratingsFile;
         this.moviesFile = moviesFile;
+        this.ratingsSeparator = ratingsSeparator;
+        this.ratingsSeparatorName = ratingsSeparatorName;
+        this.moviesSeparator = moviesSeparator;
+        this.moviesSeparatorName = moviesSeparatorName;
+        this.moviesEncoding = moviesEncoding;
     }
 
     public Path ratings(Path dir) {

@@ -15,7 +15,6 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 import java.io.Serializable;
-import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -55,17 +54,12 @@ public final class MovieLensReader {
     /** The ratings and movies of a MovieLens folder of either layout. */
     public MovieLensData read(Path dir) {
         MovieLensLayout layout = MovieLensLayout.detect(dir);
-        String moviesCharset = switch (layout) {
-            case ML_100K -> StandardCharsets.ISO_8859_1.name();
-            case ML_1M -> UTF8_OR_LATIN1;
-            case CSV -> StandardCharsets.UTF_8.name();
-        };
-        Dataset<Row> ratings = parse(layout.ratings(dir), StandardCharsets.UTF_8.name(), new RatingParser(layout), RATINGS);
-        Dataset<Row> movies = parse(layout.movies(dir), moviesCharset, new MovieParser(layout), MOVIES);
+        Dataset<Row> ratings = parse(layout.ratings(dir), MovieLensLayout.TextEncoding.UTF8, new RatingParser(layout), RATINGS);
+        Dataset<Row> movies = parse(layout.movies(dir), layout.moviesEncoding, new MovieParser(layout), MOVIES);
         return new MovieLensData(ratings, movies, layout, List.copyOf(dropped));
     }
 
-    private Dataset<Row> parse(Path file, String charsetName, LineParser parser, StructType schema) {
+    private Dataset<Row> parse(Path file, MovieLensLayout.TextEncoding encoding, LineParser parser, StructType schema) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         String name = file.toString();
         int width = schema.size();
@@ -73,7 +67,7 @@ public final class MovieLensReader {
         // A bad line becomes a row carrying its problem instead of failing a task, so the driver can report the
         // first one by line number (task failures reach the driver as text only).
         JavaRDD<Row> rows = sc.hadoopFile(file.toUri().toString(), TextInputFormat.class, LongWritable.class, Text.class)
-                .map(kv -> decode(kv._2(), charsetName))
+                .map(kv -> decode(kv._2(), encoding))
                 .zipWithIndex()
                 .filter(t -> !(t._2() == 0 && parser.isHeader(t._1())) && !t._1().isBlank())
                 .map(t -> {
@@ -110,16 +104,13 @@ public final class MovieLensReader {
         return good;
     }
 
-    /** Marks "UTF-8, else ISO-8859-1 per line": MovieLens 1M's movies.dat is Latin-1, 10M's is UTF-8. */
-    static final String UTF8_OR_LATIN1 = "UTF-8|ISO-8859-1";
-
-    private static String decode(Text line, String charsetName) {
-        if (!charsetName.equals(UTF8_OR_LATIN1)) {
-            return new String(line.getBytes(), 0, line.getLength(), Charset.forName(charsetName));
-        }
+    private static String decode(Text line, MovieLensLayout.TextEncoding encoding) {
+        String utf8 = encoding == MovieLensLayout.TextEncoding.LATIN1 ? null
+                : new String(line.getBytes(), 0, line.getLength(), StandardCharsets.UTF_8);
         // Strict UTF-8 is self-checking: a Latin-1 line with accents does not decode, so it is read as Latin-1.
-        String utf8 = new String(line.getBytes(), 0, line.getLength(), StandardCharsets.UTF_8);
-        return utf8.indexOf('\uFFFD') < 0 ? utf8 : new String(line.getBytes(), 0, line.getLength(), StandardCharsets.ISO_8859_1);
+        boolean latin1 = encoding == MovieLensLayout.TextEncoding.LATIN1
+                || (encoding == MovieLensLayout.TextEncoding.UTF8_ELSE_LATIN1 && utf8.indexOf('\uFFFD') >= 0);
+        return latin1 ? new String(line.getBytes(), 0, line.getLength(), StandardCharsets.ISO_8859_1) : utf8;
     }
 
     /** A line's problem, without its location (added where the line is known). */
@@ -145,10 +136,10 @@ public final class MovieLensReader {
 
         @Override
         public Object[] parse(String line) {
-            String[] f = line.split(separator(layout), -1);
+            String[] f = line.split(layout.ratingsSeparator, -1);
             if (f.length != 4) {
                 throw new BadLine("expected 4 fields (user, movie, rating, timestamp) separated by "
-                        + separatorName(layout) + ", found " + f.length);
+                        + layout.ratingsSeparatorName + ", found " + f.length);
             }
             String user = integer(f[0].strip(), "user id");
             String movie = integer(f[1].strip(), "movie id");
@@ -176,21 +167,15 @@ public final class MovieLensReader {
         @Override
         public Object[] parse(String line) {
             String[] f;
-            if (layout == MovieLensLayout.ML_100K) {
-                f = line.split("\\|", -1);
-            } else if (layout == MovieLensLayout.ML_1M) {
-                f = line.split("::", -1);
+            if (layout.moviesSeparator != null) {
+                f = line.split(layout.moviesSeparator, -1);
             } else {
                 CsvParserSettings settings = new CsvParserSettings();
                 settings.setMaxCharsPerColumn(-1);
                 f = new CsvParser(settings).parseLine(line);
             }
             if (f == null || f.length < 2) {
-                throw new BadLine("expected a movie id and a title separated by " + switch (layout) {
-                    case ML_100K -> "'|'";
-                    case ML_1M -> "'::'";
-                    case CSV -> "','";
-                });
+                throw new BadLine("expected a movie id and a title separated by " + layout.moviesSeparatorName);
             }
             String movie = integer(f[0] == null ? "" : f[0].strip(), "movie id");
             String title = f[1] == null ? "" : f[1];
@@ -202,22 +187,6 @@ public final class MovieLensReader {
             }
             return new Object[]{movie, title};
         }
-    }
-
-    private static String separator(MovieLensLayout layout) {
-        return switch (layout) {
-            case ML_100K -> "\t";
-            case ML_1M -> "::";
-            case CSV -> ",";
-        };
-    }
-
-    private static String separatorName(MovieLensLayout layout) {
-        return switch (layout) {
-            case ML_100K -> "tabs";
-            case ML_1M -> "'::'";
-            case CSV -> "commas";
-        };
     }
 
     private static String integer(String value, String what) {

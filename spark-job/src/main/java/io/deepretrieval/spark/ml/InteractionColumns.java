@@ -64,7 +64,7 @@ record InteractionColumns(String user, String item, String timestamp, String tit
     /** The interactions as {@code user_id, movie_id, timestamp} (strings, strings, long seconds). */
     Dataset<Row> ratings(Dataset<?> df) {
         return df.select(col(user).cast("string").as("user_id"), col(item).cast("string").as("movie_id"),
-                time(df).as("timestamp"));
+                time().as("timestamp"));
     }
 
     /** The distinct items as {@code movie_id, title}. */
@@ -74,7 +74,7 @@ record InteractionColumns(String user, String item, String timestamp, String tit
     }
 
     /** Seconds as a long column (Spark timestamps cast to epoch seconds). */
-    Column time(Dataset<?> df) {
+    Column time() {
         return timestamp.isEmpty() ? lit(0L) : col(timestamp).cast("long");
     }
 }

@@ -11,6 +11,7 @@ import io.deepretrieval.model.train.ModelState;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.Serializable;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -45,12 +46,21 @@ final class ServingReplicas {
         private final State state;
         private final TwoTowerModel model;
         private final BruteForceTopK index;
+        private final Map<String, Integer> recordOfItem = new HashMap<>();
 
         private Replica(State state) {
             this.state = state;
             this.model = new TwoTowerModel(state.config(), state.spec());
             state.parameters().applyTo(model);
             this.index = new BruteForceTopK(state.itemEmbeddings(), state.corpus().size(), state.dim());
+            for (int r = 0; r < state.corpus().size(); r++) {
+                recordOfItem.put(state.corpus().movieId(r), r);
+            }
+        }
+
+        /** The candidate record of an item id, or null for an item the model does not know. */
+        Integer recordOf(String item) {
+            return recordOfItem.get(item);
         }
 
         State state() {
@@ -83,29 +93,10 @@ final class ServingReplicas {
                 }
             });
         }
-
-        /** Row-major [size, dim] embeddings of every candidate record. */
-        float[] candidateEmbeddings() {
-            return onGraphThread(() -> {
-                INDArray e = model.candidateEmbeddings(state.corpus());
-                try {
-                    return NdArrays.floats(e);
-                } finally {
-                    e.close();
-                }
-            });
-        }
     }
 
     static Replica get(State state) {
         return CACHE.computeIfAbsent(state.uid(), k -> new Replica(state));
-    }
-
-    /** Builds towers for {@code config} with {@code parameters} (no item embeddings yet) and returns theirs. */
-    static float[] itemEmbeddings(ModelConfig config, FeatureSpec spec, CandidateCorpus corpus, ModelState parameters) {
-        State bare = new State("item-embeddings", config, spec, corpus, parameters,
-                new float[corpus.size() * config.outputDim()]);
-        return new Replica(bare).candidateEmbeddings();
     }
 
     private static <T> T onGraphThread(java.util.concurrent.Callable<T> work) {

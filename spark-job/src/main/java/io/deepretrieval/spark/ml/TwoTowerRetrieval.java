@@ -223,10 +223,10 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         // ML-100k [64, 32] at ~25k examples/s with ND4J's default against ~100k in the sweep).
         io.deepretrieval.model.io.NativeThreads.apply(intOf(nativeThreads));
         int threads = StepThreads.resolve(intOf(stepThreads), intOf(numWorkers) > 0, dataset.sparkSession());
-        // Without a validation set, one evaluation after the last epoch would be on nothing: evaluate never.
-        int every = validation == null ? Integer.MAX_VALUE : intOf(evalEvery);
-        TrainingOptions training = new TrainingOptions(intOf(batchSize), intOf(maxEpochs), Math.min(every, intOf(maxEpochs)),
-                ((Long) $(seed)), threads);
+        // Without a validation set the trainers still evaluate after the last epoch (on no rows); evaluating only
+        // then keeps that to one cheap pass, and its point is dropped below.
+        int every = validation == null ? intOf(maxEpochs) : intOf(evalEvery);
+        TrainingOptions training = new TrainingOptions(intOf(batchSize), intOf(maxEpochs), every, ((Long) $(seed)), threads);
         Interactions none = new Interactions(new int[0], new int[0], new float[0], new int[0]);
         ConsoleProgress progress = new ConsoleProgress(Arrays.toString($(layerSizes)));
         List<CurvePoint> curve;
@@ -246,7 +246,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             curve = List.of();
         }
         TwoTowerRetrievalModel fitted = new TwoTowerRetrievalModel(uid, cols, spec, corpus, config, ModelState.of(model),
-                curve, dataset.schema().apply(cols.user()).dataType(), dataset.schema().apply(cols.item()).dataType());
+                io.deepretrieval.model.io.NdArrays.floats(model.candidateEmbeddings(corpus)), curve, dataset.schema().apply(cols.user()).dataType(), dataset.schema().apply(cols.item()).dataType());
         fitted.setParent(this);
         return fitted;
     }

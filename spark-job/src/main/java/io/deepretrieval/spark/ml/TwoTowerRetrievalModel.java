@@ -26,10 +26,8 @@ import org.apache.spark.sql.types.StructType;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 import static org.apache.spark.sql.functions.col;
 
@@ -57,12 +55,11 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     private final DataType userType;
     private final DataType itemType;
     private final float[] itemEmbeddings;
-    private final Map<String, Integer> recordOfItem = new HashMap<>();
     private transient Broadcast<ServingReplicas.State> broadcast;
 
     TwoTowerRetrievalModel(String uid, InteractionColumns cols, FeatureSpec spec, CandidateCorpus corpus,
-                           ModelConfig config, ModelState parameters, List<CurvePoint> validationCurve,
-                           DataType userType, DataType itemType) {
+                           ModelConfig config, ModelState parameters, float[] itemEmbeddings,
+                           List<CurvePoint> validationCurve, DataType userType, DataType itemType) {
         this.uid = uid;
         userCol = new Param<>(this, "userCol", "column of user ids");
         itemCol = new Param<>(this, "itemCol", "column of item ids");
@@ -83,10 +80,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         this.validationCurve = List.copyOf(validationCurve);
         this.userType = userType;
         this.itemType = itemType;
-        this.itemEmbeddings = ServingReplicas.itemEmbeddings(config, spec, corpus, parameters);
-        for (int r = 0; r < corpus.size(); r++) {
-            recordOfItem.put(corpus.movieId(r), r);
-        }
+        this.itemEmbeddings = itemEmbeddings;
     }
 
     @Override
@@ -164,7 +158,6 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         int timeAt = $(timestampCol).isEmpty() ? -1 : in.fieldIndex($(timestampCol));
         int itemAt = Arrays.asList(in.fieldNames()).contains($(itemCol)) ? in.fieldIndex($(itemCol)) : -1;
         Broadcast<ServingReplicas.State> b = state(dataset.sparkSession());
-        Map<String, Integer> records = recordOfItem;
         JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(it -> {
             ServingReplicas.Replica replica = ServingReplicas.get(b.value());
             int dim = replica.state().dim();
@@ -187,7 +180,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                     }
                     values[r.size()] = Arrays.copyOfRange(q, i * dim, (i + 1) * dim);
                     if (itemAt >= 0) {
-                        Integer rec = r.isNullAt(itemAt) ? null : records.get(String.valueOf(r.get(itemAt)));
+                        Integer rec = r.isNullAt(itemAt) ? null : replica.recordOf(String.valueOf(r.get(itemAt)));
                         values[r.size() + 1] = rec == null ? null : dot(q, i * dim, items, rec * dim, dim);
                     }
                     result.add(RowFactory.create(values));
@@ -313,7 +306,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     @Override
     public TwoTowerRetrievalModel copy(ParamMap extra) {
         TwoTowerRetrievalModel copy = new TwoTowerRetrievalModel(uid, columns(), spec, corpus, config, parameters,
-                validationCurve, userType, itemType);
+                itemEmbeddings, validationCurve, userType, itemType);
         return copyValues(copy, extra).setParent(parent());
     }
 

@@ -166,10 +166,24 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                 ModelState parameters = new ModelState(concat(chunks, "values"), concat(chunks, "accumulators"));
                 DataType userType = DataType.fromJson(s.get("userType").asText());
                 DataType itemType = DataType.fromJson(s.get("itemType").asText());
+                // The saved item embeddings, placed by item id into corpus order (no tower pass on load).
+                java.util.Map<String, Integer> recordOf = new java.util.HashMap<>();
+                for (int r = 0; r < corpus.size(); r++) {
+                    recordOf.put(corpus.movieId(r), r);
+                }
+                int dim = config.outputDim();
+                float[] items = new float[corpus.size() * dim];
+                for (Row r : spark.read().parquet(new Path(path, ITEM_EMBEDDINGS).toString()).collectAsList()) {
+                    int at = recordOf.get(String.valueOf(r.get(0))) * dim;
+                    List<Object> v = r.getList(1);
+                    for (int k = 0; k < dim; k++) {
+                        items[at + k] = (Float) v.get(k);
+                    }
+                }
                 // Columns come from the saved params, set just below.
                 TwoTowerRetrievalModel model = new TwoTowerRetrievalModel(metadata.uid(),
-                        new InteractionColumns("user", "item", "", ""), spec, corpus, config, parameters, List.of(),
-                        userType, itemType);
+                        new InteractionColumns("user", "item", "", ""), spec, corpus, config, parameters, items,
+                        List.of(), userType, itemType);
                 metadata.getAndSetParams(model, Option.empty());
                 return model;
             } catch (IOException e) {

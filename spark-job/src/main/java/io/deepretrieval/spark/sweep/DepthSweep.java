@@ -100,10 +100,11 @@ public final class DepthSweep {
         try {
             train(workDir);
         } catch (RuntimeException | IOException | Error e) {
-            // Say why the folder is incomplete (the folder name already says it is): the message, then the trace.
+            // Say why the folder is incomplete (the folder name already says it is): the trace, whose first line is
+            // the exception and its message.
             java.io.StringWriter trace = new java.io.StringWriter();
             e.printStackTrace(new java.io.PrintWriter(trace));
-            AtomicFiles.writeString(workDir.resolve("FAILED.txt"), e.getMessage() + "\n\n" + trace);
+            AtomicFiles.writeString(workDir.resolve("FAILED.txt"), trace.toString());
             throw e;
         }
         Files.move(workDir, finalDir);
