@@ -2,7 +2,6 @@ package io.deepretrieval.model.features;
 
 import io.deepretrieval.model.io.AtomicFiles;
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -12,24 +11,21 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 
 /**
- * The fitted feature preprocessing: vocabularies, timestamp buckets and normalisation.
- * Written once by the Spark preprocessing job as human-readable JSON; read back by training and serving.
- * Index 0 of every string lookup is out-of-vocabulary; the token vocabulary starts with padding ("") and "[UNK]".
+ * The fitted feature preprocessing of both towers: each declared feature with its vocabulary, bucket boundaries or
+ * normalisation, and which columns key users and items. Written once by the Spark preprocessing job as
+ * human-readable JSON; read back by training and serving.
  */
-@JsonPropertyOrder({"formatVersion", "timestampMean", "timestampVariance", "maxTitleTokens",
-        "userVocabulary", "titleVocabulary", "tokenVocabulary", "timestampBoundaries"})
+@JsonPropertyOrder({"formatVersion", "userColumn", "itemColumn", "query", "candidate"})
 public final class FeatureSpec implements java.io.Serializable {
-    private static final long serialVersionUID = 1L;
-    public static final int FORMAT_VERSION = 1;
-    public static final String PADDING = "";
-    public static final String UNKNOWN_TOKEN = "[UNK]";
-    /** Keras Normalization's floor on the standard deviation. */
-    private static final double MIN_STD = 1e-7;
+    private static final long serialVersionUID = 2L;
+    public static final int FORMAT_VERSION = 2;
+    public static final String PADDING = FittedFeature.PADDING;
+    public static final String UNKNOWN_TOKEN = FittedFeature.UNKNOWN_TOKEN;
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -37,147 +33,119 @@ public final class FeatureSpec implements java.io.Serializable {
             .setVisibility(com.fasterxml.jackson.annotation.PropertyAccessor.GETTER, com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility.NONE)
             .setVisibility(com.fasterxml.jackson.annotation.PropertyAccessor.IS_GETTER, com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility.NONE);
 
-    private final int formatVersion;
-    private final List<String> userVocabulary;
-    private final List<String> titleVocabulary;
-    private final List<String> tokenVocabulary;
-    private final double[] timestampBoundaries;
-    private final double timestampMean;
-    private final double timestampVariance;
-    private final int maxTitleTokens;
-    private final Map<String, Integer> userLookup;
-    private final Map<String, Integer> titleLookup;
-    private final Map<String, Integer> tokenLookup;
+    private final String userColumn;
+    private final String itemColumn;
+    private final List<FittedFeature> query;
+    private final List<FittedFeature> candidate;
 
     @JsonCreator
     public FeatureSpec(
             @JsonProperty(value = "formatVersion", required = true) int formatVersion,
-            @JsonProperty(value = "userVocabulary", required = true) List<String> userVocabulary,
-            @JsonProperty(value = "titleVocabulary", required = true) List<String> titleVocabulary,
-            @JsonProperty(value = "tokenVocabulary", required = true) List<String> tokenVocabulary,
-            @JsonProperty(value = "timestampBoundaries", required = true) double[] timestampBoundaries,
-            @JsonProperty(value = "timestampMean", required = true) double timestampMean,
-            @JsonProperty(value = "timestampVariance", required = true) double timestampVariance,
-            @JsonProperty(value = "maxTitleTokens", required = true) int maxTitleTokens) {
+            @JsonProperty(value = "userColumn", required = true) String userColumn,
+            @JsonProperty(value = "itemColumn", required = true) String itemColumn,
+            @JsonProperty(value = "query", required = true) List<FittedFeature> query,
+            @JsonProperty(value = "candidate", required = true) List<FittedFeature> candidate) {
         if (formatVersion != FORMAT_VERSION) {
             throw new IllegalArgumentException("feature spec formatVersion " + formatVersion
                     + " is not supported (this build reads version " + FORMAT_VERSION + ")");
         }
-        if (tokenVocabulary.size() < 2 || !PADDING.equals(tokenVocabulary.get(0))
-                || !UNKNOWN_TOKEN.equals(tokenVocabulary.get(1))) {
-            throw new IllegalArgumentException("token vocabulary must start with padding \"\" and \"[UNK]\"");
-        }
-        if (maxTitleTokens < 1) {
-            throw new IllegalArgumentException("maxTitleTokens must be >= 1, got " + maxTitleTokens);
-        }
-        for (int i = 1; i < timestampBoundaries.length; i++) {
-            if (timestampBoundaries[i] < timestampBoundaries[i - 1]) {
-                throw new IllegalArgumentException("timestampBoundaries must be sorted (index " + i + ")");
-            }
-        }
-        this.formatVersion = formatVersion;
-        this.userVocabulary = List.copyOf(userVocabulary);
-        this.titleVocabulary = List.copyOf(titleVocabulary);
-        this.tokenVocabulary = List.copyOf(tokenVocabulary);
-        this.timestampBoundaries = timestampBoundaries.clone();
-        this.timestampMean = timestampMean;
-        this.timestampVariance = timestampVariance;
-        this.maxTitleTokens = maxTitleTokens;
-        this.userLookup = index(this.userVocabulary, 1);
-        this.titleLookup = index(this.titleVocabulary, 1);
-        this.tokenLookup = index(this.tokenVocabulary, 0);
+        this.userColumn = userColumn;
+        this.itemColumn = itemColumn;
+        this.query = List.copyOf(query);
+        this.candidate = List.copyOf(candidate);
+        // The declared set's own checks: at least one feature per tower, unique names.
+        new TowerFeatures(this.query.stream().map(FittedFeature::config).toList(),
+                this.candidate.stream().map(FittedFeature::config).toList());
+    }
+
+    public FeatureSpec(String userColumn, String itemColumn, List<FittedFeature> query, List<FittedFeature> candidate) {
+        this(FORMAT_VERSION, userColumn, itemColumn, query, candidate);
     }
 
     @JsonProperty
     public int formatVersion() {
-        return formatVersion;
+        return FORMAT_VERSION;
     }
 
+    /** The column of user ids: the key of {@code recommendForAllUsers} and of {@link #userFeature}. */
     @JsonProperty
-    public List<String> userVocabulary() {
-        return userVocabulary;
+    public String userColumn() {
+        return userColumn;
     }
 
+    /** The column of item ids: candidates are keyed by it. */
     @JsonProperty
-    public List<String> titleVocabulary() {
-        return titleVocabulary;
+    public String itemColumn() {
+        return itemColumn;
     }
 
+    /** The query tower's features, in input order. */
     @JsonProperty
-    public List<String> tokenVocabulary() {
-        return tokenVocabulary;
+    public List<FittedFeature> query() {
+        return query;
     }
 
+    /** The candidate tower's features, in input order. */
     @JsonProperty
-    public double[] timestampBoundaries() {
-        return timestampBoundaries.clone();
+    public List<FittedFeature> candidate() {
+        return candidate;
     }
 
-    @JsonProperty
-    public double timestampMean() {
-        return timestampMean;
+    /** The declared features this spec was fitted for. */
+    public TowerFeatures features() {
+        return new TowerFeatures(query.stream().map(FittedFeature::config).toList(),
+                candidate.stream().map(FittedFeature::config).toList());
     }
 
-    @JsonProperty
-    public double timestampVariance() {
-        return timestampVariance;
+    /** The distinct input columns of the query tower, in feature order. */
+    public List<String> queryColumns() {
+        return distinctColumns(query);
     }
 
-    @JsonProperty
-    public int maxTitleTokens() {
-        return maxTitleTokens;
+    /** The distinct input columns of the candidate tower, in feature order. */
+    public List<String> candidateColumns() {
+        return distinctColumns(candidate);
     }
 
-    /** Rows of the user embedding table (vocabulary + out-of-vocabulary). */
-    @JsonIgnore
-    public int userTableSize() {
-        return userVocabulary.size() + 1;
+    /** The categorical query feature on the user column, or null when the query tower has none. */
+    public FittedFeature userFeature() {
+        return query.stream().filter(f -> f.kind() == FeatureConfig.Kind.CATEGORICAL && f.column().equals(userColumn))
+                .findFirst().orElse(null);
     }
 
-    /** Rows of the title embedding table (vocabulary + out-of-vocabulary). */
-    @JsonIgnore
-    public int titleTableSize() {
-        return titleVocabulary.size() + 1;
+    /** The query tower's first timestamp feature, or null. */
+    public FittedFeature timestampFeature() {
+        return query.stream().filter(f -> f.kind() == FeatureConfig.Kind.TIMESTAMP).findFirst().orElse(null);
     }
 
-    /** Rows of the timestamp-bucket embedding table. */
-    @JsonIgnore
-    public int bucketTableSize() {
-        return timestampBoundaries.length + 1;
-    }
-
-    /** Rows of the title-token embedding table (padding and [UNK] included). */
-    @JsonIgnore
-    public int tokenTableSize() {
-        return tokenVocabulary.size();
-    }
-
-    public int userIndex(String userId) {
-        return userLookup.getOrDefault(userId, 0);
-    }
-
-    public int titleIndex(String title) {
-        return titleLookup.getOrDefault(title, 0);
-    }
-
-    public int timestampBucket(long timestamp) {
-        return TimestampBuckets.bucket(timestampBoundaries, timestamp);
-    }
-
-    public float normalizedTimestamp(long timestamp) {
-        return (float) ((timestamp - timestampMean) / Math.max(Math.sqrt(timestampVariance), MIN_STD));
-    }
-
-    /** Token ids of a title, truncated to {@link #maxTitleTokens()}; unknown tokens map to 1. */
-    public int[] titleTokenIds(String title) {
-        List<String> tokens = TitleTokenizer.tokenize(title);
-        int n = Math.min(tokens.size(), maxTitleTokens);
-        int[] ids = new int[n];
-        Map<String, Integer> vocab = tokenLookup;
-        for (int i = 0; i < n; i++) {
-            ids[i] = vocab.getOrDefault(tokens.get(i), 1);
+    /** The latest time seen in fitting (the last bucket boundary), or 0 without a timestamp feature. */
+    public long latestTimestamp() {
+        FittedFeature t = timestampFeature();
+        if (t == null) {
+            return 0;
         }
-        return ids;
+        double[] b = t.boundaries();
+        return (long) b[b.length - 1];
+    }
+
+    /** Encodes query rows given as one value per {@link #queryColumns()} entry ({@code raw.get(row, columnIndex)}). */
+    public FeatureColumns encodeQueries(int rows, FeatureColumns.Values byColumn) {
+        return FeatureColumns.encode(query, rows, remap(query, queryColumns(), byColumn));
+    }
+
+    /** Encodes item rows given as one value per {@link #candidateColumns()} entry. */
+    public FeatureColumns encodeCandidates(int rows, FeatureColumns.Values byColumn) {
+        return FeatureColumns.encode(candidate, rows, remap(candidate, candidateColumns(), byColumn));
+    }
+
+    private static FeatureColumns.Values remap(List<FittedFeature> features, List<String> columns, FeatureColumns.Values byColumn) {
+        int[] columnOf = features.stream().mapToInt(f -> columns.indexOf(f.column())).toArray();
+        return (r, f) -> byColumn.get(r, columnOf[f]);
+    }
+
+    private static List<String> distinctColumns(List<FittedFeature> features) {
+        Set<String> seen = new HashSet<>();
+        return features.stream().map(FittedFeature::column).filter(seen::add).toList();
     }
 
     public void write(Path file) throws IOException {
@@ -207,13 +175,5 @@ public final class FeatureSpec implements java.io.Serializable {
         } catch (IOException | IllegalArgumentException e) {
             throw new IOException("cannot read feature spec " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    private static Map<String, Integer> index(List<String> vocabulary, int offset) {
-        Map<String, Integer> map = new HashMap<>(vocabulary.size() * 2);
-        for (int i = 0; i < vocabulary.size(); i++) {
-            map.putIfAbsent(vocabulary.get(i), i + offset);
-        }
-        return map;
     }
 }

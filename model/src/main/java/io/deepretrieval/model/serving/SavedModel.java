@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureColumns;
 import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.FittedFeature;
 import io.deepretrieval.model.io.AtomicFiles;
 import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.towers.TwoTowerModel;
@@ -56,11 +58,11 @@ public final class SavedModel {
             throws IOException {
         Files.createDirectories(dir);
         SameDiff query = ServingGraphs.queryTower(model);
-        SameDiff candidate = ServingGraphs.candidateTower(model, corpus.maxTokens());
+        SameDiff candidate = ServingGraphs.candidateTower(model);
         saveGraph(query, dir.resolve(QUERY_TOWER));
         saveGraph(candidate, dir.resolve(CANDIDATE_TOWER));
         spec.write(dir.resolve(SPEC));
-        INDArray embeddings = candidateEmbeddings(candidate, corpus);
+        INDArray embeddings = candidateEmbeddings(candidate, spec, corpus);
         ObjectNode doc = JSON.createObjectNode();
         ArrayNode ids = doc.putArray("movieIds");
         ArrayNode names = doc.putArray("titles");
@@ -84,13 +86,8 @@ public final class SavedModel {
     }
 
     /** Runs the candidate tower graph over every record of the corpus. */
-    static INDArray candidateEmbeddings(SameDiff candidate, CandidateCorpus corpus) {
-        CandidateCorpus.Inputs c = corpus.inputs(corpus.allRecords());
-        int n = corpus.size();
-        return candidate.output(Map.of(
-                ServingGraphs.TITLE_INDEX, Nd4j.createFromArray(c.titleIndex()),
-                ServingGraphs.TOKEN_IDS, Nd4j.createFromArray(c.tokenIds()).reshape(n, c.width()),
-                ServingGraphs.TOKEN_WEIGHTS, Nd4j.create(c.tokenWeights(), new long[]{n, c.width(), 1}, 'c')),
+    static INDArray candidateEmbeddings(SameDiff candidate, FeatureSpec spec, CandidateCorpus corpus) {
+        return candidate.output(ServingGraphs.inputs(spec.candidate(), corpus.features()),
                 ServingGraphs.CANDIDATE_EMBEDDING).get(ServingGraphs.CANDIDATE_EMBEDDING).dup();
     }
 
@@ -123,16 +120,30 @@ public final class SavedModel {
 
     /** True when the user id is in the vocabulary (else the out-of-vocabulary embedding answers). */
     public boolean knowsUser(String userId) {
-        return spec.userIndex(userId) != 0;
+        FittedFeature user = spec.userFeature();
+        return user != null && user.index(userId) != 0;
     }
 
-    /** The query embedding of a user at a time. */
+    /**
+     * The query embedding of a user at a time; other query features (side features of the user) are taken as
+     * unknown (out-of-vocabulary, or the fitted mean). {@link #queryEmbedding(Map)} takes them all.
+     */
     public INDArray queryEmbedding(String userId, long timestamp) {
-        return queryTower.output(Map.of(
-                ServingGraphs.USER_INDEX, Nd4j.createFromArray(new int[]{spec.userIndex(userId)}),
-                ServingGraphs.BUCKET_INDEX, Nd4j.createFromArray(new int[]{spec.timestampBucket(timestamp)}),
-                ServingGraphs.NORMALIZED_TIMESTAMP, Nd4j.create(new float[]{spec.normalizedTimestamp(timestamp)}, new long[]{1, 1}, 'c')),
-                ServingGraphs.QUERY_EMBEDDING).get(ServingGraphs.QUERY_EMBEDDING);
+        Map<String, Object> values = new java.util.HashMap<>();
+        values.put(spec.userColumn(), userId);
+        FittedFeature time = spec.timestampFeature();
+        if (time != null) {
+            values.put(time.column(), timestamp);
+        }
+        return queryEmbedding(values);
+    }
+
+    /** The query embedding of one row of query-feature values by column name (a missing column: unknown). */
+    public INDArray queryEmbedding(Map<String, Object> columns) {
+        List<String> names = spec.queryColumns();
+        FeatureColumns encoded = spec.encodeQueries(1, (r, c) -> columns.get(names.get(c)));
+        return queryTower.output(ServingGraphs.inputs(spec.query(), encoded), ServingGraphs.QUERY_EMBEDDING)
+                .get(ServingGraphs.QUERY_EMBEDDING);
     }
 
     /** The {@code k} best-scoring movies for a user (brute force over all candidates), skipping {@code exclude} ids. */
@@ -158,8 +169,7 @@ public final class SavedModel {
 
     /** The latest timestamp the features were fitted on: the default time of a query. */
     public long latestTimestamp() {
-        double[] b = spec.timestampBoundaries();
-        return (long) b[b.length - 1];
+        return spec.latestTimestamp();
     }
 
     /** One recommended movie. */

@@ -1,7 +1,9 @@
 package io.deepretrieval.model.towers;
 
 import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureColumns;
 import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.FittedFeature;
 import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.model.task.RetrievalLoss;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -20,46 +22,44 @@ import java.util.SplittableRandom;
 import java.util.function.Function;
 
 /**
- * The two-tower retrieval model: four embedding tables, the {@link QueryTower} and {@link CandidateTower} dense
+ * The two-tower retrieval model: one embedding table per embedded feature of the {@link FeatureSpec} (four in the
+ * tutorial: user, timestamp bucket, title, title token), the {@link QueryTower} and {@link CandidateTower} dense
  * stacks as one SameDiff graph, and the {@link RetrievalLoss} on top.
  */
 public final class TwoTowerModel {
-    public static final String USER_TABLE = "user_table";
-    public static final String BUCKET_TABLE = "timestamp_bucket_table";
-    public static final String TITLE_TABLE = "title_table";
-    public static final String TOKEN_TABLE = "title_token_table";
-
     private final ModelConfig config;
+    private final FeatureSpec spec;
     private final SameDiff graph;
-    private final EmbeddingTable users;
-    private final EmbeddingTable buckets;
-    private final EmbeddingTable titles;
-    private final EmbeddingTable tokens;
+    /** Per query / candidate feature, its table (null for a feature without one). */
+    private final EmbeddingTable[] queryTables;
+    private final EmbeddingTable[] candidateTables;
+    private final List<EmbeddingTable> tables;
+    private final List<String> embeddingInputs;
     private final List<DenseParameter> dense;
     private final Map<String, Parameter> parameters;
 
     /** A freshly initialised model sized for a fitted feature spec. */
     public TwoTowerModel(ModelConfig config, FeatureSpec spec) {
-        this(config, spec.userTableSize(), spec.bucketTableSize(), spec.titleTableSize(), spec.tokenTableSize());
-    }
-
-    public TwoTowerModel(ModelConfig config, int userRows, int bucketRows, int titleRows, int tokenRows) {
         io.deepretrieval.model.compat.Nd4jCompat.check();
         this.config = config;
+        this.spec = spec;
         SplittableRandom rng = new SplittableRandom(config.initSeed());
-        int d = config.embeddingDim();
         float acc = (float) config.initialAccumulator();
-        users = new EmbeddingTable(USER_TABLE, userRows, d, KerasInit.embedding(rng, userRows, d), acc);
-        buckets = new EmbeddingTable(BUCKET_TABLE, bucketRows, d, KerasInit.embedding(rng, bucketRows, d), acc);
-        titles = new EmbeddingTable(TITLE_TABLE, titleRows, d, KerasInit.embedding(rng, titleRows, d), acc);
-        tokens = new EmbeddingTable(TOKEN_TABLE, tokenRows, d, KerasInit.embedding(rng, tokenRows, d), acc);
+        // Tables first, in feature order, then the dense layers: the tutorial's initialisation order.
+        List<EmbeddingTable> all = new ArrayList<>();
+        queryTables = tables(spec.query(), config.embeddingDim(), rng, acc, all);
+        candidateTables = tables(spec.candidate(), config.embeddingDim(), rng, acc, all);
+        tables = List.copyOf(all);
         graph = SameDiff.create();
-        SDVariable q = QueryTower.build(graph, config, rng);
-        SDVariable c = CandidateTower.build(graph, config, rng);
+        SDVariable q = QueryTower.build(graph, config, spec.query(), rng);
+        SDVariable c = CandidateTower.build(graph, config, spec.candidate(), rng);
         RetrievalLoss.build(graph, q, c, config.outputDim());
+        List<String> inputs = new ArrayList<>(TowerInputs.embeddingInputs(spec.query()));
+        inputs.addAll(TowerInputs.embeddingInputs(spec.candidate()));
+        embeddingInputs = List.copyOf(inputs);
 
         Map<String, Parameter> params = new LinkedHashMap<>();
-        for (EmbeddingTable t : tables()) {
+        for (EmbeddingTable t : tables) {
             params.put(t.name(), t);
         }
         List<DenseParameter> denseParams = new ArrayList<>();
@@ -74,8 +74,27 @@ public final class TwoTowerModel {
         parameters = Collections.unmodifiableMap(params);
     }
 
+    private static EmbeddingTable[] tables(List<FittedFeature> features, int d, SplittableRandom rng, float acc,
+                                           List<EmbeddingTable> all) {
+        EmbeddingTable[] out = new EmbeddingTable[features.size()];
+        for (int f = 0; f < out.length; f++) {
+            FittedFeature feature = features.get(f);
+            if (feature.embedded()) {
+                int rows = feature.tableRows();
+                out[f] = new EmbeddingTable(feature.tableName(), rows, d, KerasInit.embedding(rng, rows, d), acc);
+                all.add(out[f]);
+            }
+        }
+        return out;
+    }
+
     public ModelConfig config() {
         return config;
+    }
+
+    /** The fitted features the model is sized for. */
+    public FeatureSpec spec() {
+        return spec;
     }
 
     /** The SameDiff graph of both dense towers and the loss. */
@@ -84,7 +103,7 @@ public final class TwoTowerModel {
     }
 
     public List<EmbeddingTable> tables() {
-        return List.of(users, buckets, titles, tokens);
+        return tables;
     }
 
     /** The dense-stack parameters, which live inside the graph. */
@@ -107,10 +126,11 @@ public final class TwoTowerModel {
      * must be the queries' positives, in order ({@link RetrievalLoss}).
      */
     public Feeds feeds(Interactions queries, int[] candidateRecords, CandidateCorpus corpus) {
-        CandidateCorpus.Inputs candidates = corpus.inputs(candidateRecords);
-        Map<String, INDArray> values = new HashMap<>(queryInputs(queries));
-        values.putAll(candidateInputs(candidates));
-        return new Feeds(values, queries.userIndex(), queries.timestampBucket(), candidates);
+        FeatureColumns candidates = corpus.inputs(candidateRecords);
+        Map<String, INDArray> values = new HashMap<>();
+        inputs(spec.query(), queryTables, queries.query(), values);
+        inputs(spec.candidate(), candidateTables, candidates, values);
+        return new Feeds(values, queries.query(), candidates);
     }
 
     /**
@@ -120,54 +140,75 @@ public final class TwoTowerModel {
     public SameDiff trainingGraphCopy() {
         SameDiff sd = SameDiff.create();
         Function<String, INDArray> shared = graph::getArrForVarName;
-        SDVariable q = QueryTower.build(sd, config, shared);
-        SDVariable c = CandidateTower.build(sd, config, shared);
+        SDVariable q = QueryTower.build(sd, config, spec.query(), shared);
+        SDVariable c = CandidateTower.build(sd, config, spec.candidate(), shared);
         RetrievalLoss.build(sd, q, c, config.outputDim());
         return sd;
     }
 
-    /** The query tower's inputs for some interactions. */
-    private Map<String, INDArray> queryInputs(Interactions batch) {
-        return Map.of(
-                QueryTower.USER_EMBEDDING, users.lookup(batch.userIndex()),
-                QueryTower.BUCKET_EMBEDDING, buckets.lookup(batch.timestampBucket()),
-                QueryTower.NORMALIZED_TIMESTAMP, Nd4j.create(batch.normalizedTimestamp(), new long[]{batch.size(), 1}, 'c'));
-    }
-
-    /** The candidate tower's inputs for some candidate records. */
-    private Map<String, INDArray> candidateInputs(CandidateCorpus.Inputs c) {
-        return Map.of(
-                CandidateTower.TITLE_EMBEDDING, titles.lookup(c.titleIndex()),
-                CandidateTower.TOKEN_MEAN, tokens.weightedSum(c.tokenIds(), c.tokenWeights(), c.width()));
+    /** One tower's graph inputs: looked-up (or pooled) embeddings and normalised values, by placeholder name. */
+    private static void inputs(List<FittedFeature> features, EmbeddingTable[] tables, FeatureColumns cols,
+                               Map<String, INDArray> into) {
+        for (int f = 0; f < features.size(); f++) {
+            FittedFeature feature = features.get(f);
+            if (feature.embedded()) {
+                into.put(TowerInputs.embeddingInput(feature), TowerInputs.pooled(feature)
+                        ? tables[f].weightedSum(cols.ids(f), cols.weights(f), cols.width(f))
+                        : tables[f].lookup(cols.ids(f)));
+            }
+            if (feature.valued()) {
+                into.put(TowerInputs.valueInput(feature), Nd4j.create(cols.values(f), new long[]{cols.rows(), 1}, 'c'));
+            }
+        }
     }
 
     /** Sends each embedding input's gradient ([n, dim] arrays by placeholder name) back to its table. */
     public void addEmbeddingGradients(Feeds feeds, Map<String, float[]> gradients) {
-        users.addGradient(feeds.userRows, gradients.get(QueryTower.USER_EMBEDDING));
-        buckets.addGradient(feeds.bucketRows, gradients.get(QueryTower.BUCKET_EMBEDDING));
-        CandidateCorpus.Inputs c = feeds.candidates;
-        titles.addGradient(c.titleIndex(), gradients.get(CandidateTower.TITLE_EMBEDDING));
-        tokens.addWeightedSumGradient(c.tokenIds(), c.tokenWeights(), c.width(), gradients.get(CandidateTower.TOKEN_MEAN));
+        addGradients(spec.query(), queryTables, feeds.query(), gradients);
+        addGradients(spec.candidate(), candidateTables, feeds.candidates(), gradients);
+    }
+
+    private static void addGradients(List<FittedFeature> features, EmbeddingTable[] tables, FeatureColumns cols,
+                                     Map<String, float[]> gradients) {
+        for (int f = 0; f < features.size(); f++) {
+            FittedFeature feature = features.get(f);
+            if (!feature.embedded()) {
+                continue;
+            }
+            float[] g = gradients.get(TowerInputs.embeddingInput(feature));
+            if (TowerInputs.pooled(feature)) {
+                tables[f].addWeightedSumGradient(cols.ids(f), cols.weights(f), cols.width(f), g);
+            } else {
+                tables[f].addGradient(cols.ids(f), g);
+            }
+        }
     }
 
     /** Names of the graph inputs that carry embedding rows (their gradients go back to the tables). */
-    public static List<String> embeddingInputs() {
-        return List.of(QueryTower.USER_EMBEDDING, QueryTower.BUCKET_EMBEDDING,
-                CandidateTower.TITLE_EMBEDDING, CandidateTower.TOKEN_MEAN);
+    public List<String> embeddingInputs() {
+        return embeddingInputs;
     }
 
-    /** Query embeddings [n, outputDim] for some interactions, in one graph pass (callers block large sets). */
+    /** Query embeddings [n, outputDim] for some encoded queries, in one graph pass (callers block large sets). */
+    public INDArray queryEmbeddings(FeatureColumns queries) {
+        Map<String, INDArray> ph = new HashMap<>();
+        inputs(spec.query(), queryTables, queries, ph);
+        return graph.output(ph, QueryTower.OUTPUT).get(QueryTower.OUTPUT).dup();
+    }
+
+    /** Query embeddings [n, outputDim] for some interactions. */
     public INDArray queryEmbeddings(Interactions queries) {
-        return graph.output(queryInputs(queries), QueryTower.OUTPUT).get(QueryTower.OUTPUT).dup();
+        return queryEmbeddings(queries.query());
     }
 
     /** Embeddings [size, outputDim] of every record of the corpus. */
     public INDArray candidateEmbeddings(CandidateCorpus corpus) {
-        Map<String, INDArray> ph = candidateInputs(corpus.inputs(corpus.allRecords()));
+        Map<String, INDArray> ph = new HashMap<>();
+        inputs(spec.candidate(), candidateTables, corpus.features(), ph);
         return graph.output(ph, CandidateTower.OUTPUT).get(CandidateTower.OUTPUT).dup();
     }
 
-    /** A batch's graph inputs and the table rows behind them. */
-    public record Feeds(Map<String, INDArray> values, int[] userRows, int[] bucketRows, CandidateCorpus.Inputs candidates) {
+    /** A batch's graph inputs and the encoded rows behind them. */
+    public record Feeds(Map<String, INDArray> values, FeatureColumns query, FeatureColumns candidates) {
     }
 }

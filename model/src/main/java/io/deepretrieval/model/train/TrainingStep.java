@@ -237,7 +237,7 @@ public final class TrainingStep implements AutoCloseable {
             for (DenseParameter p : model.denseParameters()) {
                 wanted.add(p.name());
             }
-            wanted.addAll(TwoTowerModel.embeddingInputs());
+            wanted.addAll(model.embeddingInputs());
             if (!sd.hasGradientFunction()) {
                 QuietStdout.run(() -> sd.createGradFunction(wanted.toArray(String[]::new)));
             }
@@ -263,7 +263,7 @@ public final class TrainingStep implements AutoCloseable {
                 p.addGradient(r.outputs.get(gradientOf.get(p.name())));
             }
             Map<String, float[]> embeddingGradients = new HashMap<>();
-            for (String input : TwoTowerModel.embeddingInputs()) {
+            for (String input : model.embeddingInputs()) {
                 embeddingGradients.put(input, NdArrays.floats(r.outputs.get(gradientOf.get(input))));
             }
             model.addEmbeddingGradients(r.feeds, embeddingGradients);

@@ -100,9 +100,7 @@ class SavedModelTest {
     /** The trained model's own query embedding: its table lookups and the training graph's query tower. */
     private static float[] trainedQuery(String user, long timestamp) {
         FeatureSpec spec = data.spec;
-        Interactions q = new Interactions(new int[]{spec.userIndex(user)}, new int[]{spec.timestampBucket(timestamp)},
-                new float[]{spec.normalizedTimestamp(timestamp)}, new int[]{0});
-        return NdArrays.floats(trained.queryEmbeddings(q));
+        return NdArrays.floats(trained.queryEmbeddings(spec.encodeQueries(1, (r, c) -> c == 0 ? user : (Object) timestamp)));
     }
 
     private static float[][] rows(INDArray matrix) {
@@ -164,7 +162,7 @@ class SavedModelTest {
         assertEquals(expected.length, saved.length);
         // The graph saved next to them, loaded back and run over the whole corpus again.
         SameDiff candidateGraph = SameDiff.load(dir.resolve("model").resolve(SavedModel.CANDIDATE_TOWER).toFile(), false);
-        float[][] rerun = rows(SavedModel.candidateEmbeddings(candidateGraph, data.corpus));
+        float[][] rerun = rows(SavedModel.candidateEmbeddings(candidateGraph, data.spec, data.corpus));
         assertEquals(expected.length, rerun.length);
 
         double worstSaved = 0;
@@ -232,7 +230,7 @@ class SavedModelTest {
 
     @Test
     void theDefaultQueryTimeIsTheLastBucketBoundary() {
-        double[] b = data.spec.timestampBoundaries();
+        double[] b = data.spec.timestampFeature().boundaries();
         assertEquals((long) b[b.length - 1], loaded.latestTimestamp());
         assertEquals(data.spec.toJson(), loaded.spec().toJson());
         assertEquals("SavedModelTest", loaded.info().get("test").asText());

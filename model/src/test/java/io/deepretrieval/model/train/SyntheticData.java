@@ -2,6 +2,8 @@ package io.deepretrieval.model.train;
 
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.FittedFeature;
+import io.deepretrieval.model.features.TowerFeatures;
 import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.model.features.TimestampBuckets;
 import io.deepretrieval.model.features.TitleTokenizer;
@@ -68,18 +70,14 @@ public final class SyntheticData {
         for (long t : ts) {
             var += (t - mean) * (t - mean) / ratings;
         }
-        spec = new FeatureSpec(FeatureSpec.FORMAT_VERSION, new ArrayList<>(new TreeSet<>(List.of(userIds))),
-                new ArrayList<>(new TreeSet<>(titles)), vocab, TimestampBuckets.linspace(min, max, 50), mean, var, longest);
-        corpus = CandidateCorpus.encode(spec, ids, titles);
-        int[] u = new int[ratings];
-        int[] b = new int[ratings];
-        float[] tn = new float[ratings];
-        for (int i = 0; i < ratings; i++) {
-            u[i] = spec.userIndex(userIds[i]);
-            b[i] = spec.timestampBucket(ts[i]);
-            tn[i] = spec.normalizedTimestamp(ts[i]);
-        }
-        Interactions all = new Interactions(u, b, tn, movieOf);
+        TowerFeatures declared = TowerFeatures.tutorial("user_id", "timestamp", "title", 50, vocab.size());
+        spec = new FeatureSpec("user_id", "movie_id",
+                List.of(FittedFeature.categorical(declared.query().get(0), new ArrayList<>(new TreeSet<>(List.of(userIds)))),
+                        FittedFeature.timestamp(declared.query().get(1), TimestampBuckets.linspace(min, max, 50), mean, var)),
+                List.of(FittedFeature.categorical(declared.candidate().get(0), new ArrayList<>(new TreeSet<>(titles))),
+                        FittedFeature.text(declared.candidate().get(1), vocab, longest)));
+        corpus = CandidateCorpus.encode(spec, ids, titles, (r, f) -> titles.get(r));
+        Interactions all = new Interactions(spec.encodeQueries(ratings, (r, c) -> c == 0 ? userIds[r] : (Object) ts[r]), movieOf);
         int cut = ratings * 4 / 5;
         train = all.select(null, 0, cut);
         test = all.select(null, cut, ratings);

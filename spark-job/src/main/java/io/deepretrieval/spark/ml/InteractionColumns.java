@@ -8,6 +8,9 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
+import io.deepretrieval.model.features.FeatureConfig;
+import io.deepretrieval.model.features.TowerFeatures;
+
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
@@ -61,16 +64,62 @@ record InteractionColumns(String user, String item, String timestamp, String tit
         }
     }
 
-    /** The interactions as {@code user_id, movie_id, timestamp} (strings, strings, long seconds). */
-    Dataset<Row> ratings(Dataset<?> df) {
-        return df.select(col(user).cast("string").as("user_id"), col(item).cast("string").as("movie_id"),
-                time().as("timestamp"));
+    private static final List<DataType> NUMBER_TYPES = List.of(DataTypes.IntegerType, DataTypes.LongType,
+            DataTypes.ShortType, DataTypes.ByteType, DataTypes.DoubleType, DataTypes.FloatType);
+
+    /** Checks a declared feature's column: present, of a type its kind reads, and not hiding a key column. */
+    void checkFeature(StructType schema, FeatureConfig f, String param) {
+        String what = param + " '" + f + "'";
+        switch (f.kind()) {
+            case CATEGORICAL -> check(schema, f.column(), what, java.util.stream.Stream.concat(ID_TYPES.stream(),
+                    java.util.stream.Stream.of(DataTypes.BooleanType, DataTypes.ByteType)).toList());
+            case NUMERIC -> check(schema, f.column(), what, NUMBER_TYPES);
+            case TIMESTAMP -> check(schema, f.column(), what, TIME_TYPES);
+            case TEXT -> check(schema, f.column(), what, List.of(DataTypes.StringType,
+                    DataTypes.createArrayType(DataTypes.StringType, true), DataTypes.createArrayType(DataTypes.StringType, false)));
+        }
+        String key = keys().get(f.column());
+        if (key != null && !key.equals(f.column())) {
+            throw new IllegalArgumentException(what + ": column '" + f.column() + "' is a name the trainer uses for"
+                    + " its own key column (from '" + key + "'); rename it");
+        }
     }
 
-    /** The distinct items as {@code movie_id, title}. */
-    Dataset<Row> items(Dataset<?> df) {
-        Column t = title.isEmpty() ? col(item).cast("string") : col(title);
-        return df.select(col(item).cast("string").as("movie_id"), t.as("title")).distinct();
+    /** The internal key columns and the input columns they come from. */
+    private java.util.Map<String, String> keys() {
+        return java.util.Map.of("user_id", user, "movie_id", item, "timestamp", timestamp.isEmpty() ? "" : timestamp);
+    }
+
+    /**
+     * The interactions as keys {@code user_id, movie_id, timestamp} (strings, strings, long seconds) and the query
+     * features' columns as they are.
+     */
+    Dataset<Row> ratings(Dataset<?> df, TowerFeatures features) {
+        List<Column> cols = new java.util.ArrayList<>(List.of(col(user).cast("string").as("user_id"),
+                col(item).cast("string").as("movie_id"), time().as("timestamp")));
+        features.query().stream().map(FeatureConfig::column).distinct().filter(c -> !keys().containsKey(c))
+                .forEach(c -> cols.add(col(c)));
+        return df.select(cols.toArray(Column[]::new));
+    }
+
+    /** The distinct items as {@code movie_id}, the label column and the candidate features' columns. */
+    Dataset<Row> items(Dataset<?> df, TowerFeatures features) {
+        List<Column> cols = new java.util.ArrayList<>(List.of(col(item).cast("string").as("movie_id")));
+        java.util.Set<String> added = new java.util.LinkedHashSet<>(List.of("movie_id"));
+        for (FeatureConfig f : features.candidate()) {
+            if (added.add(f.column())) {
+                cols.add(col(f.column()));
+            }
+        }
+        if (!title.isEmpty() && added.add(title)) {
+            cols.add(col(title));
+        }
+        return df.select(cols.toArray(Column[]::new)).distinct();
+    }
+
+    /** The column of the items' display label: the title, else the item id. */
+    String label() {
+        return title.isEmpty() ? "movie_id" : title;
     }
 
     /** Seconds as a long column (Spark timestamps cast to epoch seconds). */

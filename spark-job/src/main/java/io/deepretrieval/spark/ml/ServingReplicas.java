@@ -2,7 +2,7 @@ package io.deepretrieval.spark.ml;
 
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
-import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.model.features.FeatureColumns;
 import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.retrieval.BruteForceTopK;
 import io.deepretrieval.model.towers.ModelConfig;
@@ -71,19 +71,12 @@ final class ServingReplicas {
             return index;
         }
 
-        /** Row-major [n, dim] query embeddings of users (ids as strings) at times (seconds). */
-        float[] queryEmbeddings(String[] users, long[] times) {
-            int n = users.length;
-            int[] u = new int[n];
-            int[] b = new int[n];
-            float[] t = new float[n];
-            FeatureSpec spec = state.spec();
-            for (int i = 0; i < n; i++) {
-                u[i] = spec.userIndex(users[i]);
-                b[i] = spec.timestampBucket(times[i]);
-                t[i] = spec.normalizedTimestamp(times[i]);
-            }
-            Interactions q = new Interactions(u, b, t, new int[n]);
+        /**
+         * Row-major [n, dim] query embeddings of {@code n} queries, given one raw value per query column of the
+         * spec ({@code byColumn.get(row, column)}, columns in {@link FeatureSpec#queryColumns()} order).
+         */
+        float[] queryEmbeddings(int n, FeatureColumns.Values byColumn) {
+            FeatureColumns q = state.spec().encodeQueries(n, byColumn);
             return onGraphThread(() -> {
                 INDArray e = model.queryEmbeddings(q);
                 try {

@@ -1,6 +1,8 @@
 package io.deepretrieval.spark.ml;
 
 import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureConfig;
+import io.deepretrieval.model.features.TowerFeatures;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.model.metrics.FactorizedTopK;
@@ -24,6 +26,7 @@ import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable$;
@@ -38,13 +41,14 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.count;
 
 /**
  * Two-tower retrieval as a Spark ML {@link Estimator}, in the form of MLlib's {@code ALS}: typed params with
  * defaults and validators, {@code fit} on an interactions DataFrame, a {@link TwoTowerRetrievalModel} that
- * recommends. The towers are the tutorial's: query = user id + time (buckets and normalised), candidate = item
- * title (categorical) + its title tokens; candidates are keyed by the item column.
+ * recommends. The towers are built from declared features ({@code queryFeatures}, {@code candidateFeatures});
+ * by default the tutorial's: query = user id + time (buckets and normalised), candidate = item title (categorical)
+ * + its title tokens. Candidates are keyed by the item column.
  */
 public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> implements DefaultParamsWritable {
     private static final Logger LOG = LoggerFactory.getLogger(TwoTowerRetrieval.class);
@@ -70,6 +74,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private final IntParam maxTokens;
     private final DoubleParam validationFraction;
     private final IntParam evalEvery;
+    private final StringArrayParam queryFeatures;
+    private final StringArrayParam candidateFeatures;
 
     public TwoTowerRetrieval() {
         this(Identifiable$.MODULE$.randomUID("twoTowerRetrieval"));
@@ -111,6 +117,14 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         validationFraction = new DoubleParam(this, "validationFraction",
                 "share of interactions held out to log a top-K curve (0: none)", ParamValidators.inRange(0, 0.5, true, false));
         evalEvery = new IntParam(this, "evalEvery", "epochs between validation points", ParamValidators.gtEq(1));
+        queryFeatures = new StringArrayParam(this, "queryFeatures", "the query tower's features, each"
+                + " [name=]column:kind[:size] with kind categorical, text, numeric or timestamp, read from the interactions;"
+                + " empty: the tutorial's, userCol (categorical) and timestampCol (timestamp with timestampBuckets)");
+        candidateFeatures = new StringArrayParam(this, "candidateFeatures", "the candidate tower's features, as"
+                + " queryFeatures, with one value per item; empty: the tutorial's, titleCol (categorical) and its tokens"
+                + " (text with maxTokens), or itemCol (categorical) without a titleCol");
+        setDefault(queryFeatures, new String[0]);
+        setDefault(candidateFeatures, new String[0]);
         setDefault(userCol, "user_id");
         setDefault(itemCol, "movie_id");
         setDefault(timestampCol, "timestamp");
@@ -159,6 +173,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public IntParam maxTokens() { return maxTokens; }
     public DoubleParam validationFraction() { return validationFraction; }
     public IntParam evalEvery() { return evalEvery; }
+    public StringArrayParam queryFeatures() { return queryFeatures; }
+    public StringArrayParam candidateFeatures() { return candidateFeatures; }
 
     public TwoTowerRetrieval setUserCol(String v) { set(userCol, v); return this; }
     public TwoTowerRetrieval setItemCol(String v) { set(itemCol, v); return this; }
@@ -180,6 +196,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public TwoTowerRetrieval setMaxTokens(int v) { set(maxTokens, v); return this; }
     public TwoTowerRetrieval setValidationFraction(double v) { set(validationFraction, v); return this; }
     public TwoTowerRetrieval setEvalEvery(int v) { set(evalEvery, v); return this; }
+    public TwoTowerRetrieval setQueryFeatures(String... v) { set(queryFeatures, v.clone()); return this; }
+    public TwoTowerRetrieval setCandidateFeatures(String... v) { set(candidateFeatures, v.clone()); return this; }
 
     private int intOf(IntParam p) {
         return (Integer) $(p);
@@ -193,9 +211,45 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         return new InteractionColumns($(userCol), $(itemCol), $(timestampCol), $(titleCol));
     }
 
+    /** The declared features of both towers: the params, or the tutorial's preset on the key columns. */
+    public TowerFeatures towerFeatures() {
+        List<FeatureConfig> query = new java.util.ArrayList<>();
+        List<FeatureConfig> candidate = new java.util.ArrayList<>();
+        try {
+            for (String f : $(queryFeatures)) {
+                query.add(FeatureConfig.parse(f));
+            }
+            for (String f : $(candidateFeatures)) {
+                candidate.add(FeatureConfig.parse(f));
+            }
+            if (query.isEmpty()) {
+                query.add(FeatureConfig.categorical("user", $(userCol)));
+                if (!$(timestampCol).isEmpty()) {
+                    query.add(FeatureConfig.timestamp("timestamp", $(timestampCol), intOf(timestampBuckets)));
+                }
+            }
+            if (candidate.isEmpty()) {
+                candidate.addAll($(titleCol).isEmpty() ? List.of(FeatureConfig.categorical("item", $(itemCol)))
+                        : List.of(FeatureConfig.categorical("title", $(titleCol)),
+                        FeatureConfig.text("title_token", $(titleCol), intOf(maxTokens))));
+            }
+            return new TowerFeatures(query, candidate);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("queryFeatures / candidateFeatures: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public StructType transformSchema(StructType schema) {
-        columns().checkForFit(schema);
+        InteractionColumns cols = columns();
+        cols.checkForFit(schema);
+        TowerFeatures features = towerFeatures();
+        for (FeatureConfig f : features.query()) {
+            cols.checkFeature(schema, f, "queryFeatures");
+        }
+        for (FeatureConfig f : features.candidate()) {
+            cols.checkFeature(schema, f, "candidateFeatures");
+        }
         return schema;
     }
 
@@ -204,17 +258,18 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         transformSchema(dataset.schema());
         LOG.info("Fitting {} with {}", uid, explainParams().replace('\n', ';'));
         InteractionColumns cols = columns();
-        Dataset<Row> ratings = cols.ratings(dataset).cache();
-        Dataset<Row> items = cols.items(dataset).cache();
-        checkOneTitlePerItem(items, cols);
+        TowerFeatures features = towerFeatures();
+        Dataset<Row> ratings = cols.ratings(dataset, features).cache();
+        Dataset<Row> items = cols.items(dataset, features).cache();
+        checkOneRowPerItem(items, cols, features);
 
-        FeatureSpec spec = new FeaturePreprocessor(intOf(timestampBuckets), intOf(maxTokens)).fit(ratings, items);
-        CandidateCorpus corpus = EncodedRatings.corpus(spec, items);
+        FeatureSpec spec = new FeaturePreprocessor(features, cols.user(), cols.item()).fit(ratings, items);
+        CandidateCorpus corpus = EncodedRatings.corpus(spec, items, cols.label());
         Dataset<Row> encoded = EncodedRatings.encode(dataset.sparkSession(), spec, corpus, ratings);
         // The seeded, partitioning-independent order of the sweep's split; a zero fraction keeps every row.
         EncodedRatings.Split split = EncodedRatings.split(encoded, ((Long) $(seed)), doubleOf(validationFraction));
         Dataset<Row> train = split.train().cache();
-        Interactions validation = doubleOf(validationFraction) > 0 ? EncodedRatings.collect(split.test()) : null;
+        Interactions validation = doubleOf(validationFraction) > 0 ? EncodedRatings.collect(split.test(), spec) : null;
 
         ModelConfig config = new ModelConfig(intOf(embeddingDim), $(layerSizes), doubleOf(learningRate), doubleOf(initialAccumulator),
                 doubleOf(epsilon), ((Long) $(seed)));
@@ -227,12 +282,12 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         // then keeps that to one cheap pass, and its point is dropped below.
         int every = validation == null ? intOf(maxEpochs) : intOf(evalEvery);
         TrainingOptions training = new TrainingOptions(intOf(batchSize), intOf(maxEpochs), every, ((Long) $(seed)), threads);
-        Interactions none = new Interactions(new int[0], new int[0], new float[0], new int[0]);
+        Interactions none = Interactions.none(spec);
         ConsoleProgress progress = new ConsoleProgress(Arrays.toString($(layerSizes)));
         List<CurvePoint> curve;
         if (intOf(numWorkers) == 0) {
             curve = new LocalTrainer(training, FactorizedTopK.tutorial(), progress)
-                    .fit(model, corpus, EncodedRatings.collect(train), validation == null ? none : validation);
+                    .fit(model, corpus, EncodedRatings.collect(train, spec), validation == null ? none : validation);
         } else {
             DistributedOptions options = new DistributedOptions(intOf(numWorkers), intOf(batchSize), intOf(averagingFrequency),
                     true, "MEMORY_ONLY", intOf(nativeThreads));
@@ -251,17 +306,16 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         return fitted;
     }
 
-    /** The generic path keys candidates by item id: an item with two titles is ambiguous input. */
-    private static void checkOneTitlePerItem(Dataset<Row> items, InteractionColumns cols) {
-        List<Row> clashes = items.groupBy("movie_id").agg(countDistinct(col("title")).as("n"))
-                .filter(col("n").gt(1)).limit(3).collectAsList();
+    /** The generic path keys candidates by item id: an item with two values of a candidate feature is ambiguous. */
+    private static void checkOneRowPerItem(Dataset<Row> items, InteractionColumns cols, TowerFeatures features) {
+        List<Row> clashes = items.groupBy("movie_id").agg(count("*").as("n"))
+                .filter(col("n").gt(1)).orderBy("movie_id").limit(3).collectAsList();
         if (!clashes.isEmpty()) {
             throw new IllegalArgumentException("itemCol '" + cols.item() + "': items " + clashes.stream()
-                    .map(r -> "'" + r.getString(0) + "' (" + r.getLong(1) + " titles)").toList()
-                    + " have more than one value in titleCol '" + cols.title() + "'; each item needs exactly one");
-        }
-        if (items.filter(col("title").isNull()).limit(1).count() > 0) {
-            throw new IllegalArgumentException("titleCol '" + cols.title() + "' has null titles");
+                    .map(r -> "'" + r.getString(0) + "' (" + r.getLong(1) + " different rows)").toList()
+                    + " have more than one value in the candidate feature columns "
+                    + features.candidate().stream().map(FeatureConfig::column).distinct().toList()
+                    + (cols.title().isEmpty() ? "" : " or titleCol '" + cols.title() + "'") + "; each item needs exactly one");
         }
     }
 

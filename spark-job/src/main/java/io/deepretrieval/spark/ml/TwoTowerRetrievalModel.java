@@ -124,8 +124,27 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
 
     /** The time recommendations are made for when none is given: the latest time seen in fitting. */
     public long latestTimestamp() {
-        double[] b = spec.timestampBoundaries();
-        return (long) b[b.length - 1];
+        return spec.latestTimestamp();
+    }
+
+    /**
+     * The input column of each query column the spec was fitted on, in {@link FeatureSpec#queryColumns()} order:
+     * the user and time columns follow this model's {@code userCol} / {@code timestampCol}, side features keep
+     * their names.
+     */
+    List<String> queryInputColumns() {
+        io.deepretrieval.model.features.FittedFeature time = spec.timestampFeature();
+        List<String> out = new ArrayList<>();
+        for (String c : spec.queryColumns()) {
+            out.add(c.equals(spec.userColumn()) ? $(userCol) : time != null && c.equals(time.column()) ? $(timestampCol) : c);
+        }
+        return out;
+    }
+
+    /** The side-feature columns of the query tower (neither the user nor the time). */
+    private List<String> sideColumns() {
+        List<String> in = queryInputColumns();
+        return in.stream().filter(c -> !c.equals($(userCol)) && !c.equals($(timestampCol))).toList();
     }
 
     private Broadcast<ServingReplicas.State> state(SparkSession spark) {
@@ -139,6 +158,12 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     @Override
     public StructType transformSchema(StructType schema) {
         columns().checkForQueries(schema);
+        for (String c : sideColumns()) {
+            if (!Arrays.asList(schema.fieldNames()).contains(c)) {
+                throw new IllegalArgumentException("column '" + c + "' (a query feature of this model) is missing; the"
+                        + " DataFrame has " + Arrays.toString(schema.fieldNames()));
+            }
+        }
         StructType out = schema.add($(queryEmbeddingCol), DataTypes.createArrayType(DataTypes.FloatType, false), false);
         if (Arrays.asList(schema.fieldNames()).contains($(itemCol))) {
             out = out.add($(scoreCol), DataTypes.FloatType, true);
@@ -154,8 +179,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType out = transformSchema(dataset.schema());
         StructType in = dataset.schema();
-        int userAt = in.fieldIndex($(userCol));
-        int timeAt = $(timestampCol).isEmpty() ? -1 : in.fieldIndex($(timestampCol));
+        int[] queryAt = queryInputColumns().stream().mapToInt(in::fieldIndex).toArray();
         int itemAt = Arrays.asList(in.fieldNames()).contains($(itemCol)) ? in.fieldIndex($(itemCol)) : -1;
         Broadcast<ServingReplicas.State> b = state(dataset.sparkSession());
         JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(it -> {
@@ -163,14 +187,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
             int dim = replica.state().dim();
             float[] items = replica.state().itemEmbeddings();
             return new Blocks<>(it, block -> {
-                String[] users = new String[block.size()];
-                long[] times = new long[block.size()];
-                for (int i = 0; i < block.size(); i++) {
-                    Row r = block.get(i);
-                    users[i] = String.valueOf(r.get(userAt));
-                    times[i] = timeAt < 0 ? 0 : seconds(r.get(timeAt));
-                }
-                float[] q = replica.queryEmbeddings(users, times);
+                float[] q = replica.queryEmbeddings(block.size(),
+                        (r, c) -> io.deepretrieval.spark.preprocess.RowValues.get(block.get(r), queryAt[c]));
                 List<Row> result = new ArrayList<>(block.size());
                 for (int i = 0; i < block.size(); i++) {
                     Row r = block.get(i);
@@ -197,9 +215,9 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     }
 
     private org.apache.spark.sql.Column[] queryColumns(StructType schema) {
-        columns().checkForQueries(schema);
-        return $(timestampCol).isEmpty() ? new org.apache.spark.sql.Column[]{col($(userCol))}
-                : new org.apache.spark.sql.Column[]{col($(userCol)), col($(timestampCol))};
+        transformSchema(schema);
+        return queryInputColumns().stream().distinct().map(org.apache.spark.sql.functions::col)
+                .toArray(org.apache.spark.sql.Column[]::new);
     }
 
     /** Every candidate item and its embedding: {@code itemCol, embedding array<float>}. */
@@ -223,49 +241,114 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
 
     /** The {@code k} best items for every user the model knows, at the latest time seen in fitting. */
     public Dataset<Row> recommendForAllUsers(int k) {
+        return recommendForAllUsers(k, null);
+    }
+
+    /**
+     * The {@code k} best items for every user the model knows, at the latest time seen in fitting, leaving out each
+     * user's items in {@code seen} (its {@code userCol} and {@code itemCol}; e.g. the training interactions), or
+     * nothing when {@code seen} is null.
+     */
+    public Dataset<Row> recommendForAllUsers(int k, Dataset<?> seen) {
+        io.deepretrieval.model.features.FittedFeature user = spec.userFeature();
+        if (user == null) {
+            throw new IllegalArgumentException("the query tower has no categorical feature on userCol '" + spec.userColumn()
+                    + "', so the model knows no users: use recommendForUserSubset with the query columns");
+        }
+        if (!sideColumns().isEmpty()) {
+            throw new IllegalArgumentException("the query tower also reads " + sideColumns() + ", which the model"
+                    + " does not keep per user: use recommendForUserSubset(users, k) with those columns");
+        }
         SparkSession spark = SparkSession.active();
-        List<String> users = spec.userVocabulary();
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        int slices = Math.max(1, Math.min(sc.defaultParallelism(), (users.size() + QUERY_BLOCK - 1) / QUERY_BLOCK));
-        return recommend(spark, sc.parallelize(users, slices), k);
+        List<Row> ids = user.vocabulary().stream().map(RowFactory::create).toList();
+        Dataset<Row> users = spark.createDataFrame(ids, new StructType().add($(userCol), DataTypes.StringType, false));
+        int slices = Math.max(1, Math.min(spark.sparkContext().defaultParallelism(), (ids.size() + QUERY_BLOCK - 1) / QUERY_BLOCK));
+        return recommendForUserSubset(users.repartition(slices), k, seen);
     }
 
-    /** The {@code k} best items for each distinct user of {@code users}' user column, at the latest time seen in fitting. */
+    /**
+     * The {@code k} best items for each distinct user of {@code users} (one row per user is used), from its query
+     * columns: the user, side features if the model has them, and the time (when absent: the latest seen in
+     * fitting).
+     */
     public Dataset<Row> recommendForUserSubset(Dataset<?> users, int k) {
-        InteractionColumns.check(users.schema(), $(userCol), "userCol", List.of(userType, DataTypes.StringType));
-        JavaRDD<String> ids = users.toDF().select(col($(userCol)).cast("string")).distinct().javaRDD()
-                .map(r -> r.getString(0));
-        return recommend(users.sparkSession(), ids, k);
+        return recommendForUserSubset(users, k, null);
     }
 
-    private Dataset<Row> recommend(SparkSession spark, JavaRDD<String> users, int k) {
+    /** As {@link #recommendForUserSubset(Dataset, int)}, leaving out each user's items in {@code seen} (or none). */
+    public Dataset<Row> recommendForUserSubset(Dataset<?> users, int k, Dataset<?> seen) {
         if (k < 1) {
             throw new IllegalArgumentException("k must be >= 1, got " + k);
         }
-        Broadcast<ServingReplicas.State> b = state(spark);
-        long time = latestTimestamp();
+        StructType schema = users.schema();
+        InteractionColumns.check(schema, $(userCol), "userCol", List.of(userType, DataTypes.StringType));
+        List<String> names = Arrays.asList(schema.fieldNames());
+        List<org.apache.spark.sql.Column> select = new ArrayList<>();
+        for (String c : queryInputColumns()) {
+            if (c.equals($(userCol))) {
+                select.add(col(c).cast("string").as(c));
+            } else if (c.equals($(timestampCol)) && !names.contains(c)) {
+                select.add(org.apache.spark.sql.functions.lit(latestTimestamp()).as(c));
+            } else if (!names.contains(c)) {
+                throw new IllegalArgumentException("column '" + c + "' (a query feature of this model) is missing;"
+                        + " the DataFrame has " + names);
+            } else {
+                select.add(col(c));
+            }
+        }
+        Dataset<Row> queries = users.toDF().select(select.toArray(org.apache.spark.sql.Column[]::new)).dropDuplicates($(userCol));
+        int width = select.size();
+        if (seen != null) {
+            InteractionColumns.check(seen.schema(), $(userCol), "userCol", List.of(userType, DataTypes.StringType));
+            InteractionColumns.check(seen.schema(), $(itemCol), "itemCol", List.of(itemType, DataTypes.StringType));
+            Dataset<Row> perUser = seen.toDF().groupBy(col($(userCol)).cast("string").as("_seen_user"))
+                    .agg(org.apache.spark.sql.functions.collect_set(col($(itemCol)).cast("string")).as("_seen"));
+            queries = queries.join(perUser, queries.col($(userCol)).equalTo(perUser.col("_seen_user")), "left")
+                    .drop("_seen_user");
+        }
+        int userAt = queryInputColumns().indexOf($(userCol));
+        boolean exclude = seen != null;
+        Broadcast<ServingReplicas.State> b = state(users.sparkSession());
         DataType uType = userType;
         DataType iType = itemType;
-        JavaRDD<Row> rows = users.mapPartitions(it -> {
+        JavaRDD<Row> rows = queries.javaRDD().mapPartitions(it -> {
             ServingReplicas.Replica replica = ServingReplicas.get(b.value());
             CandidateCorpus c = replica.state().corpus();
             return new Blocks<>(it, block -> {
-                String[] ids = block.toArray(String[]::new);
-                long[] times = new long[ids.length];
-                Arrays.fill(times, time);
-                BruteForceTopK.Hits[] hits = replica.index().search(replica.queryEmbeddings(ids, times), ids.length, k);
-                List<Row> out = new ArrayList<>(ids.length);
-                for (int i = 0; i < ids.length; i++) {
-                    Row[] recs = new Row[hits[i].rows().length];
-                    for (int j = 0; j < recs.length; j++) {
-                        recs[j] = RowFactory.create(typed(c.movieId(hits[i].rows()[j]), iType), hits[i].scores()[j]);
+                int n = block.size();
+                List<java.util.Set<Integer>> leaveOut = new ArrayList<>(n);
+                int most = 0;
+                for (Row r : block) {
+                    java.util.Set<Integer> records = new java.util.HashSet<>();
+                    if (exclude && !r.isNullAt(width)) {
+                        for (Object item : r.getList(width)) {
+                            Integer rec = replica.recordOf((String) item);
+                            if (rec != null) {
+                                records.add(rec);
+                            }
+                        }
                     }
-                    out.add(RowFactory.create(typed(ids[i], uType), recs));
+                    leaveOut.add(records);
+                    most = Math.max(most, records.size());
+                }
+                float[] q = replica.queryEmbeddings(n, (r, col) -> io.deepretrieval.spark.preprocess.RowValues.get(block.get(r), col));
+                // Asking for k plus the most any query leaves out, then dropping those, is exact.
+                BruteForceTopK.Hits[] hits = replica.index().search(q, n, Math.min(c.size(), k + most));
+                List<Row> out = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    List<Row> recs = new ArrayList<>(k);
+                    for (int j = 0; j < hits[i].rows().length && recs.size() < k; j++) {
+                        int rec = hits[i].rows()[j];
+                        if (!leaveOut.get(i).contains(rec)) {
+                            recs.add(RowFactory.create(typed(c.movieId(rec), iType), hits[i].scores()[j]));
+                        }
+                    }
+                    out.add(RowFactory.create(typed(block.get(i).getString(userAt), uType), recs.toArray(Row[]::new)));
                 }
                 return out;
             });
         });
-        return spark.createDataFrame(rows, recommendationSchema());
+        return users.sparkSession().createDataFrame(rows, recommendationSchema());
     }
 
     /** An id back in the type its column had when the model was fitted. */

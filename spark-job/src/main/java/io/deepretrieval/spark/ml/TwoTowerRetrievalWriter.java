@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureColumns;
 import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.FittedFeature;
 import io.deepretrieval.model.serving.ServingGraphs;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
@@ -84,12 +86,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
             settings.set("layerSizes", JSON.valueToTree(c.layerSizes()));
             writeText(fs, new Path(path, SETTINGS), JSON.writeValueAsString(settings));
 
-            CandidateCorpus corpus = model.corpus();
-            List<Row> records = new ArrayList<>(corpus.size());
-            for (int r = 0; r < corpus.size(); r++) {
-                records.add(RowFactory.create(r, corpus.movieId(r), corpus.title(r)));
-            }
-            spark.createDataFrame(records, CANDIDATE_ROWS).coalesce(1).write().parquet(new Path(path, CORPUS).toString());
+            writeCorpus(spark, model.spec(), model.corpus(), new Path(path, CORPUS).toString());
 
             float[] values = model.parameters().values();
             float[] acc = model.parameters().accumulators();
@@ -106,6 +103,90 @@ final class TwoTowerRetrievalWriter extends MLWriter {
         }
     }
 
+    /**
+     * The candidate records as Parquet: record, item id, label, and each candidate feature's encoded columns
+     * ({@code f<i>_ids}, {@code f<i>_weights} for text, {@code f<i>_value}), so a load needs no item table.
+     */
+    private static void writeCorpus(SparkSession spark, FeatureSpec spec, CandidateCorpus corpus, String to) {
+        StructType schema = CANDIDATE_ROWS;
+        List<FittedFeature> features = spec.candidate();
+        for (int f = 0; f < features.size(); f++) {
+            if (features.get(f).embedded()) {
+                schema = schema.add("f" + f + "_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
+            }
+            if (corpus.features().weights(f) != null) {
+                schema = schema.add("f" + f + "_weights", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+            }
+            if (features.get(f).valued()) {
+                schema = schema.add("f" + f + "_value", DataTypes.FloatType, false);
+            }
+        }
+        FeatureColumns cols = corpus.features();
+        List<Row> records = new ArrayList<>(corpus.size());
+        for (int r = 0; r < corpus.size(); r++) {
+            List<Object> v = new ArrayList<>(List.of(r, corpus.movieId(r), corpus.title(r)));
+            for (int f = 0; f < features.size(); f++) {
+                int w = cols.width(f);
+                if (cols.ids(f) != null) {
+                    v.add(Arrays.copyOfRange(cols.ids(f), r * w, (r + 1) * w));
+                }
+                if (cols.weights(f) != null) {
+                    v.add(Arrays.copyOfRange(cols.weights(f), r * w, (r + 1) * w));
+                }
+                if (cols.values(f) != null) {
+                    v.add(cols.values(f)[r]);
+                }
+            }
+            records.add(RowFactory.create(v.toArray()));
+        }
+        spark.createDataFrame(records, schema).coalesce(1).write().parquet(to);
+    }
+
+    /** The records written by {@link #writeCorpus}, in record order. */
+    private static CandidateCorpus readCorpus(SparkSession spark, FeatureSpec spec, String from) {
+        List<Row> rows = spark.read().parquet(from).orderBy("record").collectAsList();
+        List<FittedFeature> features = spec.candidate();
+        int n = rows.size();
+        int k = features.size();
+        int[] widths = new int[k];
+        int[][] ids = new int[k][];
+        float[][] weights = new float[k][];
+        float[][] values = new float[k][];
+        List<String> items = new ArrayList<>(n);
+        List<String> labels = new ArrayList<>(n);
+        for (int f = 0; f < k; f++) {
+            FittedFeature feature = features.get(f);
+            widths[f] = feature.width();
+            ids[f] = feature.embedded() ? new int[n * widths[f]] : null;
+            weights[f] = feature.kind() == io.deepretrieval.model.features.FeatureConfig.Kind.TEXT ? new float[n * widths[f]] : null;
+            values[f] = feature.valued() ? new float[n] : null;
+        }
+        for (int r = 0; r < n; r++) {
+            Row row = rows.get(r);
+            items.add(row.getString(row.fieldIndex("item")));
+            labels.add(row.getString(row.fieldIndex("title")));
+            for (int f = 0; f < k; f++) {
+                int w = widths[f];
+                if (ids[f] != null) {
+                    List<Integer> v = row.getList(row.fieldIndex("f" + f + "_ids"));
+                    for (int t = 0; t < w; t++) {
+                        ids[f][r * w + t] = v.get(t);
+                    }
+                }
+                if (weights[f] != null) {
+                    List<Float> v = row.getList(row.fieldIndex("f" + f + "_weights"));
+                    for (int t = 0; t < w; t++) {
+                        weights[f][r * w + t] = v.get(t);
+                    }
+                }
+                if (values[f] != null) {
+                    values[f][r] = row.getFloat(row.fieldIndex("f" + f + "_value"));
+                }
+            }
+        }
+        return new CandidateCorpus(items, labels, new FeatureColumns(n, widths, ids, weights, values));
+    }
+
     /** The serving graphs (towers with their tables inside), written locally by SameDiff and copied over. */
     private void writeTowers(FileSystem fs, Path dir) throws IOException {
         TwoTowerModel towers = new TwoTowerModel(model.config(), model.spec());
@@ -115,7 +196,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
             java.nio.file.Path q = tmp.resolve("query_tower.sdz");
             java.nio.file.Path c = tmp.resolve("candidate_tower.sdz");
             ServingGraphs.queryTower(towers).save(q.toFile(), false);
-            ServingGraphs.candidateTower(towers, model.corpus().maxTokens()).save(c.toFile(), false);
+            ServingGraphs.candidateTower(towers).save(c.toFile(), false);
             fs.mkdirs(dir);
             fs.copyFromLocalFile(true, true, new Path(q.toUri()), new Path(dir, "query_tower.sdz"));
             fs.copyFromLocalFile(true, true, new Path(c.toUri()), new Path(dir, "candidate_tower.sdz"));
@@ -155,13 +236,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                 ModelConfig config = new ModelConfig(s.get("embeddingDim").asInt(),
                         JSON.treeToValue(s.get("layerSizes"), int[].class), s.get("learningRate").asDouble(),
                         s.get("initialAccumulator").asDouble(), s.get("epsilon").asDouble(), s.get("initSeed").asLong());
-                List<String> ids = new ArrayList<>();
-                List<String> titles = new ArrayList<>();
-                for (Row r : spark.read().parquet(new Path(path, CORPUS).toString()).orderBy("record").collectAsList()) {
-                    ids.add(r.getString(r.fieldIndex("item")));
-                    titles.add(r.getString(r.fieldIndex("title")));
-                }
-                CandidateCorpus corpus = CandidateCorpus.encode(spec, ids, titles);
+                CandidateCorpus corpus = readCorpus(spark, spec, new Path(path, CORPUS).toString());
                 List<Row> chunks = spark.read().parquet(new Path(path, PARAMETERS).toString()).orderBy("chunk").collectAsList();
                 ModelState parameters = new ModelState(concat(chunks, "values"), concat(chunks, "accumulators"));
                 DataType userType = DataType.fromJson(s.get("userType").asText());

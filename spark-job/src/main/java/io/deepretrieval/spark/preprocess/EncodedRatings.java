@@ -7,28 +7,25 @@ import io.deepretrieval.spark.ingest.DroppedLines;
 import io.deepretrieval.spark.ingest.InputPolicy;
 import io.deepretrieval.spark.ingest.MalformedInputException;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.xxhash64;
 
 /**
- * Applies a fitted {@link FeatureSpec} to ratings: the model's inputs as DataFrame columns
- * ({@code user_index}, {@code timestamp_bucket}, {@code normalized_timestamp}, {@code candidate}), and the seeded
- * train/test split.
+ * Applies a fitted {@link FeatureSpec} to ratings: the candidate corpus, each rating's candidate record, the model's
+ * inputs per partition, and the seeded train/test split.
  */
 public final class EncodedRatings {
     public static final StructType CANDIDATE_RECORDS = new StructType()
@@ -39,17 +36,25 @@ public final class EncodedRatings {
     }
 
     /**
-     * The candidate corpus: every movie record, in movie-id order (record i = i-th smallest id; numeric ids in
-     * numeric order, others after them in string order).
+     * The candidate corpus: every item record, in item-id order (record i = i-th smallest id; numeric ids in
+     * numeric order, others after them in string order), encoded with the spec's candidate features.
+     *
+     * @param items       {@code movie_id} (string), {@code labelColumn} and the candidate features' columns
+     * @param labelColumn the records' display label (the title in the tutorial)
      */
-    public static CandidateCorpus corpus(FeatureSpec spec, Dataset<Row> movies) {
-        List<String> ids = new ArrayList<>();
-        List<String> titles = new ArrayList<>();
-        for (Row r : movies.orderBy(col("movie_id").cast("long").asc_nulls_last(), col("movie_id")).collectAsList()) {
-            ids.add(r.getString(r.fieldIndex("movie_id")));
-            titles.add(r.getString(r.fieldIndex("title")));
+    public static CandidateCorpus corpus(FeatureSpec spec, Dataset<Row> items, String labelColumn) {
+        List<String> columns = spec.candidateColumns();
+        List<Column> select = new ArrayList<>(List.of(col("movie_id"), col(labelColumn).cast("string")));
+        columns.forEach(c -> select.add(col(c)));
+        List<Row> rows = items.orderBy(col("movie_id").cast("long").asc_nulls_last(), col("movie_id"))
+                .select(select.toArray(Column[]::new)).collectAsList();
+        List<String> ids = new ArrayList<>(rows.size());
+        List<String> labels = new ArrayList<>(rows.size());
+        for (Row r : rows) {
+            ids.add(r.getString(0));
+            labels.add(r.isNullAt(1) ? r.getString(0) : r.getString(1));
         }
-        return CandidateCorpus.encode(spec, ids, titles);
+        return CandidateCorpus.encode(spec, ids, labels, (r, f) -> RowValues.get(rows.get(r), 2 + f));
     }
 
     /**
@@ -74,7 +79,11 @@ public final class EncodedRatings {
         return ratings.join(broadcast(ids), ratings.col("movie_id").equalTo(ids.col("movie_id")), "left_semi");
     }
 
-    /** Encodes ratings whose movies are all in the corpus (see {@link #withKnownMovies}, which checks that once). */
+    /**
+     * Ratings whose movies are all in the corpus (see {@link #withKnownMovies}, which checks that once), with
+     * their candidate record: {@code user_id, movie_id, timestamp}, the query features' columns, {@code candidate}.
+     * The query features are encoded where the rows are used ({@link #interactions}), by the same code serving uses.
+     */
     public static Dataset<Row> encode(SparkSession spark, FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> ratings) {
         List<Row> records = new ArrayList<>();
         for (int i = 0; i < corpus.size(); i++) {
@@ -83,12 +92,10 @@ public final class EncodedRatings {
         Dataset<Row> recordIndex = spark.createDataFrame(records, CANDIDATE_RECORDS);
         Dataset<Row> joined = ratings.join(broadcast(recordIndex), ratings.col("movie_id").equalTo(recordIndex.col("movie_id")))
                 .drop(recordIndex.col("movie_id"));
-        return joined.select(
-                col("user_id"), col("movie_id"), col("timestamp"),
-                udf((UDF1<String, Integer>) spec::userIndex, DataTypes.IntegerType).apply(col("user_id")).as("user_index"),
-                udf((UDF1<Long, Integer>) spec::timestampBucket, DataTypes.IntegerType).apply(col("timestamp")).as("timestamp_bucket"),
-                udf((UDF1<Long, Float>) spec::normalizedTimestamp, DataTypes.FloatType).apply(col("timestamp")).as("normalized_timestamp"),
-                col("candidate"));
+        java.util.LinkedHashSet<String> columns = new java.util.LinkedHashSet<>(List.of("user_id", "movie_id", "timestamp"));
+        columns.addAll(spec.queryColumns());
+        columns.add("candidate");
+        return joined.select(columns.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
     }
 
     /**
@@ -117,22 +124,29 @@ public final class EncodedRatings {
                 rows.filter(col("_row").geq(trainRows)).drop("_row"));
     }
 
-    /** Brings encoded rows to the driver as model inputs, in DataFrame order, streaming partition by partition. */
-    public static Interactions collect(Dataset<Row> encoded) {
-        int n = Math.toIntExact(encoded.count());
-        int[] users = new int[n];
-        int[] buckets = new int[n];
-        float[] times = new float[n];
-        int[] candidates = new int[n];
-        Iterator<Row> it = encoded.select("user_index", "timestamp_bucket", "normalized_timestamp", "candidate").toLocalIterator();
-        for (int i = 0; it.hasNext(); i++) {
-            Row r = it.next();
-            users[i] = r.getInt(0);
-            buckets[i] = r.getInt(1);
-            times[i] = r.getFloat(2);
-            candidates[i] = r.getInt(3);
-        }
-        return new Interactions(users, buckets, times, candidates);
+    /** The encoded rows of each partition as model inputs, in DataFrame order (one {@link Interactions} per partition). */
+    public static JavaRDD<Interactions> interactions(Dataset<Row> encoded, FeatureSpec spec) {
+        List<String> columns = new ArrayList<>(spec.queryColumns());
+        columns.add("candidate");
+        int width = columns.size() - 1;
+        return encoded.select(columns.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new))
+                .javaRDD().mapPartitions(it -> {
+                    List<Row> rows = new ArrayList<>();
+                    it.forEachRemaining(rows::add);
+                    int[] candidates = new int[rows.size()];
+                    for (int i = 0; i < candidates.length; i++) {
+                        candidates[i] = rows.get(i).getInt(width);
+                    }
+                    return List.of(new Interactions(
+                            spec.encodeQueries(rows.size(), (r, c) -> RowValues.get(rows.get(r), c)), candidates)).iterator();
+                });
+    }
+
+    /** Brings encoded rows to the driver as model inputs, in DataFrame order, encoded partition by partition. */
+    public static Interactions collect(Dataset<Row> encoded, FeatureSpec spec) {
+        List<Interactions> parts = new ArrayList<>();
+        interactions(encoded, spec).toLocalIterator().forEachRemaining(parts::add);
+        return Interactions.concat(spec, parts);
     }
 
     /** Train and test rows. */

@@ -139,9 +139,9 @@ public final class DepthSweep {
                         + " this run started with (" + specFile + "); resume with the same data or start a new run");
             }
             data.spec().write(specFile);
-            LOG.info("{} train / {} test ratings, {} users, {} titles, {} candidate records, {} title tokens",
-                    data.train().size(), data.test().size(), data.spec().userVocabulary().size(),
-                    data.spec().titleVocabulary().size(), data.corpus().size(), data.spec().tokenTableSize());
+            LOG.info("{} train / {} test ratings, {} candidate records, features {}", data.train().size(),
+                    data.test().size(), data.corpus().size(), java.util.stream.Stream.concat(data.spec().query().stream(),
+                            data.spec().candidate().stream()).map(f -> f.name() + " (" + f.tableRows() + " rows)").toList());
             List<DepthResult> results = new ArrayList<>();
             for (List<Integer> layers : config.layerSizes()) {
                 for (int s = 0; s < config.seeds(); s++) {

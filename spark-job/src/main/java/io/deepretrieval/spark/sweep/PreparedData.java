@@ -32,13 +32,13 @@ public record PreparedData(FeatureSpec spec, CandidateCorpus corpus, Dataset<Row
         MovieLensData data = new MovieLensReader(spark, policy).read(dataDir);
         List<DroppedLines> dropped = new ArrayList<>(data.dropped());
         Dataset<Row> ratings = EncodedRatings.withKnownMovies(data.ratings(), data.movies(), policy, dropped).cache();
-        FeatureSpec spec = new FeaturePreprocessor(timestampBuckets, maxTokens).fit(ratings, data.movies());
-        CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies());
+        FeatureSpec spec = FeaturePreprocessor.tutorial(timestampBuckets, maxTokens).fit(ratings, data.movies());
+        CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies(), "title");
         Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, ratings);
         EncodedRatings.Split split = EncodedRatings.split(encoded, seed, testFraction);
         Dataset<Row> train = split.train().cache();
         Dataset<Row> test = split.test().cache();
-        return new PreparedData(spec, corpus, train, test, EncodedRatings.collect(train), EncodedRatings.collect(test),
+        return new PreparedData(spec, corpus, train, test, EncodedRatings.collect(train, spec), EncodedRatings.collect(test, spec),
                 List.copyOf(dropped));
     }
 }

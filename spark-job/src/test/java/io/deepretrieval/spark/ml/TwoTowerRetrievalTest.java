@@ -186,7 +186,7 @@ class TwoTowerRetrievalTest {
         Dataset<Row> clash = interactions.union(spark.createDataFrame(
                 List.of(RowFactory.create("c-1", "p-3", 1_600_000_000L, "Another name")), SCHEMA));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> estimator().fit(clash));
-        assertTrue(e.getMessage().contains("'p-3' (2 titles)") && e.getMessage().contains("titleCol 'product_name'"),
+        assertTrue(e.getMessage().contains("'p-3' (2 different rows)") && e.getMessage().contains("titleCol 'product_name'"),
                 e.getMessage());
     }
 

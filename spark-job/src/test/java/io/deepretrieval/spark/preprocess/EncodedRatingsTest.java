@@ -2,6 +2,7 @@ package io.deepretrieval.spark.preprocess;
 
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.FittedFeature;
 import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.spark.SyntheticMovieLens;
 import io.deepretrieval.spark.TestSpark;
@@ -32,45 +33,52 @@ class EncodedRatingsTest {
     @Test
     void encodedColumnsAreExactlyTheSpecAppliedToEachRow(@TempDir Path dir) throws IOException {
         MovieLensData data = new MovieLensReader(spark).read(SyntheticMovieLens.write100k(dir, 40, 60, 800, 2));
-        FeatureSpec spec = new FeaturePreprocessor(100, 10_000).fit(data.ratings(), data.movies());
-        CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies());
+        FeatureSpec spec = FeaturePreprocessor.tutorial(100, 10_000).fit(data.ratings(), data.movies());
+        CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies(), "title");
         assertEquals(60, corpus.size());
         assertEquals("1", corpus.movieId(0));
         assertEquals("60", corpus.movieId(59));
         Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, data.ratings());
-        for (Row r : encoded.collectAsList()) {
-            String user = r.getString(0);
+        assertEquals(List.of("user_id", "movie_id", "timestamp", "candidate"), List.of(encoded.columns()));
+        List<Row> rows = encoded.collectAsList();
+        Interactions model = EncodedRatings.collect(encoded, spec);
+        FittedFeature user = spec.query().get(0);
+        FittedFeature time = spec.query().get(1);
+        assertEquals(rows.size(), model.size());
+        for (int i = 0; i < rows.size(); i++) {
+            Row r = rows.get(i);
             long ts = r.getLong(2);
-            assertEquals(spec.userIndex(user), r.getInt(3));
-            assertEquals(spec.timestampBucket(ts), r.getInt(4));
-            assertEquals(spec.normalizedTimestamp(ts), r.getFloat(5));
-            assertEquals(r.getString(1), corpus.movieId(r.getInt(6)));
-            assertTrue(r.getInt(3) > 0, "every user of the data is in the vocabulary");
+            assertEquals(user.index(r.getString(0)), model.query().ids(0)[i]);
+            assertEquals(time.bucket(ts), model.query().ids(1)[i]);
+            assertEquals(time.normalized(ts), model.query().values(1)[i]);
+            assertEquals(r.getInt(3), model.candidate()[i]);
+            assertEquals(r.getString(1), corpus.movieId(r.getInt(3)));
+            assertTrue(model.query().ids(0)[i] > 0, "every user of the data is in the vocabulary");
         }
     }
 
     @Test
     void splitIsSeededDisjointAndSized(@TempDir Path dir) throws IOException {
         MovieLensData data = new MovieLensReader(spark).read(SyntheticMovieLens.write100k(dir, 40, 60, 1000, 3));
-        FeatureSpec spec = new FeaturePreprocessor(100, 10_000).fit(data.ratings(), data.movies());
-        CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies());
+        FeatureSpec spec = FeaturePreprocessor.tutorial(100, 10_000).fit(data.ratings(), data.movies());
+        CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies(), "title");
         Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, data.ratings());
         EncodedRatings.Split a = EncodedRatings.split(encoded, 42, 0.2);
         EncodedRatings.Split b = EncodedRatings.split(encoded.repartition(5), 42, 0.2);
         assertEquals(800, a.train().count());
         assertEquals(200, a.test().count());
-        Interactions testA = EncodedRatings.collect(a.test());
-        Interactions testB = EncodedRatings.collect(b.test());
+        Interactions testA = EncodedRatings.collect(a.test(), spec);
+        Interactions testB = EncodedRatings.collect(b.test(), spec);
         assertEquals(testA.size(), testB.size());
         for (int i = 0; i < testA.size(); i++) {
             assertEquals(testA.candidate()[i], testB.candidate()[i], "partitioning changed the split at row " + i);
-            assertEquals(testA.normalizedTimestamp()[i], testB.normalizedTimestamp()[i]);
+            assertEquals(testA.query().values(1)[i], testB.query().values(1)[i]);
         }
         Set<String> train = new HashSet<>();
         a.train().collectAsList().forEach(r -> train.add(r.getString(0) + "/" + r.getString(1) + "/" + r.getLong(2)));
         long overlap = a.test().collectAsList().stream().filter(r -> train.contains(r.getString(0) + "/" + r.getString(1) + "/" + r.getLong(2))).count();
         assertEquals(0, overlap);
-        Interactions otherSeed = EncodedRatings.collect(EncodedRatings.split(encoded, 7, 0.2).test());
+        Interactions otherSeed = EncodedRatings.collect(EncodedRatings.split(encoded, 7, 0.2).test(), spec);
         int same = 0;
         for (int i = 0; i < otherSeed.size(); i++) {
             same += otherSeed.candidate()[i] == testA.candidate()[i] ? 1 : 0;

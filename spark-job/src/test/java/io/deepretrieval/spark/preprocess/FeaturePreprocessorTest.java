@@ -1,6 +1,7 @@
 package io.deepretrieval.spark.preprocess;
 
 import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.FittedFeature;
 import io.deepretrieval.spark.TestSpark;
 import io.deepretrieval.spark.ingest.MovieLensReader;
 import org.apache.spark.sql.Dataset;
@@ -36,42 +37,43 @@ class FeaturePreprocessorTest {
 
     @Test
     void vocabulariesAreSortedDistinctWithOutOfVocabularyAtZero() {
-        FeatureSpec spec = new FeaturePreprocessor(4, 100).fit(ratings(), movies());
-        assertEquals(List.of("1", "10", "2"), spec.userVocabulary());            // string order, as np.unique
-        assertEquals(List.of("Return of the Jedi (1983)", "Star Wars (1977)", "Wars, Stars & Jedi!"), spec.titleVocabulary());
-        assertEquals(0, spec.userIndex("77"));
-        assertEquals(2, spec.titleIndex("Star Wars (1977)"));
+        FeatureSpec spec = FeaturePreprocessor.tutorial(4, 100).fit(ratings(), movies());
+        assertEquals(List.of("1", "10", "2"), spec.query().get(0).vocabulary());            // string order, as np.unique
+        assertEquals(List.of("Return of the Jedi (1983)", "Star Wars (1977)", "Wars, Stars & Jedi!"), spec.candidate().get(0).vocabulary());
+        assertEquals(0, spec.query().get(0).index("77"));
+        assertEquals(2, spec.candidate().get(0).index("Star Wars (1977)"));
     }
 
     @Test
     void tokenVocabularyByDescendingFrequencyThenToken() {
-        FeatureSpec spec = new FeaturePreprocessor(4, 100).fit(ratings(), movies());
+        FeatureSpec spec = FeaturePreprocessor.tutorial(4, 100).fit(ratings(), movies());
         // Counted over the 4 movie records: wars 3, star 2, 1977 2, jedi 2, then singletons alphabetically.
         assertEquals(List.of("", "[UNK]", "wars", "1977", "jedi", "star", "1983", "of", "return", "stars", "the"),
-                spec.tokenVocabulary());
-        assertEquals(5, spec.maxTitleTokens()); // "return of the jedi 1983"
+                spec.candidate().get(1).vocabulary());
+        assertEquals(5, spec.candidate().get(1).width()); // "return of the jedi 1983"
     }
 
     @Test
     void tokenVocabularyIsCappedIncludingPaddingAndUnknown() {
-        FeatureSpec spec = new FeaturePreprocessor(4, 5).fit(ratings(), movies());
-        assertEquals(List.of("", "[UNK]", "wars", "1977", "jedi"), spec.tokenVocabulary());
-        assertArrayEquals(new int[]{1, 2, 3}, spec.titleTokenIds("Star Wars (1977)"));
+        FeatureSpec spec = FeaturePreprocessor.tutorial(4, 5).fit(ratings(), movies());
+        assertEquals(List.of("", "[UNK]", "wars", "1977", "jedi"), spec.candidate().get(1).vocabulary());
+        assertArrayEquals(new int[]{1, 2, 3}, spec.candidate().get(1).tokenIds("Star Wars (1977)"));
     }
 
     @Test
     void timestampBoundariesMeanAndVariance() {
-        FeatureSpec spec = new FeaturePreprocessor(4, 100).fit(ratings(), movies());
-        assertArrayEquals(new double[]{100, 200, 300, 400}, spec.timestampBoundaries(), 1e-9);
-        assertEquals(250, spec.timestampMean(), 1e-9);
-        assertEquals(12_500, spec.timestampVariance(), 1e-6); // population variance
-        assertEquals(1, spec.timestampBucket(100));
-        assertEquals(4, spec.timestampBucket(400));
+        FeatureSpec spec = FeaturePreprocessor.tutorial(4, 100).fit(ratings(), movies());
+        FittedFeature time = spec.query().get(1);
+        assertArrayEquals(new double[]{100, 200, 300, 400}, time.boundaries(), 1e-9);
+        assertEquals(250, time.mean(), 1e-9);
+        assertEquals(12_500, time.variance(), 1e-6); // population variance
+        assertEquals(1, time.bucket(100));
+        assertEquals(4, time.bucket(400));
     }
 
     @Test
     void rejectsImpossibleSettings() {
-        assertThrows(IllegalArgumentException.class, () -> new FeaturePreprocessor(1, 100));
-        assertThrows(IllegalArgumentException.class, () -> new FeaturePreprocessor(10, 2));
+        assertThrows(IllegalArgumentException.class, () -> FeaturePreprocessor.tutorial(1, 100));
+        assertThrows(IllegalArgumentException.class, () -> FeaturePreprocessor.tutorial(10, 2));
     }
 }

@@ -120,12 +120,15 @@ class ParameterAveragingTest {
         TrainingOptions training = new TrainingOptions(256, 1, 1, shuffleSeed);
 
         SparkSession spark = data.trainRows().sparkSession();
-        Dataset<Row> rows = threeSlices(spark, all);
+        // The raw training rows, in the order data.train() encoded them.
+        List<Row> raw = data.trainRows().select("user_id", "timestamp", "candidate").collectAsList();
+        Dataset<Row> rows = threeSlices(spark, raw);
         List<List<Row>> coalesced = rows.coalesce(2).javaRDD().glom().collect();
         assertEquals(List.of(parts[0].size(), parts[1].size()), coalesced.stream().map(List::size).toList(),
                 "the coalesced partitions are not the slices this test expects");
         for (int p = 0; p < 2; p++) {
-            assertEquals(rowStrings(parts[p]), coalesced.get(p).stream().map(r -> r.mkString(",")).toList(),
+            List<Row> slice = p == 0 ? raw.subList(0, cut) : raw.subList(cut, n);
+            assertEquals(slice.stream().map(r -> r.mkString(",")).toList(), coalesced.get(p).stream().map(r -> r.mkString(",")).toList(),
                     "partition " + p + " does not hold its slice in order");
         }
 
@@ -199,27 +202,12 @@ class ParameterAveragingTest {
     }
 
     /** The rows as a DataFrame of the trainer's input columns, in order, over three slices of Spark's own cutting. */
-    private static Dataset<Row> threeSlices(SparkSession spark, Interactions rows) {
+    private static Dataset<Row> threeSlices(SparkSession spark, List<Row> rows) {
         StructType schema = new StructType()
-                .add("user_index", DataTypes.IntegerType, false)
-                .add("timestamp_bucket", DataTypes.IntegerType, false)
-                .add("normalized_timestamp", DataTypes.FloatType, false)
+                .add("user_id", DataTypes.StringType, false)
+                .add("timestamp", DataTypes.LongType, false)
                 .add("candidate", DataTypes.IntegerType, false);
-        List<Row> list = new ArrayList<>();
-        for (int i = 0; i < rows.size(); i++) {
-            list.add(RowFactory.create(rows.userIndex()[i], rows.timestampBucket()[i], rows.normalizedTimestamp()[i],
-                    rows.candidate()[i]));
-        }
-        return spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(list, 3), schema);
-    }
-
-    private static List<String> rowStrings(Interactions rows) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < rows.size(); i++) {
-            out.add(rows.userIndex()[i] + "," + rows.timestampBucket()[i] + "," + rows.normalizedTimestamp()[i] + ","
-                    + rows.candidate()[i]);
-        }
-        return out;
+        return spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 3), schema);
     }
 
     @Test
