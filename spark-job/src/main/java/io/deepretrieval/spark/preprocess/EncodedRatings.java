@@ -6,7 +6,6 @@ import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.spark.ingest.DroppedLines;
 import io.deepretrieval.spark.ingest.InputPolicy;
 import io.deepretrieval.spark.ingest.MalformedInputException;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -21,9 +20,7 @@ import java.util.List;
 
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.udf;
-import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * Applies a fitted {@link FeatureSpec} to ratings: the model's inputs as DataFrame columns
@@ -94,27 +91,11 @@ public final class EncodedRatings {
     /**
      * Seeded shuffle, then the first {@code 1 - testFraction} of rows train and the rest test (the tutorial's
      * 80,000 / 20,000 on MovieLens 100k). The order depends only on the seed and each rating's content, not on
-     * how Spark partitioned the file.
+     * how Spark partitioned the file. See {@link InteractionSplits#random}, which this is.
      */
     public static Split split(Dataset<Row> encoded, long seed, double testFraction) {
-        Dataset<Row> ordered = encoded
-                .withColumn("_order", xxhash64(lit(seed), col("user_id"), col("movie_id"), col("timestamp")))
-                .orderBy("_order", "user_id", "movie_id", "timestamp")
-                .drop("_order");
-        long n = ordered.count();
-        long trainRows = Math.round(n * (1 - testFraction));
-        StructType schema = ordered.schema().add("_row", DataTypes.LongType, false);
-        JavaRDD<Row> numbered = ordered.javaRDD().zipWithIndex().map(t -> {
-            Object[] values = new Object[t._1().size() + 1];
-            for (int i = 0; i < t._1().size(); i++) {
-                values[i] = t._1().get(i);
-            }
-            values[values.length - 1] = t._2();
-            return RowFactory.create(values);
-        });
-        Dataset<Row> rows = encoded.sparkSession().createDataFrame(numbered, schema);
-        return new Split(rows.filter(col("_row").lt(trainRows)).drop("_row"),
-                rows.filter(col("_row").geq(trainRows)).drop("_row"));
+        InteractionSplits.Split split = InteractionSplits.DEFAULT.random(encoded, seed, testFraction);
+        return new Split(split.train(), split.test());
     }
 
     /** Brings encoded rows to the driver as model inputs, in DataFrame order, streaming partition by partition. */
