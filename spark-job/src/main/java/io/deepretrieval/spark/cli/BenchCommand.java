@@ -105,7 +105,7 @@ final class BenchCommand implements Callable<Integer> {
         long prepStart = System.nanoTime();
         PreparedData prepared;
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval bench")) {
-            prepared = PreparedData.prepare(spark, dir, 42, 0.2, 1000, 10_000);
+            prepared = PreparedData.prepare(spark, dir.toString(), 42, 0.2, 1000, 10_000);
             threads = StepThreads.resolve(stepThreads, workers > 0, spark);
             emit("step_threads", threads, "threads");
             if (workers > 0) {

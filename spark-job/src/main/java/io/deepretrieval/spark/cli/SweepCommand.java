@@ -33,8 +33,9 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--config", description = "JSON settings (default: conf/sweep.json when present, else the tutorial's defaults)")
     Path config;
 
-    @Option(names = "--data", description = "MovieLens folder (u.data + u.item, or ratings.csv + movies.csv; default: "
-            + SweepConfig.DEFAULT_DATA + ", downloaded from GroupLens when missing)")
+    @Option(names = "--data", description = "MovieLens folder (u.data + u.item, ratings.dat + movies.dat, or ratings.csv +"
+            + " movies.csv): a local path or any Hadoop URI such as hdfs://namenode/data/ml-1m (default: "
+            + SweepConfig.DEFAULT_DATA + ", a local folder downloaded from GroupLens when missing)")
     String data;
 
     @Option(names = "--out", description = "parent folder of the results folder")
@@ -138,12 +139,16 @@ final class SweepCommand implements Callable<Integer> {
      * {@code download} command does (MD5-checked). Any other data folder is left to the reader, which reports a
      * missing one. A failed download stops with the commands that fix it (exit code 2, as for a missing folder).
      *
-     * @return the data folder the sweep will read
+     * @return the data folder the sweep will read: the local default folder, or any other folder (a path or Hadoop
+     *     URI) as given, which is never touched here
      */
-    Path ensureDefaultData(SweepConfig cfg) {
+    String ensureDefaultData(SweepConfig cfg) {
+        if (data != null || !SweepConfig.DEFAULT_DATA.equals(cfg.data())) {
+            return cfg.data();
+        }
         Path dir = workDir.resolve(cfg.data());
-        if (data != null || !SweepConfig.DEFAULT_DATA.equals(cfg.data()) || Files.exists(dir)) {
-            return dir;
+        if (Files.exists(dir)) {
+            return dir.toString();
         }
         LOG.info("Data folder {} does not exist: downloading MovieLens 100k from {} (checked against its published MD5)",
                 dir.toAbsolutePath(), downloadUrl);
@@ -155,7 +160,7 @@ final class SweepCommand implements Callable<Integer> {
                     + " the machine is online, or point the sweep at a copy: 'bin/deep-retrieval sweep --data DIR'.");
         }
         LOG.info("MovieLens 100k is in {}", dir.toAbsolutePath());
-        return dir;
+        return dir.toString();
     }
 
     /** The config file (or defaults) with the command-line overrides applied and validated together. */

@@ -26,9 +26,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--ratings", description = "interactions table (file or folder, any Hadoop URI)")
     String ratings;
 
-    @Option(names = "--movielens", description = "instead of --ratings: a MovieLens folder (u.data + u.item, or ratings.csv +"
-            + " movies.csv), read as the sweep reads it and joined to user_id, movie_id, timestamp, title")
-    java.nio.file.Path movielens;
+    @Option(names = "--movielens", description = "instead of --ratings: a MovieLens folder (u.data + u.item, ratings.dat +"
+            + " movies.dat, or ratings.csv + movies.csv; a local path or any Hadoop URI), read as the sweep reads it and"
+            + " joined to user_id, movie_id, timestamp, title")
+    String movielens;
 
     @Option(names = "--format", defaultValue = "parquet", description = "parquet, csv (with a header) or json (default: ${DEFAULT-VALUE})")
     String format;
@@ -98,7 +99,7 @@ final class TrainCommand implements Callable<Integer> {
             } else if (ratings != null) {
                 table = Tables.read(spark, ratings, format);
             } else {
-                throw new IllegalArgumentException("train needs --ratings URI or --movielens DIR");
+                throw new IllegalArgumentException("train needs --ratings URI or --movielens DIR (a folder path or URI)");
             }
             TwoTowerRetrievalModel model = new TwoTowerRetrieval().setUserCol(userCol).setItemCol(itemCol)
                     .setTimestampCol(timeCol).setTitleCol(titleCol).setLayerSizes(sizes).setMaxEpochs(epochs)

@@ -1,13 +1,21 @@
 package io.deepretrieval.spark.ingest;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
 
 /**
  * Which MovieLens release a folder holds: the 100k layout ({@code u.data} tab-separated, {@code u.item}
  * pipe-separated in ISO-8859-1), the 1M/10M layout ({@code ratings.dat}, {@code movies.dat}, {@code ::}-separated;
  * 1M's movies are ISO-8859-1, 10M's UTF-8) or the CSV layout of newer releases ({@code ratings.csv},
  * {@code movies.csv} with headers, UTF-8).
+ *
+ * <p>Folders are Hadoop paths ({@code hdfs://nn/ml-1m}, {@code s3a://bucket/ml-100k}, {@code file:///data/ml-100k}
+ * or a plain local path), checked through Hadoop's {@link FileSystem}, never {@code java.nio}.
  */
 public enum MovieLensLayout {
     ML_100K("u.data", "u.item", "\t", "tabs", "\\|", "'|'", TextEncoding.LATIN1),
@@ -44,27 +52,84 @@ public enum MovieLensLayout {
     }
 
     public Path ratings(Path dir) {
-        return dir.resolve(ratingsFile);
+        return new Path(dir, ratingsFile);
     }
 
     public Path movies(Path dir) {
-        return dir.resolve(moviesFile);
+        return new Path(dir, moviesFile);
     }
 
-    /** Detects the layout of {@code dir}, or explains what is missing and where the files should go. */
-    public static MovieLensLayout detect(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            throw new MalformedInputException("data folder " + dir.toAbsolutePath() + " does not exist. Put MovieLens 100k"
-                    + " there (u.data and u.item from https://files.grouplens.org/datasets/movielens/ml-100k.zip),"
-                    + " or run the 'download' command on a machine that is online.");
+    /**
+     * The folder named by {@code dir} (a Hadoop path or URI; a path without a scheme is the default filesystem's,
+     * local unless {@code fs.defaultFS} says otherwise, and relative ones are resolved against its working
+     * directory), fully qualified, as the error messages and the reader name it.
+     */
+    public static Path qualify(Configuration conf, String dir) {
+        if (dir == null || dir.isBlank()) {
+            throw new MalformedInputException("data folder: no path given; name a MovieLens folder (a local path or a"
+                    + " Hadoop URI such as hdfs://namenode/data/ml-100k)");
         }
-        for (MovieLensLayout layout : values()) {
-            if (Files.isRegularFile(layout.ratings(dir)) && Files.isRegularFile(layout.movies(dir))) {
-                return layout;
+        Path path;
+        try {
+            path = new Path(dir);
+        } catch (IllegalArgumentException e) {
+            throw new MalformedInputException("data folder '" + dir + "' is not a valid path or URI: " + e.getMessage());
+        }
+        return fileSystem(conf, path).makeQualified(path);
+    }
+
+    /** Detects the layout of {@code dir} (see {@link #qualify}), or explains what is missing and where the files should go. */
+    public static MovieLensLayout detect(Configuration conf, String dir) {
+        Path qualified = qualify(conf, dir);
+        return detect(fileSystem(conf, qualified), qualified);
+    }
+
+    /** Detects the layout of the qualified folder {@code dir} on {@code fs}. */
+    public static MovieLensLayout detect(FileSystem fs, Path dir) {
+        try {
+            if (!isDirectory(fs, dir)) {
+                throw new MalformedInputException("data folder " + dir + " does not exist. Put MovieLens 100k"
+                        + " there (u.data and u.item from https://files.grouplens.org/datasets/movielens/ml-100k.zip),"
+                        + " or run the 'download' command on a machine that is online.");
             }
+            for (MovieLensLayout layout : values()) {
+                if (isFile(fs, layout.ratings(dir)) && isFile(fs, layout.movies(dir))) {
+                    return layout;
+                }
+            }
+        } catch (IOException e) {
+            throw new MalformedInputException("data folder " + dir + " cannot be read: " + e);
         }
-        throw new MalformedInputException("data folder " + dir.toAbsolutePath() + " holds neither u.data + u.item"
+        throw new MalformedInputException("data folder " + dir + " holds neither u.data + u.item"
                 + " (MovieLens 100k), ratings.dat + movies.dat (MovieLens 1M, 10M) nor ratings.csv + movies.csv (newer"
                 + " MovieLens releases)");
+    }
+
+    static FileSystem fileSystem(Configuration conf, Path path) {
+        try {
+            return path.getFileSystem(conf);
+        } catch (IOException e) {
+            // E.g. "No FileSystem for scheme" when the scheme's connector (hadoop-aws for s3a) is not on the classpath.
+            throw new MalformedInputException("data folder " + path + " cannot be opened: " + e.getMessage());
+        }
+    }
+
+    // One getFileStatus call each (FileSystem.isFile/isDirectory are deprecated; object stores answer both alike).
+    private static boolean isDirectory(FileSystem fs, Path p) throws IOException {
+        FileStatus status = status(fs, p);
+        return status != null && status.isDirectory();
+    }
+
+    private static boolean isFile(FileSystem fs, Path p) throws IOException {
+        FileStatus status = status(fs, p);
+        return status != null && status.isFile();
+    }
+
+    private static FileStatus status(FileSystem fs, Path p) throws IOException {
+        try {
+            return fs.getFileStatus(p);
+        } catch (FileNotFoundException e) {
+            return null;
+        }
     }
 }

@@ -2,6 +2,8 @@ package io.deepretrieval.spark.ingest;
 
 import com.univocity.parsers.csv.CsvParser;
 import com.univocity.parsers.csv.CsvParserSettings;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.io.LongWritable;
 import org.apache.hadoop.io.Text;
 import org.apache.hadoop.mapred.TextInputFormat;
@@ -16,7 +18,6 @@ import org.apache.spark.sql.types.StructType;
 
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.apache.spark.sql.functions.col;
@@ -51,9 +52,15 @@ public final class MovieLensReader {
         this.policy = policy;
     }
 
-    /** The ratings and movies of a MovieLens folder of either layout. */
-    public MovieLensData read(Path dir) {
-        MovieLensLayout layout = MovieLensLayout.detect(dir);
+    /**
+     * The ratings and movies of a MovieLens folder of any layout, at a Hadoop path or URI ({@code hdfs://nn/ml-1m},
+     * {@code s3a://bucket/ml-100k}, {@code file:///data/ml-100k}, or a plain path on the default filesystem),
+     * checked and read through the session's Hadoop configuration.
+     */
+    public MovieLensData read(String folder) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Path dir = MovieLensLayout.qualify(conf, folder);
+        MovieLensLayout layout = MovieLensLayout.detect(MovieLensLayout.fileSystem(conf, dir), dir);
         Dataset<Row> ratings = parse(layout.ratings(dir), MovieLensLayout.TextEncoding.UTF8, new RatingParser(layout), RATINGS);
         Dataset<Row> movies = parse(layout.movies(dir), layout.moviesEncoding, new MovieParser(layout), MOVIES);
         return new MovieLensData(ratings, movies, layout, List.copyOf(dropped));
@@ -66,7 +73,7 @@ public final class MovieLensReader {
         // Hadoop's Text holds the raw bytes, so the charset is ours to choose (u.item is ISO-8859-1).
         // A bad line becomes a row carrying its problem instead of failing a task, so the driver can report the
         // first one by line number (task failures reach the driver as text only).
-        JavaRDD<Row> rows = sc.hadoopFile(file.toUri().toString(), TextInputFormat.class, LongWritable.class, Text.class)
+        JavaRDD<Row> rows = sc.hadoopFile(name, TextInputFormat.class, LongWritable.class, Text.class)
                 .map(kv -> decode(kv._2(), encoding))
                 .zipWithIndex()
                 .filter(t -> !(t._2() == 0 && parser.isHeader(t._1())) && !t._1().isBlank())

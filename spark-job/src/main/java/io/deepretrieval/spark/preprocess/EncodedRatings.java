@@ -20,8 +20,6 @@ import java.util.List;
 
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * Applies a fitted {@link FeatureSpec} to ratings: the candidate corpus, each rating's candidate record, the model's
@@ -101,27 +99,11 @@ public final class EncodedRatings {
     /**
      * Seeded shuffle, then the first {@code 1 - testFraction} of rows train and the rest test (the tutorial's
      * 80,000 / 20,000 on MovieLens 100k). The order depends only on the seed and each rating's content, not on
-     * how Spark partitioned the file.
+     * how Spark partitioned the file. See {@link InteractionSplits#random}, which this is.
      */
     public static Split split(Dataset<Row> encoded, long seed, double testFraction) {
-        Dataset<Row> ordered = encoded
-                .withColumn("_order", xxhash64(lit(seed), col("user_id"), col("movie_id"), col("timestamp")))
-                .orderBy("_order", "user_id", "movie_id", "timestamp")
-                .drop("_order");
-        long n = ordered.count();
-        long trainRows = Math.round(n * (1 - testFraction));
-        StructType schema = ordered.schema().add("_row", DataTypes.LongType, false);
-        JavaRDD<Row> numbered = ordered.javaRDD().zipWithIndex().map(t -> {
-            Object[] values = new Object[t._1().size() + 1];
-            for (int i = 0; i < t._1().size(); i++) {
-                values[i] = t._1().get(i);
-            }
-            values[values.length - 1] = t._2();
-            return RowFactory.create(values);
-        });
-        Dataset<Row> rows = encoded.sparkSession().createDataFrame(numbered, schema);
-        return new Split(rows.filter(col("_row").lt(trainRows)).drop("_row"),
-                rows.filter(col("_row").geq(trainRows)).drop("_row"));
+        InteractionSplits.Split split = InteractionSplits.DEFAULT.random(encoded, seed, testFraction);
+        return new Split(split.train(), split.test());
     }
 
     /** The encoded rows of each partition as model inputs, in DataFrame order (one {@link Interactions} per partition). */

@@ -118,7 +118,7 @@ public final class DepthSweep {
             LOG.info("Preparing MovieLens from {} on Spark {}; driver computes with ND4J {}", config.data(),
                     spark.version(), io.deepretrieval.model.io.BackendInfo.describe());
             stepThreads = StepThreads.resolve(config.stepThreads(), config.distributed() != null, spark);
-            PreparedData data = PreparedData.prepare(spark, Path.of(config.data()), config.seed(),
+            PreparedData data = PreparedData.prepare(spark, config.data(), config.seed(),
                     config.testFraction(), config.timestampBuckets(), config.maxTokens(),
                     InputPolicy.fromConfig(config.inputPolicy()));
             dropped = data.dropped();

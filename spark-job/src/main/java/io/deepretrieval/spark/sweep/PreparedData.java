@@ -11,7 +11,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import io.deepretrieval.spark.ingest.DroppedLines;
@@ -21,13 +20,16 @@ import io.deepretrieval.spark.ingest.InputPolicy;
 public record PreparedData(FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> trainRows, Dataset<Row> testRows,
                            Interactions train, Interactions test, List<DroppedLines> dropped) {
 
-    /** Reads, fits, encodes and splits; the train and test rows are also brought to the driver. */
-    public static PreparedData prepare(SparkSession spark, Path dataDir, long seed, double testFraction,
+    /**
+     * Reads, fits, encodes and splits; the train and test rows are also brought to the driver. {@code dataDir} is
+     * a MovieLens folder as a Hadoop path or URI (see {@link MovieLensReader#read}).
+     */
+    public static PreparedData prepare(SparkSession spark, String dataDir, long seed, double testFraction,
                                        int timestampBuckets, int maxTokens) {
         return prepare(spark, dataDir, seed, testFraction, timestampBuckets, maxTokens, InputPolicy.FAIL_FAST);
     }
 
-    public static PreparedData prepare(SparkSession spark, Path dataDir, long seed, double testFraction,
+    public static PreparedData prepare(SparkSession spark, String dataDir, long seed, double testFraction,
                                        int timestampBuckets, int maxTokens, InputPolicy policy) {
         MovieLensData data = new MovieLensReader(spark, policy).read(dataDir);
         List<DroppedLines> dropped = new ArrayList<>(data.dropped());

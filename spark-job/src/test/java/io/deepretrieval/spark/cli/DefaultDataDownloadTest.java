@@ -5,6 +5,7 @@ import io.deepretrieval.spark.SyntheticMovieLens;
 import io.deepretrieval.spark.config.SweepConfig;
 import io.deepretrieval.spark.ingest.MalformedInputException;
 import io.deepretrieval.spark.ingest.MovieLensLayout;
+import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,9 +77,10 @@ class DefaultDataDownloadTest {
         SweepConfig cfg = cmd.resolve();
         assertEquals(SweepConfig.DEFAULT_DATA, cfg.data());
 
-        Path dir = cmd.ensureDefaultData(cfg);
+        Path dir = Path.of(cmd.ensureDefaultData(cfg));
         assertEquals(tmp.resolve(SweepConfig.DEFAULT_DATA), dir);
-        assertEquals(MovieLensLayout.ML_100K, MovieLensLayout.detect(dir), "the sweep reads the downloaded folder");
+        assertEquals(MovieLensLayout.ML_100K, MovieLensLayout.detect(new Configuration(), dir.toString()),
+                "the sweep reads the downloaded folder");
         assertArrayEquals(Files.readAllBytes(tmp.resolve("source/u.data")), Files.readAllBytes(dir.resolve("u.data")));
 
         int before = server.requests();
@@ -116,11 +118,11 @@ class DefaultDataDownloadTest {
         serveArchive(tmp);
         Path missing = tmp.resolve(SweepConfig.DEFAULT_DATA);
         SweepCommand explicit = sweep(tmp, url(), "--data", SweepConfig.DEFAULT_DATA);
-        assertEquals(missing, explicit.ensureDefaultData(explicit.resolve()));
+        assertEquals(SweepConfig.DEFAULT_DATA, explicit.ensureDefaultData(explicit.resolve()), "passed on as given");
         assertEquals(0, server.requests(), "--data given: the reader reports the missing folder, nothing is fetched");
         assertFalse(Files.exists(missing));
 
-        MalformedInputException e = assertThrows(MalformedInputException.class, () -> MovieLensLayout.detect(missing));
+        MalformedInputException e = assertThrows(MalformedInputException.class, () -> MovieLensLayout.detect(new Configuration(), missing.toString()));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
     }
 
@@ -130,7 +132,17 @@ class DefaultDataDownloadTest {
         Path conf = tmp.resolve("conf.json");
         Files.writeString(conf, "{\"data\": \"elsewhere/ml-100k\"}");
         SweepCommand cmd = sweep(tmp, url(), "--config", conf.toString());
-        assertEquals(tmp.resolve("elsewhere/ml-100k"), cmd.ensureDefaultData(cmd.resolve()));
+        assertEquals("elsewhere/ml-100k", cmd.ensureDefaultData(cmd.resolve()));
+        assertEquals(0, server.requests());
+    }
+
+    @Test
+    void aHadoopUriIsPassedOnUntouched(@TempDir Path tmp) throws Exception {
+        serveArchive(tmp);
+        SweepCommand cmd = sweep(tmp, url(), "--data", "hdfs://namenode:8020/data/ml-1m");
+        SweepConfig cfg = cmd.resolve();
+        assertEquals("hdfs://namenode:8020/data/ml-1m", cfg.data(), "config.json records the URI as given");
+        assertEquals("hdfs://namenode:8020/data/ml-1m", cmd.ensureDefaultData(cfg));
         assertEquals(0, server.requests());
     }
 }

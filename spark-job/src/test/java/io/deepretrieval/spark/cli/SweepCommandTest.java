@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.deepretrieval.model.train.Checkpoint;
 import io.deepretrieval.spark.SyntheticMovieLens;
+import io.deepretrieval.spark.TestFileSystem;
+import io.deepretrieval.spark.TestSpark;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,6 +84,23 @@ class SweepCommandTest {
         assertTrue(r.err().contains("error: data folder") && r.err().contains("does not exist"), r.err());
         assertFalse(Files.exists(out.resolve("bad")));
         assertNoCompleteResults(out);
+    }
+
+    @Test
+    void dataFolderAtAHadoopUriIsReadThroughItsFileSystemAndRecordedAsGiven(@TempDir Path out) throws IOException {
+        TestFileSystem.register(TestSpark.session()); // the sweep's session is this one (getOrCreate)
+        String uri = TestFileSystem.uri(data);
+        CliRun.Result r = run("sweep", "--no-baseline", "--data", uri, "--out", out.toString(), "--name", "uri",
+                "--epochs", "1", "--layers", "8", "--batch-size", "256");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(uri, new ObjectMapper().readTree(out.resolve("uri/config.json").toFile()).get("data").asText());
+        assertTrue(r.err().contains("Preparing MovieLens from " + uri), r.err());
+
+        TestFileSystem.register(TestSpark.session());
+        CliRun.Result missing = run("sweep", "--no-baseline", "--data", TestFileSystem.uri(out.resolve("none")),
+                "--out", out.toString(), "--name", "missing", "--epochs", "1");
+        assertEquals(2, missing.exitCode(), missing.err());
+        assertTrue(missing.err().contains("error: data folder testfs:" + out.resolve("none") + " does not exist"), missing.err());
     }
 
     @Test

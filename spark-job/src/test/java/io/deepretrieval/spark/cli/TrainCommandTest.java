@@ -1,6 +1,7 @@
 package io.deepretrieval.spark.cli;
 
 import io.deepretrieval.spark.SyntheticMovieLens;
+import io.deepretrieval.spark.TestFileSystem;
 import io.deepretrieval.spark.TestSpark;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -53,6 +54,23 @@ class TrainCommandTest {
         List<Row> rows = recs.collectAsList();
         assertEquals(40, rows.size());
         rows.forEach(r -> assertEquals(5, r.getList(1).size()));
+    }
+
+    @Test
+    void trainReadsAMovieLensFolderAtAHadoopUri(@TempDir Path dir) throws IOException {
+        Path ml = SyntheticMovieLens.writeDat(dir.resolve("ml-1m"), 30, 36, 600, 3, true);
+        TestFileSystem.register(TestSpark.session()); // the command's session is this one (getOrCreate)
+        CliRun.Result train = run("train", "--movielens", TestFileSystem.uri(ml), "--layers", "8", "--epochs", "1",
+                "--batch-size", "256", "--out", dir.resolve("model").toString());
+        assertEquals(0, train.exitCode(), train.err());
+        assertTrue(Files.isDirectory(dir.resolve("model/metadata")), "Spark ML metadata");
+
+        TestFileSystem.register(TestSpark.session());
+        CliRun.Result missing = run("train", "--movielens", TestFileSystem.uri(dir.resolve("none")), "--epochs", "1",
+                "--out", dir.resolve("m0").toString());
+        assertEquals(2, missing.exitCode(), missing.err());
+        assertTrue(missing.err().contains("error: data folder testfs:" + dir.resolve("none") + " does not exist"), missing.err());
+        assertFalse(Files.exists(dir.resolve("m0")));
     }
 
     @Test

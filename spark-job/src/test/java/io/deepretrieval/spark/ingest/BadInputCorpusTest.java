@@ -87,7 +87,7 @@ class BadInputCorpusTest {
     }
 
     private static PreparedData prepare(Path dir, InputPolicy policy) {
-        return PreparedData.prepare(TestSpark.session(), dir, 1, 0.2, 10, 1000, policy);
+        return PreparedData.prepare(TestSpark.session(), dir.toString(), 1, 0.2, 10, 1000, policy);
     }
 
     private static Arguments kind(String name, Damage damage, String message, String droppedFile, long count) {

@@ -1,6 +1,7 @@
 package io.deepretrieval.spark.ingest;
 
 import io.deepretrieval.spark.SyntheticMovieLens;
+import io.deepretrieval.spark.TestFileSystem;
 import io.deepretrieval.spark.TestSpark;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -18,12 +19,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MovieLensReaderTest {
-    private final MovieLensReader reader = new MovieLensReader(TestSpark.session());
+    private final MovieLensReader reader = new MovieLensReader(TestFileSystem.register(TestSpark.session()));
 
     @Test
     void reads100kLayoutWithIsoLatin1Titles(@TempDir Path dir) throws IOException {
         SyntheticMovieLens.write100k(dir, 30, 42, 500, 1);
-        MovieLensData data = reader.read(dir);
+        MovieLensData data = reader.read(dir.toString());
         assertEquals(MovieLensLayout.ML_100K, data.layout());
         assertEquals(500, data.ratings().count());
         assertEquals(42, data.movies().count());
@@ -36,7 +37,7 @@ class MovieLensReaderTest {
     void readsTheOneAndTenMillionLayoutInEitherEncoding(@TempDir Path dir) throws IOException {
         for (boolean latin1 : new boolean[]{true, false}) {
             Path folder = SyntheticMovieLens.writeDat(dir.resolve(latin1 ? "ml-1m" : "ml-10m"), 30, 42, 500, 1, latin1);
-            MovieLensData data = reader.read(folder);
+            MovieLensData data = reader.read(folder.toString());
             assertEquals(MovieLensLayout.ML_1M, data.layout());
             assertEquals(500, data.ratings().count());
             assertEquals(42, data.movies().count());
@@ -55,7 +56,7 @@ class MovieLensReaderTest {
     @Test
     void readsCsvLayoutWithHeadersAndQuotedTitles(@TempDir Path dir) throws IOException {
         SyntheticMovieLens.writeCsv(dir, 30, 42, 500, 1);
-        MovieLensData data = reader.read(dir);
+        MovieLensData data = reader.read(dir.toString());
         assertEquals(MovieLensLayout.CSV, data.layout());
         assertEquals(500, data.ratings().count());
         List<Row> movies = data.movies().filter(col("movie_id").equalTo("14")).collectAsList();
@@ -91,13 +92,75 @@ class MovieLensReaderTest {
         assertTrue(assertThrows(MalformedInputException.class, () -> failFast(dir)).getMessage()
                 .contains("u.data: the file holds no records"));
         MalformedInputException missing = assertThrows(MalformedInputException.class,
-                () -> reader.read(dir.resolve("nowhere")));
+                () -> reader.read(dir.resolve("nowhere").toString()));
         assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
         assertTrue(missing.getMessage().contains("ml-100k.zip"), missing.getMessage());
     }
 
+    @Test
+    void readsFoldersOfEitherLayoutThroughAnyHadoopFileSystem(@TempDir Path dir) throws IOException {
+        Path ml100k = SyntheticMovieLens.write100k(dir.resolve("ml-100k"), 30, 42, 500, 1);
+        Path ml1m = SyntheticMovieLens.writeDat(dir.resolve("ml-1m"), 30, 42, 400, 1, true);
+        int statusBefore = TestFileSystem.STATUS_CALLS.get();
+        int opensBefore = TestFileSystem.OPENS.get();
+
+        MovieLensData data = reader.read(TestFileSystem.uri(ml100k));
+        assertEquals(MovieLensLayout.ML_100K, data.layout());
+        assertEquals(500, data.ratings().count());
+        assertEquals(42, data.movies().count());
+        assertEquals(SyntheticMovieLens.title(7), data.movies().filter(col("movie_id").equalTo("7")).first().getString(1));
+
+        MovieLensData dat = reader.read(TestFileSystem.uri(ml1m));
+        assertEquals(MovieLensLayout.ML_1M, dat.layout());
+        assertEquals(400, dat.ratings().count());
+        assertEquals(SyntheticMovieLens.title(14), dat.movies().filter(col("movie_id").equalTo("14")).first().getString(1));
+
+        assertTrue(TestFileSystem.STATUS_CALLS.get() > statusBefore, "the folder was checked through the Hadoop filesystem");
+        assertTrue(TestFileSystem.OPENS.get() >= opensBefore + 4, "all four files were read through it");
+        // A file: URI and a plain path read the same folder.
+        assertEquals(500, reader.read(ml100k.toUri().toString()).ratings().count());
+        assertEquals(500, reader.read(ml100k.toString()).ratings().count());
+    }
+
+    @Test
+    void missingFolderOrFileThroughAHadoopFileSystemIsNamedByItsUri(@TempDir Path dir) throws IOException {
+        MalformedInputException missing = assertThrows(MalformedInputException.class,
+                () -> reader.read(TestFileSystem.uri(dir.resolve("nowhere"))));
+        assertTrue(missing.getMessage().startsWith("data folder testfs:" + dir.resolve("nowhere") + " does not exist."),
+                missing.getMessage());
+        assertTrue(missing.getMessage().contains("ml-100k.zip"), missing.getMessage());
+
+        Path folder = SyntheticMovieLens.writeDat(dir.resolve("ml-1m"), 10, 12, 50, 1, false);
+        Files.delete(folder.resolve("movies.dat"));
+        MalformedInputException noMovies = assertThrows(MalformedInputException.class,
+                () -> reader.read(TestFileSystem.uri(folder)));
+        assertTrue(noMovies.getMessage().startsWith("data folder testfs:" + folder + " holds neither u.data + u.item"),
+                noMovies.getMessage());
+        assertTrue(noMovies.getMessage().contains("ratings.dat + movies.dat"), noMovies.getMessage());
+
+        MalformedInputException unknownScheme = assertThrows(MalformedInputException.class,
+                () -> reader.read("nosuchfs://host" + folder));
+        assertTrue(unknownScheme.getMessage().startsWith("data folder nosuchfs://host" + folder + " cannot be opened:"),
+                unknownScheme.getMessage());
+    }
+
+    @Test
+    void aMalformedLineReadThroughAHadoopFileSystemNamesTheFileByItsUri(@TempDir Path dir) throws IOException {
+        SyntheticMovieLens.write100k(dir, 30, 42, 50, 1);
+        List<String> lines = Files.readAllLines(dir.resolve("u.data"));
+        lines.set(3, "12\t7\tfour\t881250949");
+        Files.write(dir.resolve("u.data"), lines);
+        MalformedInputException e = assertThrows(MalformedInputException.class, () -> failFast(TestFileSystem.uri(dir)));
+        assertTrue(e.getMessage().startsWith("testfs:" + dir.resolve("u.data") + ":4: rating 'four' is not a number"),
+                e.getMessage());
+    }
+
     /** Reads and forces every row, unwrapping Spark's task failure to the input error. */
     private void failFast(Path dir) {
+        failFast(dir.toString());
+    }
+
+    private void failFast(String dir) {
         try {
             MovieLensData data = reader.read(dir);
             data.ratings().count();

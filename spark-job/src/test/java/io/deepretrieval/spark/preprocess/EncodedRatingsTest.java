@@ -32,7 +32,7 @@ class EncodedRatingsTest {
 
     @Test
     void encodedColumnsAreExactlyTheSpecAppliedToEachRow(@TempDir Path dir) throws IOException {
-        MovieLensData data = new MovieLensReader(spark).read(SyntheticMovieLens.write100k(dir, 40, 60, 800, 2));
+        MovieLensData data = new MovieLensReader(spark).read(SyntheticMovieLens.write100k(dir, 40, 60, 800, 2).toString());
         FeatureSpec spec = FeaturePreprocessor.tutorial(100, 10_000).fit(data.ratings(), data.movies());
         CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies(), "title");
         assertEquals(60, corpus.size());
@@ -59,7 +59,7 @@ class EncodedRatingsTest {
 
     @Test
     void splitIsSeededDisjointAndSized(@TempDir Path dir) throws IOException {
-        MovieLensData data = new MovieLensReader(spark).read(SyntheticMovieLens.write100k(dir, 40, 60, 1000, 3));
+        MovieLensData data = new MovieLensReader(spark).read(SyntheticMovieLens.write100k(dir, 40, 60, 1000, 3).toString());
         FeatureSpec spec = FeaturePreprocessor.tutorial(100, 10_000).fit(data.ratings(), data.movies());
         CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies(), "title");
         Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, data.ratings());

@@ -44,7 +44,7 @@ class ParameterAveragingTest {
     @BeforeAll
     static void prepare() throws IOException {
         SyntheticMovieLens.write100k(dir.resolve("ml"), 60, 120, 3000, 9);
-        data = PreparedData.prepare(TestSpark.session(), dir.resolve("ml"), 42, 0.2, 100, 10_000);
+        data = PreparedData.prepare(TestSpark.session(), dir.resolve("ml").toString(), 42, 0.2, 100, 10_000);
     }
 
     @Test
