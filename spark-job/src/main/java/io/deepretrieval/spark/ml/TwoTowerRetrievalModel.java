@@ -209,15 +209,16 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         return dataset.sparkSession().createDataFrame(rows, out);
     }
 
-    /** Query embeddings of the rows of {@code queries} (user and, if the model has one, time columns). */
+    /** Query embeddings of the rows of {@code queries}: the user column and the query features' columns, then the embedding. */
     public Dataset<Row> queryEmbeddings(Dataset<?> queries) {
         return transform(queries.toDF().select(queryColumns(queries.schema())));
     }
 
     private org.apache.spark.sql.Column[] queryColumns(StructType schema) {
         transformSchema(schema);
-        return queryInputColumns().stream().distinct().map(org.apache.spark.sql.functions::col)
-                .toArray(org.apache.spark.sql.Column[]::new);
+        java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>(List.of($(userCol)));
+        names.addAll(queryInputColumns());
+        return names.stream().map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new);
     }
 
     /** Every candidate item and its embedding: {@code itemCol, embedding array<float>}. */
@@ -296,6 +297,12 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                 select.add(col(c));
             }
         }
+        // The user id rides along at the end when the query tower does not read it (side features only).
+        int userAt = queryInputColumns().indexOf($(userCol));
+        if (userAt < 0) {
+            userAt = select.size();
+            select.add(col($(userCol)).cast("string").as($(userCol)));
+        }
         Dataset<Row> queries = users.toDF().select(select.toArray(org.apache.spark.sql.Column[]::new)).dropDuplicates($(userCol));
         int width = select.size();
         if (seen != null) {
@@ -306,7 +313,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
             queries = queries.join(perUser, queries.col($(userCol)).equalTo(perUser.col("_seen_user")), "left")
                     .drop("_seen_user");
         }
-        int userAt = queryInputColumns().indexOf($(userCol));
+        int userIndex = userAt;
         boolean exclude = seen != null;
         Broadcast<ServingReplicas.State> b = state(users.sparkSession());
         DataType uType = userType;
@@ -343,7 +350,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                             recs.add(RowFactory.create(typed(c.movieId(rec), iType), hits[i].scores()[j]));
                         }
                     }
-                    out.add(RowFactory.create(typed(block.get(i).getString(userAt), uType), recs.toArray(Row[]::new)));
+                    out.add(RowFactory.create(typed(block.get(i).getString(userIndex), uType), recs.toArray(Row[]::new)));
                 }
                 return out;
             });

@@ -51,8 +51,9 @@ public final class InteractionSplits {
      */
     public Split random(Dataset<Row> interactions, long seed, double testFraction) {
         check(interactions);
-        if (!(testFraction > 0 && testFraction < 1)) {
-            throw new IllegalArgumentException("testFraction: must be between 0 and 1 (exclusive), got " + testFraction);
+        // 0 is allowed: every row trains, in the seeded order (the Estimator without a validation set).
+        if (!(testFraction >= 0 && testFraction < 1)) {
+            throw new IllegalArgumentException("testFraction: must be in [0, 1), got " + testFraction);
         }
         Dataset<Row> ordered = interactions
                 .withColumn("_order", xxhash64(lit(seed), col(userCol), col(itemCol), col(timestampCol)))

@@ -152,6 +152,34 @@ class TwoTowerRetrievalTest {
     }
 
     @Test
+    void recommendationsCanLeaveOutEachUsersSeenItems() {
+        int k = 10;
+        Dataset<Row> seen = interactions.select("customer", "product");
+        Map<String, java.util.Set<String>> seenBy = new HashMap<>();
+        for (Row r : seen.collectAsList()) {
+            seenBy.computeIfAbsent(r.getString(0), u -> new java.util.HashSet<>()).add(r.getString(1));
+        }
+        Map<String, List<Map.Entry<String, Double>>> reference = bruteForce();
+        List<Row> rows = model.recommendForAllUsers(k, seen).collectAsList();
+        assertEquals(USERS, rows.size());
+        int leftOut = 0;
+        for (Row r : rows) {
+            java.util.Set<String> mine = seenBy.getOrDefault(r.getString(0), java.util.Set.of());
+            List<Map.Entry<String, Double>> expected = reference.get(r.getString(0)).stream()
+                    .filter(e -> !mine.contains(e.getKey())).toList();
+            List<Row> got = r.getList(1);
+            assertEquals(k, got.size());
+            for (int j = 0; j < k; j++) {
+                assertTrue(!mine.contains(got.get(j).getString(0)), r.getString(0) + " got a seen item " + got.get(j));
+                assertEquals(expected.get(j).getValue(), got.get(j).getFloat(1), 1e-4, r.getString(0) + " rank " + j);
+            }
+            leftOut += reference.get(r.getString(0)).subList(0, k).stream().filter(e -> mine.contains(e.getKey())).count() > 0 ? 1 : 0;
+        }
+        // The planted groups put seen items at the top, so leaving them out must have changed most lists.
+        assertTrue(leftOut > USERS / 2, "only " + leftOut + " users had a seen item in their unfiltered top " + k);
+    }
+
+    @Test
     void transformAddsQueryEmbeddingsAndScoresOfKnownItems() {
         Dataset<Row> out = model.transform(interactions.limit(20));
         assertTrue(List.of(out.columns()).containsAll(List.of("queryEmbedding", "score")), String.join(",", out.columns()));

@@ -74,9 +74,10 @@ class InteractionSplitsTest {
         assertEquals(expected.subList(0, 40), keysInOrder(old.train()), "EncodedRatings.split is this split");
         assertTrue(!keysInOrder(splits.random(df, 7, 0.2).test()).equals(expected.subList(40, 50)), "another seed, another split");
 
-        for (double bad : new double[]{0, 1, -0.1, Double.NaN}) {
+        assertEquals(expected, keysInOrder(splits.random(df, 42, 0).train()), "a zero fraction trains every row, in order");
+        for (double bad : new double[]{1, -0.1, Double.NaN}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> splits.random(df, 42, bad));
-            assertEquals("testFraction: must be between 0 and 1 (exclusive), got " + bad, e.getMessage());
+            assertEquals("testFraction: must be in [0, 1), got " + bad, e.getMessage());
         }
     }
 
