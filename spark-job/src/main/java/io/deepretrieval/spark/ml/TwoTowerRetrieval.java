@@ -16,7 +16,9 @@ import io.deepretrieval.spark.preprocess.EncodedRatings;
 import io.deepretrieval.spark.preprocess.FeaturePreprocessor;
 import io.deepretrieval.spark.sweep.ConsoleProgress;
 import io.deepretrieval.spark.train.DistributedOptions;
-import io.deepretrieval.spark.train.ParameterAveraging;
+import io.deepretrieval.spark.train.CheckpointedTraining;
+import io.deepretrieval.spark.preprocess.InteractionSplits;
+import io.deepretrieval.spark.eval.RankingMetrics;
 import io.deepretrieval.spark.train.StepThreads;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.param.DoubleParam;
@@ -75,6 +77,11 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private final DoubleParam validationFraction;
     private final IntParam evalEvery;
     private final StringArrayParam queryFeatures;
+    private final Param<String> validationSplit;
+    private final IntParam validationLastN;
+    private final Param<String> preprocessOn;
+    private final Param<String> checkpointDir;
+    private final IntParam rankingK;
     private final StringArrayParam candidateFeatures;
 
     public TwoTowerRetrieval() {
@@ -123,6 +130,24 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         candidateFeatures = new StringArrayParam(this, "candidateFeatures", "the candidate tower's features, as"
                 + " queryFeatures, with one value per item; empty: the tutorial's, titleCol (categorical) and its tokens"
                 + " (text with maxTokens), or itemCol (categorical) without a titleCol");
+        validationSplit = new Param<>(this, "validationSplit", "how validation rows are held out: random"
+                + " (validationFraction of the rows, seeded), temporal (the latest validationFraction of the rows by"
+                + " time) or lastN (each user's validationLastN latest interactions)",
+                ParamValidators.inArray(new String[]{"random", "temporal", "lastN"}));
+        validationLastN = new IntParam(this, "validationLastN", "interactions per user held out by validationSplit lastN",
+                ParamValidators.gtEq(1));
+        preprocessOn = new Param<>(this, "preprocessOn", "rows the vocabularies and statistics are fitted on: all"
+                + " (the tutorial, as the original) or train (validation rows stay unseen)",
+                ParamValidators.inArray(new String[]{"all", "train"}));
+        checkpointDir = new Param<>(this, "checkpointDir", "local folder for a checkpoint after every evaluation; a"
+                + " fit with the same settings resumes from it (empty: no checkpoints)");
+        rankingK = new IntParam(this, "rankingK", "K of the per-user recall@K and NDCG@K logged on the validation rows",
+                ParamValidators.gtEq(1));
+        setDefault(validationSplit, "random");
+        setDefault(validationLastN, 1);
+        setDefault(preprocessOn, "all");
+        setDefault(checkpointDir, "");
+        setDefault(rankingK, 10);
         setDefault(queryFeatures, new String[0]);
         setDefault(candidateFeatures, new String[0]);
         setDefault(userCol, "user_id");
@@ -174,6 +199,11 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public DoubleParam validationFraction() { return validationFraction; }
     public IntParam evalEvery() { return evalEvery; }
     public StringArrayParam queryFeatures() { return queryFeatures; }
+    public Param<String> validationSplit() { return validationSplit; }
+    public IntParam validationLastN() { return validationLastN; }
+    public Param<String> preprocessOn() { return preprocessOn; }
+    public Param<String> checkpointDir() { return checkpointDir; }
+    public IntParam rankingK() { return rankingK; }
     public StringArrayParam candidateFeatures() { return candidateFeatures; }
 
     public TwoTowerRetrieval setUserCol(String v) { set(userCol, v); return this; }
@@ -197,6 +227,11 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public TwoTowerRetrieval setValidationFraction(double v) { set(validationFraction, v); return this; }
     public TwoTowerRetrieval setEvalEvery(int v) { set(evalEvery, v); return this; }
     public TwoTowerRetrieval setQueryFeatures(String... v) { set(queryFeatures, v.clone()); return this; }
+    public TwoTowerRetrieval setValidationSplit(String v) { set(validationSplit, v); return this; }
+    public TwoTowerRetrieval setValidationLastN(int v) { set(validationLastN, v); return this; }
+    public TwoTowerRetrieval setPreprocessOn(String v) { set(preprocessOn, v); return this; }
+    public TwoTowerRetrieval setCheckpointDir(String v) { set(checkpointDir, v); return this; }
+    public TwoTowerRetrieval setRankingK(int v) { set(rankingK, v); return this; }
     public TwoTowerRetrieval setCandidateFeatures(String... v) { set(candidateFeatures, v.clone()); return this; }
 
     private int intOf(IntParam p) {
@@ -263,47 +298,132 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         Dataset<Row> items = cols.items(dataset, features).cache();
         checkOneRowPerItem(items, cols, features);
 
-        FeatureSpec spec = new FeaturePreprocessor(features, cols.user(), cols.item()).fit(ratings, items);
-        CandidateCorpus corpus = EncodedRatings.corpus(spec, items, cols.label());
-        Dataset<Row> encoded = EncodedRatings.encode(dataset.sparkSession(), spec, corpus, ratings);
-        // The seeded, partitioning-independent order of the sweep's split; a zero fraction keeps every row.
-        EncodedRatings.Split split = EncodedRatings.split(encoded, ((Long) $(seed)), doubleOf(validationFraction));
-        Dataset<Row> train = split.train().cache();
-        Interactions validation = doubleOf(validationFraction) > 0 ? EncodedRatings.collect(split.test(), spec) : null;
+        FeaturePreprocessor preprocessor = new FeaturePreprocessor(features, cols.user(), cols.item());
+        boolean validating = !$(validationSplit).equals("random") || doubleOf(validationFraction) > 0;
+        FeatureSpec spec;
+        CandidateCorpus corpus;
+        Dataset<Row> train;
+        Dataset<Row> held;
+        if ($(preprocessOn).equals("all")) {
+            // As the tutorial: vocabularies over every row, then the split of the encoded rows.
+            spec = preprocessor.fit(ratings, items);
+            corpus = EncodedRatings.corpus(spec, items, cols.label());
+            InteractionSplits.Split split = split(EncodedRatings.encode(dataset.sparkSession(), spec, corpus, ratings));
+            train = split.train();
+            held = split.test();
+        } else {
+            // Vocabularies and statistics of the training rows only; candidates are still every item.
+            InteractionSplits.Split split = split(ratings);
+            spec = preprocessor.fit(split.train(), items);
+            corpus = EncodedRatings.corpus(spec, items, cols.label());
+            train = EncodedRatings.encode(dataset.sparkSession(), spec, corpus, split.train());
+            held = EncodedRatings.encode(dataset.sparkSession(), spec, corpus, split.test());
+        }
+        train = train.cache();
+        FeatureSpec fitted = spec;
+        Interactions validation = validating ? EncodedRatings.collect(held, spec) : Interactions.none(spec);
+        if (validating) {
+            LOG.info("Validation: {} split, {} rows held out", $(validationSplit), validation.size());
+        }
 
         ModelConfig config = new ModelConfig(intOf(embeddingDim), $(layerSizes), doubleOf(learningRate), doubleOf(initialAccumulator),
                 doubleOf(epsilon), ((Long) $(seed)));
-        TwoTowerModel model = new TwoTowerModel(config, spec);
         // As the sweep: ND4J's own op threads on top of the step's slice threads oversubscribe the cores (measured:
         // ML-100k [64, 32] at ~25k examples/s with ND4J's default against ~100k in the sweep).
         io.deepretrieval.model.io.NativeThreads.apply(intOf(nativeThreads));
         int threads = StepThreads.resolve(intOf(stepThreads), intOf(numWorkers) > 0, dataset.sparkSession());
         // Without a validation set the trainers still evaluate after the last epoch (on no rows); evaluating only
         // then keeps that to one cheap pass, and its point is dropped below.
-        int every = validation == null ? intOf(maxEpochs) : intOf(evalEvery);
+        int every = validating ? intOf(evalEvery) : intOf(maxEpochs);
         TrainingOptions training = new TrainingOptions(intOf(batchSize), intOf(maxEpochs), every, ((Long) $(seed)), threads);
-        Interactions none = Interactions.none(spec);
         ConsoleProgress progress = new ConsoleProgress(Arrays.toString($(layerSizes)));
-        List<CurvePoint> curve;
-        if (intOf(numWorkers) == 0) {
-            curve = new LocalTrainer(training, FactorizedTopK.tutorial(), progress)
-                    .fit(model, corpus, EncodedRatings.collect(train, spec), validation == null ? none : validation);
-        } else {
-            DistributedOptions options = new DistributedOptions(intOf(numWorkers), intOf(batchSize), intOf(averagingFrequency),
-                    true, "MEMORY_ONLY", intOf(nativeThreads));
-            curve = new ParameterAveraging(options, training, FactorizedTopK.tutorial(), progress)
-                    .fit(model, spec, corpus, train, validation == null ? none : validation);
+        DistributedOptions distributed = intOf(numWorkers) == 0 ? null : new DistributedOptions(intOf(numWorkers),
+                intOf(batchSize), intOf(averagingFrequency), true, "MEMORY_ONLY", intOf(nativeThreads));
+        java.nio.file.Path checkpoint = checkpointFile(spec);
+        Dataset<Row> trainRows = train;
+        CheckpointedTraining.Result run;
+        try {
+            run = CheckpointedTraining.run(config, spec, corpus, () -> EncodedRatings.collect(trainRows, fitted), train,
+                    validation, training, distributed, FactorizedTopK.tutorial(), checkpoint, progress, uid);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("checkpointDir '" + $(checkpointDir) + "': " + e.getMessage(), e);
         }
-        train.unpersist();
+        if (!run.completed()) {
+            throw new IllegalStateException("training stopped: " + run.failure()
+                    + (checkpoint == null ? "" : "; the last good checkpoint is " + checkpoint));
+        }
+        TwoTowerModel model = run.model();
+        List<CurvePoint> curve = run.curve();
         ratings.unpersist();
         items.unpersist();
-        if (validation == null) {
+        if (!validating) {
             curve = List.of();
         }
-        TwoTowerRetrievalModel fitted = new TwoTowerRetrievalModel(uid, cols, spec, corpus, config, ModelState.of(model),
+        TwoTowerRetrievalModel result = new TwoTowerRetrievalModel(uid, cols, spec, corpus, config, ModelState.of(model),
                 io.deepretrieval.model.io.NdArrays.floats(model.candidateEmbeddings(corpus)), curve, dataset.schema().apply(cols.user()).dataType(), dataset.schema().apply(cols.item()).dataType());
-        fitted.setParent(this);
-        return fitted;
+        result.setParent(this);
+        if (validating && validation.size() > 0) {
+            result.setValidationRanking(ranking(result, cols, train, held));
+        }
+        train.unpersist();
+        return result;
+    }
+
+    /** The validation split of rows with {@code user_id, movie_id, timestamp} (a zero random fraction keeps every row). */
+    private InteractionSplits.Split split(Dataset<Row> rows) {
+        InteractionSplits splits = InteractionSplits.DEFAULT;
+        return switch ($(validationSplit)) {
+            case "temporal" -> {
+                double f = doubleOf(validationFraction);
+                if (!(f > 0)) {
+                    throw new IllegalArgumentException("validationSplit temporal needs a validationFraction > 0");
+                }
+                yield splits.temporalQuantile(rows, 1 - f);
+            }
+            case "lastN" -> splits.leaveLastN(rows, intOf(validationLastN));
+            default -> splits.random(rows, (Long) $(seed), doubleOf(validationFraction));
+        };
+    }
+
+    /** The checkpoint of these settings under {@code checkpointDir} (null without one); a spec mismatch is an error. */
+    private java.nio.file.Path checkpointFile(FeatureSpec spec) {
+        if ($(checkpointDir).isEmpty()) {
+            return null;
+        }
+        try {
+            java.nio.file.Path dir = java.nio.file.Path.of($(checkpointDir));
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Path specFile = dir.resolve("feature-spec.json");
+            if (java.nio.file.Files.exists(specFile) && !FeatureSpec.read(specFile).toJson().equals(spec.toJson())) {
+                throw new IllegalArgumentException("checkpointDir '" + dir + "' holds a checkpoint of other data or"
+                        + " features (" + specFile + " differs); use another folder to start afresh");
+            }
+            spec.write(specFile);
+            return dir.resolve(ModelConfig.label($(layerSizes)) + "-seed" + $(seed) + ".ckpt");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("checkpointDir '" + $(checkpointDir) + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Per-user recall@K and NDCG@K of the validation rows, training items left out, logged. */
+    private RankingMetrics.Result ranking(TwoTowerRetrievalModel model, InteractionColumns cols, Dataset<Row> train,
+                                          Dataset<Row> held) {
+        int k = intOf(rankingK);
+        List<org.apache.spark.sql.Column> query = new java.util.ArrayList<>(List.of(col("user_id").as(cols.user())));
+        for (String c : model.spec().queryColumns()) {
+            if (!c.equals(cols.user()) && !c.equals(cols.timestamp()) && !c.equals("user_id")) {
+                query.add(col(c));
+            }
+        }
+        Dataset<Row> users = held.select(query.toArray(org.apache.spark.sql.Column[]::new)).dropDuplicates(cols.user());
+        Dataset<Row> seen = train.select(col("user_id").as(cols.user()), col("movie_id").as(cols.item()));
+        Dataset<Row> truth = held.select(col("user_id").as(cols.user()), col("movie_id").as(cols.item()));
+        RankingMetrics.Result r = new RankingMetrics(cols.user(), cols.item())
+                .evaluate(model.recommendForUserSubset(users, k, seen), truth, k);
+        LOG.info("Validation ranking ({} users, training items left out): recall@{} {}, NDCG@{} {}",
+                r.users(), k, String.format(java.util.Locale.ROOT, "%.4f", r.recallAtK()), k,
+                String.format(java.util.Locale.ROOT, "%.4f", r.ndcgAtK()));
+        return r;
     }
 
     /** The generic path keys candidates by item id: an item with two values of a candidate feature is ambiguous. */

@@ -56,6 +56,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     private final DataType itemType;
     private final float[] itemEmbeddings;
     private transient Broadcast<ServingReplicas.State> broadcast;
+    private io.deepretrieval.spark.eval.RankingMetrics.Result validationRanking;
 
     TwoTowerRetrievalModel(String uid, InteractionColumns cols, FeatureSpec spec, CandidateCorpus corpus,
                            ModelConfig config, ModelState parameters, float[] itemEmbeddings,
@@ -115,6 +116,18 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     /** Top-K accuracy on the validation rows, when the estimator held some out (empty otherwise and after a load). */
     public List<CurvePoint> validationCurve() {
         return validationCurve;
+    }
+
+    /**
+     * Per-user recall@K and NDCG@K (and precision, MAP) on the validation rows, each user's training items left out;
+     * null without validation rows and after a load.
+     */
+    public io.deepretrieval.spark.eval.RankingMetrics.Result validationRanking() {
+        return validationRanking;
+    }
+
+    void setValidationRanking(io.deepretrieval.spark.eval.RankingMetrics.Result r) {
+        this.validationRanking = r;
     }
 
     /** Width of the embeddings. */
@@ -397,6 +410,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     public TwoTowerRetrievalModel copy(ParamMap extra) {
         TwoTowerRetrievalModel copy = new TwoTowerRetrievalModel(uid, columns(), spec, corpus, config, parameters,
                 itemEmbeddings, validationCurve, userType, itemType);
+        copy.validationRanking = validationRanking;
         return copyValues(copy, extra).setParent(parent());
     }
 

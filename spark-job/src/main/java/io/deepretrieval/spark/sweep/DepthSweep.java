@@ -8,13 +8,8 @@ import io.deepretrieval.model.metrics.FactorizedTopK;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.CurvePoint;
-import io.deepretrieval.model.train.LocalTrainer;
-import io.deepretrieval.model.train.NumericFault;
-import io.deepretrieval.model.train.Checkpoint;
-import io.deepretrieval.model.train.ModelState;
 import io.deepretrieval.model.features.FeatureSpec;
-import io.deepretrieval.model.train.TrainingListener;
-import io.deepretrieval.spark.train.ParameterAveraging;
+import io.deepretrieval.spark.train.CheckpointedTraining;
 import io.deepretrieval.spark.SparkSessions;
 import io.deepretrieval.spark.config.SweepConfig;
 import io.deepretrieval.spark.ingest.DroppedLines;
@@ -176,52 +171,13 @@ public final class DepthSweep {
             LOG.info("Training {} for {} epochs on {} Spark workers, batch {} per worker", label, config.epochs(),
                     config.workers(), config.batchSizePerWorker());
         }
-        List<CurvePoint> curve = new ArrayList<>();
-        ConsoleProgress console = new ConsoleProgress(label);
-        TwoTowerModel model = new TwoTowerModel(modelConfig, data.spec());
         Path checkpointFile = dir.resolve("checkpoints").resolve(fileLabel + ".ckpt");
-        int epochsDone = 0;
-        if (Files.exists(checkpointFile)) {
-            Checkpoint ck = Checkpoint.read(checkpointFile);
-            if (!Arrays.equals(ck.layerSizes(), layers) || ck.shuffleSeed() != shuffleSeed) {
-                throw new IllegalArgumentException(checkpointFile + " belongs to other settings");
-            }
-            ck.state().applyTo(model);
-            epochsDone = ck.epoch();
-            curve.addAll(ck.curve());
-            LOG.info("Resuming {} from its checkpoint after epoch {}", label, epochsDone);
-        }
-        TrainingListener listener = new TrainingListener() {
-                    @Override
-                    public void epochDone(int epoch, int epochs, double loss, double eps, double eta) {
-                        console.epochDone(epoch, epochs, loss, eps, eta);
-                    }
-
-                    @Override
-                    public void evaluated(CurvePoint point) {
-                        curve.add(point);
-                        console.evaluated(point);
-                        try {
-                            new Checkpoint(point.epoch(), shuffleSeed, layers, curve, ModelState.of(model)).write(checkpointFile);
-                        } catch (IOException e) {
-                            throw new java.io.UncheckedIOException("cannot write checkpoint " + checkpointFile, e);
-                        }
-                    }
-                };
-        LocalTrainer trainer = new LocalTrainer(training, new FactorizedTopK(config.topKArray()), listener);
-        String failure = null;
-        try {
-            List<CurvePoint> before = List.copyOf(curve);
-            if (config.distributed() == null) {
-                trainer.fit(model, data.corpus(), data.train(), data.test(), epochsDone, before);
-            } else {
-                new ParameterAveraging(config.distributed(), training, new FactorizedTopK(config.topKArray()),
-                        listener).fit(model, data.spec(), data.corpus(), data.trainRows(), data.test(), epochsDone, before);
-            }
-        } catch (NumericFault e) {
-            failure = e.getMessage();
-            LOG.error("{} stopped: {}", label, failure);
-        }
+        CheckpointedTraining.Result run = CheckpointedTraining.run(modelConfig, data.spec(), data.corpus(), data::train,
+                data.trainRows(), data.test(), training, config.distributed(), new FactorizedTopK(config.topKArray()),
+                checkpointFile, new ConsoleProgress(label), label);
+        TwoTowerModel model = run.model();
+        List<CurvePoint> curve = run.curve();
+        String failure = run.failure();
         double seconds = curve.isEmpty() ? 0 : curve.get(curve.size() - 1).trainSeconds();
         DepthResult result = new DepthResult(layers, seed, curve, seconds, failure);
         if (result.completed()) {

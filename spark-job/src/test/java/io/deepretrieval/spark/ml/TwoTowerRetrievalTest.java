@@ -53,9 +53,14 @@ class TwoTowerRetrievalTest {
 
     /** Customers of group g buy products whose names carry the word of group g (six planted groups). */
     static Dataset<Row> writeParquet(Path path) {
+        return writeParquetWith(spark, path, 6000);
+    }
+
+    /** {@code n} interactions of the planted groups, written as Parquet and read back. */
+    static Dataset<Row> writeParquetWith(SparkSession spark, Path path, int n) {
         SplittableRandom rng = new SplittableRandom(11);
         List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < 6000; i++) {
+        for (int i = 0; i < n; i++) {
             int user = rng.nextInt(USERS);
             int group = user % SyntheticMovieLens.WORDS.length;
             int item = rng.nextInt(ITEMS / SyntheticMovieLens.WORDS.length) * SyntheticMovieLens.WORDS.length + group;
@@ -87,6 +92,11 @@ class TwoTowerRetrievalTest {
         double chance = 10.0 / ITEMS;
         double top10 = curve.get(curve.size() - 1).accuracy().at(10);
         assertTrue(top10 > 3 * chance, "validation top-10 " + top10 + " should beat chance " + chance + " by 3x");
+        // Per-user ranking of the same rows, training items left out: recall@10 of a random ranking is ~10/300.
+        io.deepretrieval.spark.eval.RankingMetrics.Result ranking = model.validationRanking();
+        assertEquals(10, ranking.k());
+        assertTrue(ranking.users() > USERS / 2, ranking.toString());
+        assertTrue(ranking.recallAtK() > 3 * chance && ranking.ndcgAtK() > 0, ranking.toString());
     }
 
     /** Independent brute force: every user's query embedding against every item embedding, in double. */

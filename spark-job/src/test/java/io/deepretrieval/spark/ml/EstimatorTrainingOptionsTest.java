@@ -1,0 +1,92 @@
+package io.deepretrieval.spark.ml;
+
+import io.deepretrieval.spark.TestSpark;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The Estimator's checkpoint resume and its validation options (temporal, last-N per user, train-only preprocessing). */
+class EstimatorTrainingOptionsTest {
+    @TempDir
+    static Path dir;
+    static SparkSession spark;
+    static Dataset<Row> interactions;
+
+    @BeforeAll
+    static void data() {
+        spark = TestSpark.session();
+        interactions = TwoTowerRetrievalTest.writeParquetWith(spark, dir.resolve("interactions.parquet"), 3000);
+    }
+
+    private static TwoTowerRetrieval estimator(int epochs) {
+        return TwoTowerRetrievalTest.estimator().setMaxEpochs(epochs).setEvalEvery(2);
+    }
+
+    private static Map<String, List<Object>> items(TwoTowerRetrievalModel m) {
+        Map<String, List<Object>> out = new HashMap<>();
+        m.itemEmbeddings().collectAsList().forEach(r -> out.put(r.getString(0), r.getList(1)));
+        return out;
+    }
+
+    @Test
+    void aFitResumesFromItsCheckpointToTheUninterruptedResult() {
+        String ck = dir.resolve("checkpoints").toString();
+        TwoTowerRetrievalModel first = estimator(2).setCheckpointDir(ck).fit(interactions);
+        assertEquals(List.of(2), first.validationCurve().stream().map(p -> p.epoch()).toList());
+        assertTrue(Files.exists(dir.resolve("checkpoints").resolve("16-seed5.ckpt")));
+        // The same settings with more epochs continue after epoch 2 instead of starting over.
+        TwoTowerRetrievalModel resumed = estimator(4).setCheckpointDir(ck).fit(interactions);
+        TwoTowerRetrievalModel straight = estimator(4).fit(interactions);
+        assertEquals(List.of(2, 4), resumed.validationCurve().stream().map(p -> p.epoch()).toList());
+        assertEquals(straight.validationCurve().get(1).meanLoss(), resumed.validationCurve().get(1).meanLoss(), 1e-9);
+        Map<String, List<Object>> a = items(straight);
+        Map<String, List<Object>> b = items(resumed);
+        assertEquals(a.keySet(), b.keySet());
+        a.forEach((item, v) -> {
+            List<Object> w = b.get(item);
+            for (int d = 0; d < v.size(); d++) {
+                assertEquals((Float) v.get(d), (Float) w.get(d), 1e-6f, item + " dim " + d);
+            }
+        });
+        // Other data behind the same folder is refused, not silently mixed in.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> estimator(4).setCheckpointDir(ck).fit(interactions.limit(2000)));
+        assertTrue(e.getMessage().contains("checkpointDir") && e.getMessage().contains("other data"), e.getMessage());
+    }
+
+    @Test
+    void leaveLastNPerUserWithTrainOnlyPreprocessing() {
+        TwoTowerRetrievalModel m = estimator(2).setValidationSplit("lastN").setValidationLastN(2)
+                .setPreprocessOn("train").fit(interactions);
+        long users = interactions.groupBy("customer").agg(count("*").as("n")).filter(col("n").gt(2)).count();
+        // Every user with more than 2 interactions holds out exactly 2 (no duplicate timestamps in this data).
+        assertEquals(users, m.validationRanking().users());
+        assertTrue(m.validationRanking().recallAtK() >= 0 && !m.validationCurve().isEmpty());
+    }
+
+    @Test
+    void temporalSplitHoldsOutTheLatestRows() {
+        TwoTowerRetrievalModel m = estimator(2).setValidationSplit("temporal").setValidationFraction(0.25).fit(interactions);
+        assertEquals(List.of(2), m.validationCurve().stream().map(p -> p.epoch()).toList());
+        assertTrue(m.validationRanking().users() > 0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> estimator(2).setValidationSplit("temporal").setValidationFraction(0).fit(interactions));
+        assertTrue(e.getMessage().contains("validationFraction"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> estimator(2).setValidationSplit("sometimes"));
+    }
+}
