@@ -67,6 +67,32 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--validation-fraction", defaultValue = "0", description = "rows held out for a logged top-K curve (default: ${DEFAULT-VALUE})")
     double validationFraction;
 
+    @Option(names = "--items", description = "item table (any Hadoop URI, same --format) joined to the interactions on --item-col:"
+            + " where candidate features such as titles or genres live")
+    String items;
+
+    @Option(names = "--query-feature", description = "a query-tower feature, [name=]column:kind[:size] with kind categorical,"
+            + " text, numeric or timestamp (repeat; default: the tutorial's user id + time)")
+    List<String> queryFeatures = new java.util.ArrayList<>();
+
+    @Option(names = "--candidate-feature", description = "a candidate-tower feature, as --query-feature (repeat; default:"
+            + " the tutorial's title + title tokens, or the item id without a title)")
+    List<String> candidateFeatures = new java.util.ArrayList<>();
+
+    @Option(names = "--validation-split", defaultValue = "random", description = "random, temporal (the latest"
+            + " --validation-fraction by time) or lastN (each user's --validation-last-n latest) (default: ${DEFAULT-VALUE})")
+    String validationSplit;
+
+    @Option(names = "--validation-last-n", defaultValue = "1", description = "(default: ${DEFAULT-VALUE})")
+    int validationLastN;
+
+    @Option(names = "--preprocess-on", defaultValue = "all", description = "all (the tutorial) or train: the rows"
+            + " vocabularies and statistics are fitted on (default: ${DEFAULT-VALUE})")
+    String preprocessOn;
+
+    @Option(names = "--checkpoint-dir", description = "local folder for checkpoints; a rerun with the same settings resumes")
+    String checkpointDir;
+
     @Option(names = "--master", defaultValue = "local[*]", description = "Spark master; spark-submit's wins (default: ${DEFAULT-VALUE})")
     String master;
 
@@ -98,17 +124,32 @@ final class TrainCommand implements Callable<Integer> {
                 table = data.ratings().join(data.movies(), "movie_id").select("user_id", "movie_id", "timestamp", "title");
             } else if (ratings != null) {
                 table = Tables.read(spark, ratings, format);
+                if (items != null) {
+                    Dataset<Row> itemTable = Tables.read(spark, items, format);
+                    if (!java.util.Arrays.asList(itemTable.columns()).contains(itemCol)) {
+                        throw new IllegalArgumentException("--items " + items + ": no column '" + itemCol
+                                + "' (--item-col) to join on; it has " + java.util.Arrays.toString(itemTable.columns()));
+                    }
+                    table = table.join(itemTable, itemCol);
+                }
             } else {
                 throw new IllegalArgumentException("train needs --ratings URI or --movielens DIR (a folder path or URI)");
             }
             TwoTowerRetrievalModel model = new TwoTowerRetrieval().setUserCol(userCol).setItemCol(itemCol)
                     .setTimestampCol(timeCol).setTitleCol(titleCol).setLayerSizes(sizes).setMaxEpochs(epochs)
                     .setBatchSize(batchSize).setNumWorkers(workers).setSeed(seed)
-                    .setValidationFraction(validationFraction).setEvalEvery(evalEvery).fit(table);
+                    .setValidationFraction(validationFraction).setEvalEvery(evalEvery)
+                    .setQueryFeatures(queryFeatures.toArray(String[]::new))
+                    .setCandidateFeatures(candidateFeatures.toArray(String[]::new))
+                    .setValidationSplit(validationSplit).setValidationLastN(validationLastN).setPreprocessOn(preprocessOn)
+                    .setCheckpointDir(checkpointDir == null ? "" : checkpointDir).fit(table);
             List<CurvePoint> curve = model.validationCurve();
             if (!curve.isEmpty()) {
                 CurvePoint last = curve.get(curve.size() - 1);
                 LOG.info("Validation after epoch {}: {}", last.epoch(), last.accuracy());
+            }
+            if (model.validationRanking() != null) {
+                LOG.info("Validation per user: {}", model.validationRanking());
             }
             model.write().save(out);
             LOG.info("Saved {} model to {}", Arrays.toString(sizes), out);

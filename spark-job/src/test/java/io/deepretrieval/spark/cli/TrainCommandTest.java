@@ -57,6 +57,36 @@ class TrainCommandTest {
     }
 
     @Test
+    void trainTakesAnItemTableDeclaredFeaturesAPerUserSplitAndCheckpoints(@TempDir Path dir) throws IOException {
+        Path table = csv(dir);
+        // The titles move to their own item table, joined on --item-col; the interactions keep member, sku, when.
+        StringBuilder items = new StringBuilder("sku,name\n");
+        for (int item = 0; item < 120; item++) {
+            items.append(1000 + item).append(",\"").append(SyntheticMovieLens.title(item + 1).replace("\"", "\"\"")).append("\"\n");
+        }
+        Files.writeString(dir.resolve("items.csv"), items);
+        Files.writeString(dir.resolve("interactions.csv"), String.join("\n", Files.readAllLines(table).stream()
+                .map(l -> l.substring(0, l.indexOf(",\"") < 0 ? l.lastIndexOf(',') : l.indexOf(",\""))).toList()) + "\n");
+        CliRun.Result train = run("train", "--ratings", dir.resolve("interactions.csv").toString(), "--format", "csv",
+                "--items", dir.resolve("items.csv").toString(), "--user-col", "member", "--item-col", "sku",
+                "--time-col", "when", "--title-col", "name", "--query-feature", "member:categorical",
+                "--query-feature", "when:timestamp:50", "--candidate-feature", "sku:categorical",
+                "--candidate-feature", "words=name:text:200", "--validation-split", "lastN", "--validation-last-n", "2",
+                "--preprocess-on", "train", "--eval-every", "2", "--checkpoint-dir", dir.resolve("ck").toString(),
+                "--layers", "16", "--epochs", "2", "--batch-size", "256", "--out", dir.resolve("model").toString());
+        assertEquals(0, train.exitCode(), train.err());
+        assertTrue(train.err().contains("Validation per user"), train.err());
+        assertTrue(Files.exists(dir.resolve("ck/16-seed42.ckpt")), "a checkpoint after the evaluation");
+        String spec = Files.readString(dir.resolve("model/data/feature-spec.json"));
+        assertTrue(spec.contains("\"name\" : \"words\"") && spec.contains("\"column\" : \"when\""), spec);
+        CliRun.Result bad = run("train", "--ratings", dir.resolve("interactions.csv").toString(), "--format", "csv",
+                "--user-col", "member", "--item-col", "sku", "--time-col", "when", "--title-col", "",
+                "--query-feature", "member:colour", "--epochs", "1", "--out", dir.resolve("bad").toString());
+        assertTrue(bad.exitCode() != 0 && bad.err().contains("unknown kind 'colour'"), bad.err());
+        assertTrue(!Files.exists(dir.resolve("bad")), "nothing written for a bad setting");
+    }
+
+    @Test
     void trainReadsAMovieLensFolderAtAHadoopUri(@TempDir Path dir) throws IOException {
         Path ml = SyntheticMovieLens.writeDat(dir.resolve("ml-1m"), 30, 36, 600, 3, true);
         TestFileSystem.register(TestSpark.session()); // the command's session is this one (getOrCreate)
