@@ -38,6 +38,10 @@ public final class RetrievalLoss {
     public static final String SOFTMAX_CANDIDATE_GRADIENT = "softmax_gradient_wrt_candidates";
     /** Σ Q∘Gq + Σ C∘Gc − Σᵢ qᵢ·cᵢ: the graph's loss variable for differentiation, equal in gradient to {@link #LOSS}. */
     public static final String TOWER_OBJECTIVE = "tower_backprop_objective";
+    /** Input [n, m] added to the (temperature-scaled) logits when the objective masks or corrects them. */
+    public static final String LOGIT_BIAS = "logit_bias";
+    /** Input [n, 1]: the bias of each row's own positive (the diagonal of {@link #LOGIT_BIAS}), for the loss value. */
+    public static final String POSITIVE_BIAS = "positive_logit_bias";
 
     private RetrievalLoss() {
     }
@@ -47,7 +51,25 @@ public final class RetrievalLoss {
      * tower objective as the variable to differentiate. {@code dim} is the towers' output width.
      */
     public static SDVariable build(SameDiff sd, SDVariable queries, SDVariable candidates, long dim) {
+        return build(sd, queries, candidates, dim, RetrievalObjective.TUTORIAL);
+    }
+
+    /**
+     * As {@link #build(SameDiff, SDVariable, SDVariable, long)} with an objective's options: the logits become
+     * {@code z = Q·Cᵀ/T + B} ({@code B} the {@link #LOGIT_BIAS} input when the objective is biased), and the
+     * closed-form parts carry the {@code 1/T}: {@code ∂/∂Q = (P·C)/T}, {@code ∂/∂C = (Pᵀ·Q)/T}, the positive term
+     * {@code q_i·c_i/T}. With the tutorial's objective the graph is exactly the plain one.
+     */
+    public static SDVariable build(SameDiff sd, SDVariable queries, SDVariable candidates, long dim,
+                                   RetrievalObjective objective) {
+        double inverseT = 1.0 / objective.temperature();
         SDVariable logits = sd.mmul(LOGITS, queries, candidates, false, true, false);
+        if (inverseT != 1.0) {
+            logits = logits.mul(inverseT);
+        }
+        if (objective.biased()) {
+            logits = logits.add(sd.placeHolder(LOGIT_BIAS, org.nd4j.linalg.api.buffer.DataType.FLOAT, -1, -1));
+        }
         SDVariable rowMax = logits.max(true, 1);
         SDVariable shiftedExp = sd.math.exp(logits.sub(rowMax));
         // E·[C, 1] gives E·C and the row sums in one pass over E instead of two. (The ones column is built from
@@ -59,14 +81,25 @@ public final class RetrievalLoss {
         // The first n candidates, n = Q's rows: a slice sized by Q at run time.
         SDVariable positives = sd.slice(candidates, sd.constant(Nd4j.createFromArray(0L, 0L)), sd.shape(queries));
         SDVariable positiveLogits = queries.mul(positives).sum(true, 1);
+        if (inverseT != 1.0) {
+            positiveLogits = positiveLogits.mul(inverseT);
+        }
+        SDVariable positiveZ = objective.biased()
+                ? positiveLogits.add(sd.placeHolder(POSITIVE_BIAS, org.nd4j.linalg.api.buffer.DataType.FLOAT, -1, 1))
+                : positiveLogits;
         // Sums keep their dimensions ([1, 1], not scalars): the session's array cache takes released scalars but
         // never hands them out again, so every scalar output of a step stayed cached for good (measured: 8 a step,
         // resident memory +1.2 GB over a 300-epoch run).
-        sd.identity(LOSS, sd.math.log(rowSum).add(rowMax).sub(positiveLogits).sum(true, 0, 1));
+        sd.identity(LOSS, sd.math.log(rowSum).add(rowMax).sub(positiveZ).sum(true, 0, 1));
 
-        SDVariable queryPart = sd.identity(SOFTMAX_QUERY_GRADIENT, expTimesCandidates.div(rowSum));
-        SDVariable candidatePart = sd.identity(SOFTMAX_CANDIDATE_GRADIENT,
-                sd.mmul(shiftedExp, queries.div(rowSum), true, false, false));
+        SDVariable queryGrad = expTimesCandidates.div(rowSum);
+        SDVariable candidateGrad = sd.mmul(shiftedExp, queries.div(rowSum), true, false, false);
+        if (inverseT != 1.0) {
+            queryGrad = queryGrad.mul(inverseT);
+            candidateGrad = candidateGrad.mul(inverseT);
+        }
+        SDVariable queryPart = sd.identity(SOFTMAX_QUERY_GRADIENT, queryGrad);
+        SDVariable candidatePart = sd.identity(SOFTMAX_CANDIDATE_GRADIENT, candidateGrad);
 
         sd.identity(TOWER_OBJECTIVE, queries.mul(GradientBarrier.of(sd, queryPart)).sum(true, 0, 1)
                 .add(candidates.mul(GradientBarrier.of(sd, candidatePart)).sum(true, 0, 1))

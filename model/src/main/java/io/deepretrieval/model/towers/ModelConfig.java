@@ -13,10 +13,25 @@ import java.util.TreeMap;
  * @param initSeed     seed of the parameter initialisation
  * @param learningRateSchedule piecewise-constant Adagrad rate: from each key's epoch (1-based) on, its value;
  *                     before the first key, {@code learningRate} (empty: {@code learningRate} throughout)
+ * @param objective    the in-batch softmax's options (the tutorial's plain form by default)
  */
 public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
-                          double epsilon, long initSeed, NavigableMap<Integer, Double> learningRateSchedule)
+                          double epsilon, long initSeed, NavigableMap<Integer, Double> learningRateSchedule,
+                          io.deepretrieval.model.task.RetrievalObjective objective)
         implements java.io.Serializable {
+
+    /** The tutorial's objective. */
+    public ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
+                       double epsilon, long initSeed, NavigableMap<Integer, Double> learningRateSchedule) {
+        this(embeddingDim, layerSizes, learningRate, initialAccumulator, epsilon, initSeed, learningRateSchedule,
+                io.deepretrieval.model.task.RetrievalObjective.TUTORIAL);
+    }
+
+    /** These settings with another objective. */
+    public ModelConfig withObjective(io.deepretrieval.model.task.RetrievalObjective o) {
+        return new ModelConfig(embeddingDim, layerSizes, learningRate, initialAccumulator, epsilon, initSeed,
+                learningRateSchedule, o);
+    }
 
     /** A constant learning rate. */
     public ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
@@ -44,6 +59,7 @@ public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRat
             throw new IllegalArgumentException("learningRate and epsilon must be > 0 and initialAccumulator >= 0");
         }
         layerSizes = layerSizes.clone();
+        objective = objective == null ? io.deepretrieval.model.task.RetrievalObjective.TUTORIAL : objective;
         learningRateSchedule = new TreeMap<>(learningRateSchedule == null ? Map.of() : learningRateSchedule);
         for (Map.Entry<Integer, Double> e : learningRateSchedule.entrySet()) {
             if (e.getKey() == null || e.getKey() < 1 || e.getValue() == null || !(e.getValue() > 0)
@@ -97,7 +113,8 @@ public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRat
     public boolean equals(Object o) {
         return o instanceof ModelConfig m && embeddingDim == m.embeddingDim && Arrays.equals(layerSizes, m.layerSizes)
                 && learningRate == m.learningRate && initialAccumulator == m.initialAccumulator
-                && epsilon == m.epsilon && initSeed == m.initSeed && learningRateSchedule.equals(m.learningRateSchedule);
+                && epsilon == m.epsilon && initSeed == m.initSeed && learningRateSchedule.equals(m.learningRateSchedule)
+                && objective.equals(m.objective);
     }
 
     @Override
@@ -110,6 +127,7 @@ public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRat
         return "ModelConfig[embeddingDim=" + embeddingDim + ", layerSizes=" + Arrays.toString(layerSizes)
                 + ", learningRate=" + learningRate + ", initialAccumulator=" + initialAccumulator
                 + ", epsilon=" + epsilon + ", initSeed=" + initSeed
-                + (learningRateSchedule.isEmpty() ? "" : ", learningRateSchedule=" + learningRateSchedule) + "]";
+                + (learningRateSchedule.isEmpty() ? "" : ", learningRateSchedule=" + learningRateSchedule)
+                + (objective.plain() ? "" : ", objective=" + objective) + "]";
     }
 }

@@ -53,7 +53,7 @@ public final class TwoTowerModel {
         graph = SameDiff.create();
         SDVariable q = QueryTower.build(graph, config, spec.query(), rng);
         SDVariable c = CandidateTower.build(graph, config, spec.candidate(), rng);
-        RetrievalLoss.build(graph, q, c, config.outputDim());
+        RetrievalLoss.build(graph, q, c, config.outputDim(), config.objective());
         List<String> inputs = new ArrayList<>(TowerInputs.embeddingInputs(spec.query()));
         inputs.addAll(TowerInputs.embeddingInputs(spec.candidate()));
         embeddingInputs = List.copyOf(inputs);
@@ -142,7 +142,7 @@ public final class TwoTowerModel {
         Function<String, INDArray> shared = graph::getArrForVarName;
         SDVariable q = QueryTower.build(sd, config, spec.query(), shared);
         SDVariable c = CandidateTower.build(sd, config, spec.candidate(), shared);
-        RetrievalLoss.build(sd, q, c, config.outputDim());
+        RetrievalLoss.build(sd, q, c, config.outputDim(), config.objective());
         return sd;
     }
 

@@ -48,6 +48,8 @@ public final class TrainingStep implements AutoCloseable {
     private long pendingGraphNanos;
     private long pendingExtractNanos;
     private int stepsSinceCollection;
+    /** Per candidate record, its share of the training interactions (for the logQ correction); null until set. */
+    private double[] candidateShare;
     /** Steps between two forced collections when a trainer does not collect sooner (e.g. at each epoch's end). */
     public static final int COLLECT_EVERY_STEPS = 100;
 
@@ -138,13 +140,14 @@ public final class TrainingStep implements AutoCloseable {
     public double computeGradients(Interactions batch) {
         long t0 = System.nanoTime();
         int slices = Math.min(replicas.size(), batch.size());
+        int[] negatives = negatives(batch);
         List<Future<SliceResult>> others = new ArrayList<>();
         for (int i = 1; i < slices; i++) {
             int index = i;
-            others.add(pool.submit(() -> runSlice(batch, index, slices)));
+            others.add(pool.submit(() -> runSlice(batch, index, slices, negatives)));
         }
         List<SliceResult> results = new ArrayList<>();
-        results.add(runSlice(batch, 0, slices));
+        results.add(runSlice(batch, 0, slices, negatives));
         for (Future<SliceResult> f : others) {
             results.add(io.deepretrieval.model.io.Futures.join(f));
         }
@@ -171,21 +174,21 @@ public final class TrainingStep implements AutoCloseable {
      * Slice {@code index} of {@code slices}: its share of the batch's queries against all of the batch's
      * candidates, its own positives first (the order of the others does not change the softmax).
      */
-    private SliceResult runSlice(Interactions batch, int index, int slices) {
+    private SliceResult runSlice(Interactions batch, int index, int slices, int[] negatives) {
         long t0 = System.nanoTime();
         int n = batch.size();
         int from = (int) ((long) n * index / slices);
         int to = (int) ((long) n * (index + 1) / slices);
+        int[] positives = batch.candidate();
         TwoTowerModel.Feeds feeds;
         if (slices == 1) {
-            feeds = model.feeds(batch, corpus);
+            feeds = feeds(batch, positives, withNegatives(positives, negatives), 0, n);
         } else {
-            int[] positives = batch.candidate();
             int[] candidates = new int[n];
             System.arraycopy(positives, from, candidates, 0, to - from);
             System.arraycopy(positives, 0, candidates, to - from, from);
             System.arraycopy(positives, to, candidates, to, n - to);
-            feeds = model.feeds(batch.select(null, from, to), candidates, corpus);
+            feeds = feeds(batch, positives, withNegatives(candidates, negatives), from, to);
         }
         long t1 = System.nanoTime();
         return replicas.get(index).run(feeds, t1 - t0);
@@ -210,7 +213,92 @@ public final class TrainingStep implements AutoCloseable {
 
     /** The batch's summed loss, forward pass only. */
     public double loss(Interactions batch) {
-        return model.graph().output(model.feeds(batch, corpus).values(), RetrievalLoss.LOSS).get(RetrievalLoss.LOSS).getDouble(0);
+        int[] candidates = withNegatives(batch.candidate(), negatives(batch));
+        return model.graph().output(feeds(batch, batch.candidate(), candidates, 0, batch.size()).values(),
+                RetrievalLoss.LOSS).get(RetrievalLoss.LOSS).getDouble(0);
+    }
+
+    /**
+     * Sets each candidate record's share of the training interactions, which the logQ correction needs; trainers
+     * call it with their training rows (a replica with its partition's).
+     */
+    public void candidateFrequencies(Interactions train) {
+        double[] share = new double[corpus.size()];
+        for (int c : train.candidate()) {
+            share[c]++;
+        }
+        for (int r = 0; r < share.length; r++) {
+            share[r] /= Math.max(1, train.size());
+        }
+        candidateShare = share;
+    }
+
+    /** The objective's uniformly sampled extra negatives for a batch, seeded by the batch itself (resumes exactly). */
+    private int[] negatives(Interactions batch) {
+        int m = model.config().objective().mixedNegatives();
+        if (m == 0) {
+            return new int[0];
+        }
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(
+                model.config().initSeed() * 31 + java.util.Arrays.hashCode(batch.candidate()));
+        int[] out = new int[m];
+        for (int i = 0; i < m; i++) {
+            out[i] = rng.nextInt(corpus.size());
+        }
+        return out;
+    }
+
+    private static int[] withNegatives(int[] candidates, int[] negatives) {
+        if (negatives.length == 0) {
+            return candidates;
+        }
+        int[] all = java.util.Arrays.copyOf(candidates, candidates.length + negatives.length);
+        System.arraycopy(negatives, 0, all, candidates.length, negatives.length);
+        return all;
+    }
+
+    /**
+     * The graph inputs of queries {@code from..to} of a batch scored against {@code candidates} (that slice's
+     * positives first), with the objective's logit bias: the logQ correction per candidate column and the mask of
+     * accidental hits (the row's own positive record elsewhere among the candidates).
+     */
+    private TwoTowerModel.Feeds feeds(Interactions batch, int[] positives, int[] candidates, int from, int to) {
+        Interactions queries = from == 0 && to == batch.size() ? batch : batch.select(null, from, to);
+        TwoTowerModel.Feeds feeds = model.feeds(queries, candidates, corpus);
+        io.deepretrieval.model.task.RetrievalObjective objective = model.config().objective();
+        if (!objective.biased()) {
+            return feeds;
+        }
+        int n = to - from;
+        int m = candidates.length;
+        float[] column = new float[m];
+        if (objective.logQCorrection()) {
+            if (candidateShare == null) {
+                throw new IllegalStateException("the logQ correction needs candidateFrequencies(train) first");
+            }
+            // Expected count of each candidate among a batch's: batch × its share, plus the uniform extras'.
+            double uniform = (double) objective.mixedNegatives() / corpus.size();
+            for (int j = 0; j < m; j++) {
+                column[j] = (float) -Math.log(Math.max(1e-12, batch.size() * candidateShare[candidates[j]] + uniform));
+            }
+        }
+        float[] bias = new float[Math.multiplyExact(n, m)];
+        float[] positive = new float[n];
+        for (int i = 0; i < n; i++) {
+            int own = positives[from + i];
+            System.arraycopy(column, 0, bias, i * m, m);
+            positive[i] = column[i];
+            if (objective.removeAccidentalHits()) {
+                for (int j = 0; j < m; j++) {
+                    if (j != i && candidates[j] == own) {
+                        bias[i * m + j] = io.deepretrieval.model.task.RetrievalObjective.MASKED_LOGIT;
+                    }
+                }
+            }
+        }
+        feeds.values().put(RetrievalLoss.LOGIT_BIAS, org.nd4j.linalg.factory.Nd4j.create(bias, new long[]{n, m}, 'c'));
+        feeds.values().put(RetrievalLoss.POSITIVE_BIAS, org.nd4j.linalg.factory.Nd4j.create(positive, new long[]{n, 1}, 'c'));
+        return feeds;
     }
 
     /** Stops the slice threads. */

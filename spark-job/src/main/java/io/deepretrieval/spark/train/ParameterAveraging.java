@@ -199,6 +199,9 @@ public final class ParameterAveraging {
                     stepThreads);
             state.value().applyTo(replica.model());
             replica.step().startEpoch(epoch);
+            if (config.objective().logQCorrection()) {
+                replica.step().candidateFrequencies(data); // the partition's own frequencies
+            }
             int[] order = replica.order(data.size(), seed + PARTITION_SEED_STRIDE * partition, epoch);
             long restored = System.nanoTime();
             double loss = 0;
