@@ -93,6 +93,18 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-dir", description = "local folder for checkpoints; a rerun with the same settings resumes")
     String checkpointDir;
 
+    @Option(names = "--temperature", defaultValue = "1", description = "softmax temperature (default: ${DEFAULT-VALUE})")
+    double temperature;
+
+    @Option(names = "--remove-accidental-hits", description = "mask in-batch duplicates of each row's positive")
+    boolean removeAccidentalHits;
+
+    @Option(names = "--logq-correction", description = "sampling-bias correction of the in-batch negatives")
+    boolean logQCorrection;
+
+    @Option(names = "--mixed-negatives", defaultValue = "0", description = "uniform extra negatives per batch (default: ${DEFAULT-VALUE})")
+    int mixedNegatives;
+
     @Option(names = "--master", defaultValue = "local[*]", description = "Spark master; spark-submit's wins (default: ${DEFAULT-VALUE})")
     String master;
 
@@ -142,7 +154,9 @@ final class TrainCommand implements Callable<Integer> {
                     .setQueryFeatures(queryFeatures.toArray(String[]::new))
                     .setCandidateFeatures(candidateFeatures.toArray(String[]::new))
                     .setValidationSplit(validationSplit).setValidationLastN(validationLastN).setPreprocessOn(preprocessOn)
-                    .setCheckpointDir(checkpointDir == null ? "" : checkpointDir).fit(table);
+                    .setCheckpointDir(checkpointDir == null ? "" : checkpointDir)
+                    .setTemperature(temperature).setRemoveAccidentalHits(removeAccidentalHits)
+                    .setLogQCorrection(logQCorrection).setMixedNegatives(mixedNegatives).fit(table);
             List<CurvePoint> curve = model.validationCurve();
             if (!curve.isEmpty()) {
                 CurvePoint last = curve.get(curve.size() - 1);

@@ -50,7 +50,11 @@ public record SweepConfig(
         @JsonProperty("alsBaseline") boolean alsBaseline,
         @JsonProperty("seeds") int seeds,
         @JsonProperty("nativeThreads") int nativeThreads,
-        @JsonProperty("stepThreads") int stepThreads) {
+        @JsonProperty("stepThreads") int stepThreads,
+        @JsonProperty("temperature") double temperature,
+        @JsonProperty("removeAccidentalHits") boolean removeAccidentalHits,
+        @JsonProperty("logQCorrection") boolean logQCorrection,
+        @JsonProperty("mixedNegatives") int mixedNegatives) {
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
@@ -65,7 +69,7 @@ public record SweepConfig(
         return new SweepConfig(DEFAULT_DATA, "results", "local[*]", 42, 300, 5, 2048,
                 List.of(List.of(32), List.of(64, 32), List.of(128, 64, 32)),
                 32, 0.1, Map.of(), 0.1, 1e-7, 0.2, 1000, 10_000, List.of(1, 5, 10, 50, 100),
-                0, 2048, 20, true, "MEMORY_ONLY", "failFast", true, 1, 1, 0);
+                0, 2048, 20, true, "MEMORY_ONLY", "failFast", true, 1, 1, 0, 1.0, false, false, 0);
     }
 
     /** Loads a config file over the defaults; keys it leaves out keep their default. */
@@ -200,6 +204,11 @@ public record SweepConfig(
             p.add("stepThreads: must be >= 0 (threads a training step splits its batch over; 0 = every CPU core in the"
                     + " driver JVM, spark.task.cpus per Spark task), got " + stepThreads);
         }
+        try {
+            objective();
+        } catch (IllegalArgumentException e) {
+            p.add(e.getMessage().replaceFirst("^(temperature|mixedNegatives) must", "$1: must"));
+        }
         if (seeds < 1) {
             p.add("seeds: must be >= 1 (runs per depth, each with its own initialisation and shuffling), got " + seeds);
         }
@@ -230,7 +239,13 @@ public record SweepConfig(
         java.util.TreeMap<Integer, Double> schedule = new java.util.TreeMap<>();
         learningRateSchedule.forEach((epoch, rate) -> schedule.put(parseEpoch(epoch), rate));
         return new ModelConfig(embeddingDim, layers.stream().mapToInt(Integer::intValue).toArray(),
-                learningRate, initialAccumulator, epsilon, initSeed, schedule);
+                learningRate, initialAccumulator, epsilon, initSeed, schedule, objective());
+    }
+
+    /** The in-batch softmax's options (keys temperature, removeAccidentalHits, logQCorrection, mixedNegatives). */
+    public io.deepretrieval.model.task.RetrievalObjective objective() {
+        return new io.deepretrieval.model.task.RetrievalObjective(temperature, removeAccidentalHits, logQCorrection,
+                mixedNegatives);
     }
 
     private static Integer parseEpoch(String key) {

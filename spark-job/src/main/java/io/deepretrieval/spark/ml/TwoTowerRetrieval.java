@@ -82,6 +82,10 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private final Param<String> preprocessOn;
     private final Param<String> checkpointDir;
     private final IntParam rankingK;
+    private final DoubleParam temperature;
+    private final org.apache.spark.ml.param.BooleanParam removeAccidentalHits;
+    private final org.apache.spark.ml.param.BooleanParam logQCorrection;
+    private final IntParam mixedNegatives;
     private final StringArrayParam candidateFeatures;
 
     public TwoTowerRetrieval() {
@@ -143,6 +147,17 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 + " fit with the same settings resumes from it (empty: no checkpoints)");
         rankingK = new IntParam(this, "rankingK", "K of the per-user recall@K and NDCG@K logged on the validation rows",
                 ParamValidators.gtEq(1));
+        temperature = new DoubleParam(this, "temperature", "the in-batch softmax's logits are divided by it", ParamValidators.gt(0));
+        removeAccidentalHits = new org.apache.spark.ml.param.BooleanParam(this, "removeAccidentalHits",
+                "mask a batch candidate that is the row's own positive item at another position");
+        logQCorrection = new org.apache.spark.ml.param.BooleanParam(this, "logQCorrection",
+                "lower each candidate's logit by the log of its expected count in a batch (training frequencies)");
+        mixedNegatives = new IntParam(this, "mixedNegatives", "uniformly sampled items added to every batch as negatives",
+                ParamValidators.gtEq(0));
+        setDefault(temperature, 1.0);
+        setDefault(removeAccidentalHits, false);
+        setDefault(logQCorrection, false);
+        setDefault(mixedNegatives, 0);
         setDefault(validationSplit, "random");
         setDefault(validationLastN, 1);
         setDefault(preprocessOn, "all");
@@ -204,6 +219,10 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public Param<String> preprocessOn() { return preprocessOn; }
     public Param<String> checkpointDir() { return checkpointDir; }
     public IntParam rankingK() { return rankingK; }
+    public DoubleParam temperature() { return temperature; }
+    public org.apache.spark.ml.param.BooleanParam removeAccidentalHits() { return removeAccidentalHits; }
+    public org.apache.spark.ml.param.BooleanParam logQCorrection() { return logQCorrection; }
+    public IntParam mixedNegatives() { return mixedNegatives; }
     public StringArrayParam candidateFeatures() { return candidateFeatures; }
 
     public TwoTowerRetrieval setUserCol(String v) { set(userCol, v); return this; }
@@ -232,6 +251,10 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public TwoTowerRetrieval setPreprocessOn(String v) { set(preprocessOn, v); return this; }
     public TwoTowerRetrieval setCheckpointDir(String v) { set(checkpointDir, v); return this; }
     public TwoTowerRetrieval setRankingK(int v) { set(rankingK, v); return this; }
+    public TwoTowerRetrieval setTemperature(double v) { set(temperature, v); return this; }
+    public TwoTowerRetrieval setRemoveAccidentalHits(boolean v) { set(removeAccidentalHits, v); return this; }
+    public TwoTowerRetrieval setLogQCorrection(boolean v) { set(logQCorrection, v); return this; }
+    public TwoTowerRetrieval setMixedNegatives(int v) { set(mixedNegatives, v); return this; }
     public TwoTowerRetrieval setCandidateFeatures(String... v) { set(candidateFeatures, v.clone()); return this; }
 
     private int intOf(IntParam p) {
@@ -327,7 +350,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         }
 
         ModelConfig config = new ModelConfig(intOf(embeddingDim), $(layerSizes), doubleOf(learningRate), doubleOf(initialAccumulator),
-                doubleOf(epsilon), ((Long) $(seed)));
+                doubleOf(epsilon), ((Long) $(seed))).withObjective(new io.deepretrieval.model.task.RetrievalObjective(
+                doubleOf(temperature), (Boolean) $(removeAccidentalHits), (Boolean) $(logQCorrection), intOf(mixedNegatives)));
         // As the sweep: ND4J's own op threads on top of the step's slice threads oversubscribe the cores (measured:
         // ML-100k [64, 32] at ~25k examples/s with ND4J's default against ~100k in the sweep).
         io.deepretrieval.model.io.NativeThreads.apply(intOf(nativeThreads));

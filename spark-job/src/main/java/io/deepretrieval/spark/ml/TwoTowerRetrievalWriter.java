@@ -84,6 +84,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                     .put("userType", model.userType().json())
                     .put("itemType", model.itemType().json());
             settings.set("layerSizes", JSON.valueToTree(c.layerSizes()));
+            settings.set("objective", JSON.valueToTree(c.objective()));
             writeText(fs, new Path(path, SETTINGS), JSON.writeValueAsString(settings));
 
             writeCorpus(spark, model.spec(), model.corpus(), new Path(path, CORPUS).toString());
@@ -236,6 +237,9 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                 ModelConfig config = new ModelConfig(s.get("embeddingDim").asInt(),
                         JSON.treeToValue(s.get("layerSizes"), int[].class), s.get("learningRate").asDouble(),
                         s.get("initialAccumulator").asDouble(), s.get("epsilon").asDouble(), s.get("initSeed").asLong());
+                if (s.has("objective")) {
+                    config = config.withObjective(JSON.treeToValue(s.get("objective"), io.deepretrieval.model.task.RetrievalObjective.class));
+                }
                 CandidateCorpus corpus = readCorpus(spark, spec, new Path(path, CORPUS).toString());
                 List<Row> chunks = spark.read().parquet(new Path(path, PARAMETERS).toString()).orderBy("chunk").collectAsList();
                 ModelState parameters = new ModelState(concat(chunks, "values"), concat(chunks, "accumulators"));

@@ -49,6 +49,12 @@ class SweepConfigTest {
         assertEquals(4, ranges.problems().size(), ranges.problems().toString());
         assertTrue(ranges.getMessage().contains("stepThreads: must be >= 0"), ranges.getMessage());
         assertTrue(ranges.getMessage().contains("layer size -3 in [64, -3]"), ranges.getMessage());
+        Files.writeString(f, "{\"temperature\": 0, \"removeAccidentalHits\": true}");
+        ConfigException objective = assertThrows(ConfigException.class, () -> SweepConfig.load(f));
+        assertTrue(objective.getMessage().contains("temperature: must be a positive number, got 0.0"), objective.getMessage());
+        Files.writeString(f, "{\"temperature\": 0.5, \"logQCorrection\": true, \"mixedNegatives\": 64}");
+        assertEquals(new io.deepretrieval.model.task.RetrievalObjective(0.5, false, true, 64),
+                SweepConfig.load(f).model(java.util.List.of(32), 1).objective());
     }
 
     @Test

@@ -70,6 +70,19 @@ class EstimatorTrainingOptionsTest {
     }
 
     @Test
+    void objectiveOptionsTrainBeatChanceAndSurviveSaveAndLoad() throws java.io.IOException {
+        TwoTowerRetrievalModel m = TwoTowerRetrievalTest.estimator().setTemperature(0.5).setRemoveAccidentalHits(true)
+                .setLogQCorrection(true).setMixedNegatives(32).fit(interactions);
+        double top10 = m.validationCurve().get(m.validationCurve().size() - 1).accuracy().at(10);
+        double chance = 10.0 / TwoTowerRetrievalTest.ITEMS;
+        assertTrue(top10 > 3 * chance, "validation top-10 " + top10 + " with every option on; chance " + chance);
+        String path = dir.resolve("options-model").toString();
+        m.write().save(path);
+        assertEquals(new io.deepretrieval.model.task.RetrievalObjective(0.5, true, true, 32),
+                TwoTowerRetrievalModel.load(path).config().objective());
+    }
+
+    @Test
     void leaveLastNPerUserWithTrainOnlyPreprocessing() {
         TwoTowerRetrievalModel m = estimator(2).setValidationSplit("lastN").setValidationLastN(2)
                 .setPreprocessOn("train").fit(interactions);
