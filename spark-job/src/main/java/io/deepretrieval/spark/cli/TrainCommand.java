@@ -28,7 +28,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--movielens", description = "instead of --ratings: a MovieLens folder (u.data + u.item, ratings.dat +"
             + " movies.dat, or ratings.csv + movies.csv; a local path or any Hadoop URI), read as the sweep reads it and"
-            + " joined to user_id, movie_id, timestamp, title")
+            + " joined to user_id, movie_id, timestamp, title, genres (array) and, where the release has users, age,"
+            + " gender, occupation, zip_prefix")
     String movielens;
 
     @Option(names = "--format", defaultValue = "parquet", description = "parquet, csv (with a header) or json (default: ${DEFAULT-VALUE})")
@@ -131,9 +132,16 @@ final class TrainCommand implements Callable<Integer> {
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval train")) {
             Dataset<Row> table;
             if (movielens != null) {
-                var data = new io.deepretrieval.spark.ingest.MovieLensReader(spark,
-                        io.deepretrieval.spark.ingest.InputPolicy.FAIL_FAST).read(movielens);
-                table = data.ratings().join(data.movies(), "movie_id").select("user_id", "movie_id", "timestamp", "title");
+                var reader = new io.deepretrieval.spark.ingest.MovieLensReader(spark,
+                        io.deepretrieval.spark.ingest.InputPolicy.FAIL_FAST);
+                var data = reader.read(movielens);
+                var side = reader.readSideFeatures(movielens);
+                // The side features ride along as columns (genres; age, gender, occupation, zip_prefix where the
+                // release has users): the towers read only the ones declared with --query/--candidate-feature.
+                table = data.ratings().join(data.movies(), "movie_id").join(side.genres(), "movie_id");
+                if (side.users() != null) {
+                    table = table.join(side.users(), "user_id", "left");
+                }
             } else if (ratings != null) {
                 table = Tables.read(spark, ratings, format);
                 if (items != null) {

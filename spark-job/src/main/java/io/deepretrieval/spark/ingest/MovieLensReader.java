@@ -66,6 +66,48 @@ public final class MovieLensReader {
         return new MovieLensData(ratings, movies, layout, List.copyOf(dropped));
     }
 
+    /** Movies' genres: {@code movie_id}, {@code genres} (array of genre names; empty when none is listed). */
+    public static final StructType GENRES = new StructType()
+            .add("movie_id", DataTypes.StringType, true)
+            .add("genres", DataTypes.createArrayType(DataTypes.StringType, false), true);
+    /** Users' demographics (100k {@code u.user}, 1M {@code users.dat}); 1M's age is its bucket, its occupation a code. */
+    public static final StructType USERS = new StructType()
+            .add("user_id", DataTypes.StringType, true)
+            .add("age", DataTypes.IntegerType, true)
+            .add("gender", DataTypes.StringType, true)
+            .add("occupation", DataTypes.StringType, true)
+            .add("zip_prefix", DataTypes.StringType, true);
+    /** u.item's 19 genre flags, in order (u.genre). */
+    static final List<String> GENRES_100K = List.of("unknown", "Action", "Adventure", "Animation", "Children's",
+            "Comedy", "Crime", "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+            "Romance", "Sci-Fi", "Thriller", "War", "Western");
+
+    /**
+     * The side features of a MovieLens folder: every movie's genres, and the users' demographics where the release
+     * has them ({@code u.user} in 100k, {@code users.dat} in 1M; null otherwise). Checked line by line as
+     * {@link #read} does.
+     */
+    public SideFeatures readSideFeatures(String folder) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Path dir = MovieLensLayout.qualify(conf, folder);
+        org.apache.hadoop.fs.FileSystem fs = MovieLensLayout.fileSystem(conf, dir);
+        MovieLensLayout layout = MovieLensLayout.detect(fs, dir);
+        Dataset<Row> genres = parse(layout.movies(dir), layout.moviesEncoding, new GenreParser(layout), GENRES);
+        Path users = new Path(dir, layout == MovieLensLayout.ML_100K ? "u.user" : "users.dat");
+        boolean hasUsers;
+        try {
+            hasUsers = layout != MovieLensLayout.CSV && fs.isFile(users);
+        } catch (java.io.IOException e) {
+            throw new MalformedInputException("cannot check " + users + ": " + e.getMessage());
+        }
+        return new SideFeatures(genres, hasUsers ? parse(users, MovieLensLayout.TextEncoding.UTF8_ELSE_LATIN1,
+                new UserParser(layout), USERS) : null);
+    }
+
+    /** Genres per movie, and users' demographics (null when the release has none). */
+    public record SideFeatures(Dataset<Row> genres, Dataset<Row> users) {
+    }
+
     private Dataset<Row> parse(Path file, MovieLensLayout.TextEncoding encoding, LineParser parser, StructType schema) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         String name = file.toString();
@@ -177,9 +219,7 @@ public final class MovieLensReader {
             if (layout.moviesSeparator != null) {
                 f = line.split(layout.moviesSeparator, -1);
             } else {
-                CsvParserSettings settings = new CsvParserSettings();
-                settings.setMaxCharsPerColumn(-1);
-                f = new CsvParser(settings).parseLine(line);
+                f = new CsvParser(csvSettings()).parseLine(line);
             }
             if (f == null || f.length < 2) {
                 throw new BadLine("expected a movie id and a title separated by " + layout.moviesSeparatorName);
@@ -194,6 +234,69 @@ public final class MovieLensReader {
             }
             return new Object[]{movie, title};
         }
+    }
+
+    private record GenreParser(MovieLensLayout layout) implements LineParser {
+        @Override
+        public boolean isHeader(String firstLine) {
+            return new MovieParser(layout).isHeader(firstLine);
+        }
+
+        @Override
+        public Object[] parse(String line) {
+            String[] f = layout.moviesSeparator != null ? line.split(layout.moviesSeparator, -1)
+                    : new CsvParser(csvSettings()).parseLine(line);
+            String movie = integer(f == null || f.length < 1 || f[0] == null ? "" : f[0].strip(), "movie id");
+            List<String> genres = new java.util.ArrayList<>();
+            if (layout == MovieLensLayout.ML_100K) {
+                for (int i = 5; i < f.length && i - 5 < GENRES_100K.size(); i++) {
+                    if (f[i].strip().equals("1")) {
+                        genres.add(GENRES_100K.get(i - 5));
+                    } else if (!f[i].strip().equals("0")) {
+                        throw new BadLine("genre flag " + (i - 4) + " ('" + f[i] + "') is neither 0 nor 1");
+                    }
+                }
+            } else {
+                if (f.length < 3 || f[2] == null) {
+                    throw new BadLine("expected a movie id, a title and genres separated by " + layout.moviesSeparatorName);
+                }
+                for (String g : f[2].split("\\|")) {
+                    if (!g.isBlank() && !g.equals("(no genres listed)")) {
+                        genres.add(g.strip());
+                    }
+                }
+            }
+            return new Object[]{movie, genres.toArray(String[]::new)};
+        }
+    }
+
+    private record UserParser(MovieLensLayout layout) implements LineParser {
+        @Override
+        public boolean isHeader(String firstLine) {
+            return false;
+        }
+
+        @Override
+        public Object[] parse(String line) {
+            boolean ml100k = layout == MovieLensLayout.ML_100K;
+            String[] f = line.split(ml100k ? "\\|" : "::", -1);
+            if (f.length != 5) {
+                throw new BadLine("expected 5 fields (" + (ml100k ? "user id|age|gender|occupation|zip code"
+                        : "UserID::Gender::Age::Occupation::Zip-code") + "), found " + f.length);
+            }
+            String user = integer(f[0].strip(), "user id");
+            String age = ml100k ? f[1].strip() : f[2].strip();
+            integer(age, "age");
+            String gender = (ml100k ? f[2] : f[1]).strip();
+            String zip = f[4].strip();
+            return new Object[]{user, Integer.valueOf(age), gender, f[3].strip(), zip.substring(0, Math.min(3, zip.length()))};
+        }
+    }
+
+    private static CsvParserSettings csvSettings() {
+        CsvParserSettings settings = new CsvParserSettings();
+        settings.setMaxCharsPerColumn(-1);
+        return settings;
     }
 
     private static String integer(String value, String what) {

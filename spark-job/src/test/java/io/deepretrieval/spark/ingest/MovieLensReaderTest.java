@@ -64,6 +64,39 @@ class MovieLensReaderTest {
     }
 
     @Test
+    void sideFeaturesGenresAndUsersOfEachLayout(@TempDir Path dir) throws IOException {
+        Path ml100k = io.deepretrieval.spark.SyntheticMovieLens.write100k(dir.resolve("100k"), 5, 12, 30, 1);
+        // Movie 1: Action and Drama (flags 1 and 8 of 19); the synthetic u.item's three flags give the others Adventure.
+        String items = java.nio.file.Files.readString(ml100k.resolve("u.item"), java.nio.charset.StandardCharsets.ISO_8859_1)
+                .replaceFirst("(?m)^1\\|(.*?)\\|0\\|0\\|1$", "1|$1|0|1|0|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0");
+        java.nio.file.Files.writeString(ml100k.resolve("u.item"), items, java.nio.charset.StandardCharsets.ISO_8859_1);
+        java.nio.file.Files.writeString(ml100k.resolve("u.user"), "1|24|M|technician|85711\n2|53|F|other|94043\n");
+        MovieLensReader.SideFeatures side = reader.readSideFeatures(ml100k.toString());
+        java.util.Map<String, List<Object>> genres = new java.util.HashMap<>();
+        side.genres().collectAsList().forEach(r -> genres.put(r.getString(0), r.getList(1)));
+        assertEquals(List.of("Action", "Drama"), genres.get("1"));
+        assertEquals(List.of("Adventure"), genres.get("2"));
+        assertEquals(List.of("[1,24,M,technician,857]", "[2,53,F,other,940]"),
+                side.users().orderBy("user_id").collectAsList().stream().map(Object::toString).toList());
+
+        Path ml1m = io.deepretrieval.spark.SyntheticMovieLens.writeDat(dir.resolve("1m"), 5, 12, 30, 1, false);
+        java.nio.file.Files.writeString(ml1m.resolve("users.dat"), "1::F::1::10::48067\n2::M::56::16::70072\n");
+        MovieLensReader.SideFeatures dat = reader.readSideFeatures(ml1m.toString());
+        assertEquals(List.of("Drama", "Comedy"), dat.genres().filter("movie_id = '3'").first().getList(1));
+        assertEquals("[2,56,M,16,700]", dat.users().filter("user_id = '2'").first().toString());
+
+        Path csv = io.deepretrieval.spark.SyntheticMovieLens.writeCsv(dir.resolve("csv"), 5, 12, 30, 1);
+        MovieLensReader.SideFeatures newer = reader.readSideFeatures(csv.toString());
+        assertEquals(null, newer.users(), "the CSV releases have no user table");
+        assertEquals(List.of("Drama"), newer.genres().filter("movie_id = '4'").first().getList(1));
+
+        java.nio.file.Files.writeString(ml100k.resolve("u.user"), "1|24|M|technician|85711\n2|old|F|other|94043\n");
+        MalformedInputException bad = assertThrows(MalformedInputException.class,
+                () -> reader.readSideFeatures(ml100k.toString()));
+        assertTrue(bad.getMessage().contains("u.user:2") && bad.getMessage().contains("age 'old'"), bad.getMessage());
+    }
+
+    @Test
     void malformedRatingLineNamesFileLineAndText(@TempDir Path dir) throws IOException {
         SyntheticMovieLens.write100k(dir, 30, 42, 50, 1);
         List<String> lines = Files.readAllLines(dir.resolve("u.data"));
