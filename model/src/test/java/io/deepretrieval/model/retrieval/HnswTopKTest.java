@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Set;
 
 import static io.deepretrieval.model.retrieval.TopKTest.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -28,20 +26,6 @@ class HnswTopKTest {
     @TempDir
     Path dir;
 
-    /** Mean share of the exact top k that the approximate top k finds. */
-    private static double recall(TopK.Hits[] exact, TopK.Hits[] approx, int k) {
-        double sum = 0;
-        for (int i = 0; i < exact.length; i++) {
-            Set<Integer> truth = new HashSet<>();
-            for (int j = 0; j < Math.min(k, exact[i].rows().length); j++) {
-                truth.add(exact[i].rows()[j]);
-            }
-            long found = Arrays.stream(approx[i].rows()).limit(k).filter(truth::contains).count();
-            sum += (double) found / truth.size();
-        }
-        return sum / exact.length;
-    }
-
     @Test
     void recallAgainstBruteForceIsHighAndScoresAreDotProducts() throws IOException {
         float[] c = ClusteredVectors.make(M, DIM, 1000, 0.2, 1);
@@ -53,7 +37,7 @@ class HnswTopKTest {
             for (int k : new int[]{10, 100}) {
                 TopK.Hits[] e = exact.search(q, QUERIES, k);
                 TopK.Hits[] a = hnsw.search(q, QUERIES, k);
-                double r = recall(e, a, k);
+                double r = Recall.at(k, e, a);
                 System.out.println("HnswTopKTest: recall@" + k + " = " + r);
                 assertTrue(r >= 0.9, "recall@" + k + " " + r);
                 for (int i = 0; i < QUERIES; i++) {

@@ -2,10 +2,7 @@ package io.deepretrieval.model.retrieval;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -15,26 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The exact index's per-query exclusions and argument checks, against an independent full sort. */
 class TopKTest {
-    /** Every score in double, sorted by (score desc, row asc); NaN and excluded rows left out. */
-    private static int[] reference(float[] q, int qi, float[] c, int m, int dim, int k, int[] exclude) {
-        List<double[]> scored = new ArrayList<>();
-        for (int j = 0; j < m; j++) {
-            final int row = j;
-            if (exclude != null && Arrays.stream(exclude).anyMatch(x -> x == row)) {
-                continue;
-            }
-            double s = 0;
-            for (int d = 0; d < dim; d++) {
-                s += (double) q[qi * dim + d] * c[j * dim + d];
-            }
-            if (!Double.isNaN(s)) {
-                scored.add(new double[]{s, j});
-            }
-        }
-        scored.sort(Comparator.<double[]>comparingDouble(x -> -x[0]).thenComparingDouble(x -> x[1]));
-        return scored.stream().limit(k).mapToInt(x -> (int) x[1]).toArray();
-    }
-
     @Test
     void exclusionsArePerQueryAndEqualAFullSortWithoutThem() {
         SplittableRandom rng = new SplittableRandom(5);
@@ -56,12 +33,12 @@ class TopKTest {
             for (int k : new int[]{1, 10, 600}) {
                 TopK.Hits[] hits = index.search(q, n, k, exclude);
                 for (int i = 0; i < n; i++) {
-                    assertArrayEquals(reference(q, i, c, m, dim, k, exclude[i]), hits[i].rows(), "query " + i + ", k " + k);
+                    assertArrayEquals(BruteForceTopKTest.reference(q, i, c, m, dim, k, exclude[i]), hits[i].rows(), "query " + i + ", k " + k);
                 }
             }
             // searchOne is the same search for a single query.
             int[] top = index.searchOne(Arrays.copyOfRange(q, 0, dim), 10, 1, 2, 3).rows();
-            assertArrayEquals(reference(q, 0, c, m, dim, 10, new int[]{1, 2, 3}), top);
+            assertArrayEquals(BruteForceTopKTest.reference(q, 0, c, m, dim, 10, new int[]{1, 2, 3}), top);
         }
     }
 
