@@ -62,6 +62,14 @@ final class BenchTopKCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "threads for the HNSW batch (default: the number of cores)")
     Integer threads;
 
+    @Option(names = "--model", description = "instead of synthetic vectors: a saved model's candidates (or, with"
+            + " --synthetic-candidates, the catalogue 'serve' fabricates around them) and its users' query embeddings;"
+            + " the HNSW graph is the one 'serve --index hnsw' keeps in the model folder (built there when missing)")
+    Path model;
+
+    @Option(names = "--synthetic-candidates", description = "with --model: as serve --synthetic-candidates")
+    Integer synthetic;
+
     private final ObjectMapper json = new ObjectMapper();
     private final List<String> table = new ArrayList<>();
 
@@ -74,6 +82,9 @@ final class BenchTopKCommand implements Callable<Integer> {
             warm.search(new float[dim], 1, 1); // loads ND4J's native backend before anything is timed
         }
         int batchThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (model != null) {
+            return benchModel(batchThreads);
+        }
         table.add("| candidates | index | build s | heap MB | RSS +MB | p50 ms | p99 ms | batch q/s | recall@10 | recall@100 |");
         table.add("|---|---|---|---|---|---|---|---|---|---|");
         for (int m : sizes) {
@@ -113,6 +124,52 @@ final class BenchTopKCommand implements Callable<Integer> {
         System.err.println();
         System.err.printf(Locale.ROOT, "dim %d, %d vectors per cluster, spread %.2f, %d queries, k %d, HNSW m %d beamWidth %d, batch threads %d%n",
                 dim, perCluster, spread, queries, k, hnswM, beamWidth, batchThreads);
+        table.forEach(System.err::println);
+        return 0;
+    }
+
+    /** The saved model's catalogue against its users' queries (the first --queries users, at the latest time). */
+    private int benchModel(int batchThreads) throws Exception {
+        io.deepretrieval.model.serving.SavedModel saved = io.deepretrieval.model.serving.SavedModel.load(model);
+        io.deepretrieval.model.serving.Candidates c = synthetic == null ? saved.candidates()
+                : saved.candidates().synthetic(synthetic, 0.5, 42); // the catalogue serve fabricates
+        dim = c.dim();
+        List<String> users = saved.spec().userVocabulary().stream().filter(u -> !u.isEmpty()).limit(queries).toList();
+        queries = users.size();
+        float[] q = new float[queries * dim];
+        for (int i = 0; i < queries; i++) {
+            System.arraycopy(io.deepretrieval.model.io.NdArrays.floats(saved.queryEmbedding(users.get(i), saved.latestTimestamp())),
+                    0, q, i * dim, dim);
+        }
+        int m = c.size();
+        String dataset = (synthetic == null ? "model-" : "synthetic-around-model-") + m + "x" + dim;
+        table.add("| candidates | index | build or open s | heap MB | RSS +MB | p50 ms | p99 ms | batch q/s | recall@10 | recall@100 |");
+        table.add("|---|---|---|---|---|---|---|---|---|---|");
+        Memory before = Memory.now();
+        long t0 = System.nanoTime();
+        TopK.Hits[] truth;
+        try (BruteForceTopK exact = c.exactIndex()) {
+            double build = (System.nanoTime() - t0) / 1e9;
+            truth = exact.search(q, queries, k);
+            double[] lat = singleLatencies(exact, q, 0);
+            double qps = batchThroughput(() -> exact.search(q, queries, k));
+            record(dataset, "exact", build, before, Memory.now(), lat, qps, Double.NaN, Double.NaN);
+        }
+        before = Memory.now();
+        t0 = System.nanoTime();
+        try (HnswTopK hnsw = ServeCommand.savedHnsw(model, synthetic, null, c, new HnswTopK.Params(hnswM, beamWidth, efSearch[0]))) {
+            double build = (System.nanoTime() - t0) / 1e9;
+            for (int ef : efSearch) {
+                TopK.Hits[] approx = hnsw.search(q, queries, k, null, ef);
+                double[] lat = singleLatencies(hnsw, q, ef);
+                double qps = batchThroughput(() -> parallelSearch(hnsw, q, ef, batchThreads));
+                record(dataset, "hnsw ef " + ef, build, before, Memory.now(), lat, qps,
+                        Recall.at(10, truth, approx), Recall.at(100, truth, approx));
+            }
+        }
+        System.err.println();
+        System.err.printf(Locale.ROOT, "%s, %d users' queries, k %d, HNSW m %d beamWidth %d, batch threads %d%n",
+                model, queries, k, hnswM, beamWidth, batchThreads);
         table.forEach(System.err::println);
         return 0;
     }
@@ -211,7 +268,7 @@ final class BenchTopKCommand implements Callable<Integer> {
             emit(dataset, index, "recall_at_100", r100, "");
         }
         String row = String.format(Locale.ROOT, "| %,d | %s | %.2f | %.0f | %.0f | %.3f | %.3f | %,.0f | %s | %s |",
-                Integer.parseInt(dataset.substring(10, dataset.indexOf('x'))), index, build, heapMb, rssMb, lat[0], lat[1], qps,
+                Integer.parseInt(dataset.replaceAll("^\\D*(\\d+)x.*$", "$1")), index, build, heapMb, rssMb, lat[0], lat[1], qps,
                 Double.isNaN(r10) ? "1 (exact)" : String.format(Locale.ROOT, "%.3f", r10),
                 Double.isNaN(r100) ? "1 (exact)" : String.format(Locale.ROOT, "%.3f", r100));
         table.add(row);

@@ -93,9 +93,17 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The saved graph when it matches these candidates and parameters, else one built now and saved. */
     private TopK hnsw(Candidates candidates) throws IOException {
-        HnswTopK.Params params = new HnswTopK.Params(hnswM, beamWidth, efSearch);
+        return savedHnsw(model, synthetic, indexDir, candidates, new HnswTopK.Params(hnswM, beamWidth, efSearch));
+    }
+
+    /**
+     * The HNSW graph of {@code candidates} kept in {@code indexDir} (null: a folder in the model's, named by the
+     * catalogue and the build parameters), reopened when it matches them, else built now and saved there.
+     */
+    static HnswTopK savedHnsw(Path model, Integer synthetic, Path indexDir, Candidates candidates, HnswTopK.Params params)
+            throws IOException {
         Path dir = indexDir != null ? indexDir : model.resolve(String.format(Locale.ROOT, "hnsw-%s-m%d-bw%d",
-                synthetic == null ? "candidates" : "synthetic" + synthetic, hnswM, beamWidth));
+                synthetic == null ? "candidates" : "synthetic" + synthetic, params.m(), params.beamWidth()));
         long t0 = System.nanoTime();
         HnswTopK opened = HnswTopK.open(dir, params, HnswTopK.fingerprint(candidates.embeddings()));
         if (opened != null) {
