@@ -1,15 +1,14 @@
 package io.deepretrieval.model.metrics;
 
-import org.nd4j.linalg.api.buffer.DataType;
+import io.deepretrieval.model.retrieval.BlockScores;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Factorized top-K accuracy (TFRS {@code metrics.FactorizedTopK}): each query is scored against every candidate by
  * dot product; it is a hit at K when fewer than K candidates score strictly higher than its true candidate
  * (so ties with the true candidate count in its favour). One matrix product per block of queries plus a counting
- * pass; no sort.
+ * pass; no sort. The blockwise scoring is {@link BlockScores}, shared with the exact top-k index; the metric does not
+ * go through top-k selection, since counting the true candidate's rank is all it needs.
  *
  * <p>Broken scores never help the model: a query whose true candidate's score is not finite (NaN or ±infinity,
  * e.g. from a NaN in the query's or the candidate's embedding) is a miss at every K, and a NaN score of any other
@@ -58,10 +57,7 @@ public final class FactorizedTopK {
      * {@code cap}, at most {@value #MAX_BLOCK_ROWS}, and at least 1 (a single query's scores may exceed the cap).
      */
     static int blockRows(long m, long cap) {
-        if (m < 1) {
-            return MAX_BLOCK_ROWS;
-        }
-        return (int) Math.max(1, Math.min(MAX_BLOCK_ROWS, cap / m));
+        return BlockScores.blockRows(m, cap, MAX_BLOCK_ROWS);
     }
 
     /** The tutorial's K values. */
@@ -86,42 +82,20 @@ public final class FactorizedTopK {
     }
 
     /**
-     * Hit counts per K over the query blocks added so far. The [block, m] score matrix ({@link #blockRows} rows)
-     * and its on-heap copy are allocated once and reused: a fresh 90 MB product per block (2,048 queries × 11,000
-     * movies) left hundreds of dead native buffers waiting for a GC, and evaluation on 10M ratings peaked at 8 GB
-     * resident.
+     * Hit counts per K over the query blocks added so far. Scoring is {@link BlockScores}, the same blockwise
+     * matrix products as the exact top-k index ({@link io.deepretrieval.model.retrieval.BruteForceTopK}); only what
+     * is done with a row differs: this counts how many candidates score above the true one instead of selecting the
+     * top k, which needs no heap and no sort. Its score buffers live as long as the tally.
      */
     public final class Tally {
-        private final INDArray candidates;
         private final int m;
-        private final int blockRows;
+        private final BlockScores scores;
         private final long[] hits = new long[ks.length];
         private long queries;
-        private INDArray scores;
-        private float[] scoresOnHeap;
 
         private Tally(INDArray candidates) {
             this.m = Math.toIntExact(candidates.rows());
-            this.blockRows = blockRows(m, blockCap);
-            this.candidates = candidates;
-        }
-
-        /** Scores of {@code block} against every candidate, in the reused buffers; returns the on-heap copy. */
-        private float[] score(INDArray block) {
-            int rows = (int) block.rows();
-            // rows <= blockRows keeps rows * m within the cap (or, for one row, m itself): an int array length.
-            int size = Math.toIntExact((long) rows * m);
-            if (scores == null || scores.rows() != rows) {
-                scores = Nd4j.create(DataType.FLOAT, rows, m);
-                scoresOnHeap = new float[size];
-            }
-            // Straight into the reused buffer: INDArray.mmuli with a 'c'-order result allocates a fresh 'f'-order
-            // temporary of the whole [block, m] product per call and copies it over, which on 11,000 movies put
-            // 90 MB of garbage per block into native memory (10M ratings: resident memory climbing to 5.7 GB in
-            // one evaluation pass) and took most of the pass's time.
-            Nd4j.gemm(block, candidates, scores, false, true, 1.0, 0.0);
-            scores.data().asNioFloat().get(scoresOnHeap, 0, size);
-            return scoresOnHeap;
+            this.scores = new BlockScores(candidates, blockRows(m, blockCap));
         }
 
         /** Counts the hits of {@code queries} ([n, d]) whose true candidates are the rows {@code positives}. */
@@ -130,13 +104,7 @@ public final class FactorizedTopK {
             if (positives.length != n) {
                 throw new IllegalArgumentException(n + " queries but " + positives.length + " positives");
             }
-            for (long from = 0; from < n; from += blockRows) {
-                long to = Math.min(n, from + blockRows);
-                float[] s = score(queries.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()));
-                for (int i = 0; i < to - from; i++) {
-                    count(s, Math.toIntExact((long) i * m), positives[(int) (from + i)]);
-                }
-            }
+            scores.forEach(queries, (i, s, offset) -> count(s, offset, positives[i]));
             this.queries += n;
         }
 

@@ -146,25 +146,34 @@ public final class SavedModel {
                 .get(ServingGraphs.QUERY_EMBEDDING);
     }
 
-    /** The {@code k} best-scoring movies for a user (brute force over all candidates), skipping {@code exclude} ids. */
+    /**
+     * The {@code k} best-scoring movies for a user, exactly (brute force over all candidates, ties to the earlier
+     * candidate, NaN scores never ranked), skipping {@code exclude} ids. Not thread-safe (the query tower's graph);
+     * a server runs the tower on one thread and searches with {@link #candidates()} (see RecommendationServer).
+     */
     public List<Recommendation> recommend(String userId, long timestamp, int k, java.util.Set<String> exclude) {
-        float[] scores = NdArrays.floats(candidateEmbeddings.mmul(queryEmbedding(userId, timestamp).reshape(-1, 1)));
-        java.util.PriorityQueue<Integer> best = new java.util.PriorityQueue<>(k + 1, (a, b) -> Float.compare(scores[a], scores[b]));
-        for (int i = 0; i < scores.length; i++) {
-            if (exclude.contains(movieIds.get(i))) {
-                continue;
-            }
-            best.add(i);
-            if (best.size() > k) {
-                best.poll();
-            }
+        return candidates().recommend(NdArrays.floats(queryEmbedding(userId, timestamp)), k, exclude, exactIndex());
+    }
+
+    // The catalogue and its exact index, made on first use from the loaded embeddings (load is left as it is).
+    private Candidates candidates;
+    private io.deepretrieval.model.retrieval.TopK exactIndex;
+
+    /** The candidates this model recommends from, rows in the order of candidates.json. */
+    public synchronized Candidates candidates() {
+        if (candidates == null) {
+            candidates = new Candidates(movieIds, titles, NdArrays.floats(candidateEmbeddings),
+                    (int) candidateEmbeddings.columns());
         }
-        List<Recommendation> out = new ArrayList<>();
-        while (!best.isEmpty()) {
-            int i = best.poll();
-            out.add(0, new Recommendation(movieIds.get(i), titles.get(i), scores[i]));
+        return candidates;
+    }
+
+    /** The exact top-k index over {@link #candidates()}. */
+    public synchronized io.deepretrieval.model.retrieval.TopK exactIndex() {
+        if (exactIndex == null) {
+            exactIndex = candidates().exactIndex();
         }
-        return out;
+        return exactIndex;
     }
 
     /** The latest timestamp the features were fitted on: the default time of a query. */

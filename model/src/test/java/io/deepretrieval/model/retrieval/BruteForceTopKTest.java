@@ -14,8 +14,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class BruteForceTopKTest {
     /** Independent reference: every score in double, full sort by (score desc, row asc), NaN left out. */
     private static int[] reference(float[] q, int qi, float[] c, int m, int dim, int k) {
+        return reference(q, qi, c, m, dim, k, null);
+    }
+
+    /** The same, leaving out the rows {@code exclude} (null: none). */
+    static int[] reference(float[] q, int qi, float[] c, int m, int dim, int k, int[] exclude) {
         List<double[]> scored = new ArrayList<>();
         for (int j = 0; j < m; j++) {
+            final int row = j;
+            if (exclude != null && java.util.Arrays.stream(exclude).anyMatch(x -> x == row)) {
+                continue;
+            }
             double s = 0;
             for (int d = 0; d < dim; d++) {
                 s += (double) q[qi * dim + d] * c[j * dim + d];

@@ -1,0 +1,255 @@
+package io.deepretrieval.model.serving;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.deepretrieval.model.io.Futures;
+import io.deepretrieval.model.io.NdArrays;
+import io.deepretrieval.model.retrieval.HnswTopK;
+import io.deepretrieval.model.retrieval.TopK;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Recommendations over HTTP from a saved model: {@code GET /recommend}, {@code /health}, {@code /metadata}, JSON
+ * in and out. The JDK's own {@link HttpServer}: a handful of JSON routes need no framework, it takes a fixed
+ * thread pool and has a graceful {@code stop(delay)}, and it adds no dependency. Requests are answered on
+ * {@code threads} pool threads; the query tower runs on one thread of its own, since a SameDiff graph must not run
+ * {@code output} concurrently (and keeps a session per calling thread), while the top-k searches, which are
+ * thread-safe, run on the pool threads in parallel.
+ */
+public final class RecommendationServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RecommendationServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Default number of movies a request gets. */
+    public static final int DEFAULT_K = 10;
+
+    private final SavedModel model;
+    private final Candidates candidates;
+    private final TopK index;
+    private final int maxK;
+    private final HttpServer server;
+    private final ExecutorService pool;
+    private final ExecutorService tower;
+
+    /**
+     * @param candidates what to recommend from ({@code model.candidates()}, or a synthetic catalogue around it)
+     * @param index      a top-k index over {@code candidates}' embeddings
+     * @param address    where to listen (port 0: any free port, see {@link #port()})
+     * @param threads    request threads
+     * @param maxK       the largest k a request may ask for
+     */
+    public RecommendationServer(SavedModel model, Candidates candidates, TopK index, InetSocketAddress address,
+                                int threads, int maxK) throws IOException {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        if (maxK < 1) {
+            throw new IllegalArgumentException("max k must be >= 1, got " + maxK);
+        }
+        if (index.size() != candidates.size() || index.dim() != candidates.dim()) {
+            throw new IllegalArgumentException("the index holds " + index.size() + " x " + index.dim()
+                    + " candidates, the catalogue " + candidates.size() + " x " + candidates.dim());
+        }
+        this.model = model;
+        this.candidates = candidates;
+        this.index = index;
+        this.maxK = maxK;
+        this.pool = Executors.newFixedThreadPool(threads, daemon("http"));
+        this.tower = Executors.newSingleThreadExecutor(daemon("query-tower"));
+        this.server = HttpServer.create(address, 128);
+        this.server.setExecutor(pool);
+        // One context for every path, so that unknown routes get a JSON 404 like every other error.
+        this.server.createContext("/", this::handle);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, "serve-" + name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    public RecommendationServer start() {
+        server.start();
+        return this;
+    }
+
+    /** The port listened on (the one chosen when the address asked for port 0). */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** Stops accepting, lets exchanges in flight finish for up to {@code delaySeconds}, then frees the threads. */
+    public void stop(int delaySeconds) {
+        server.stop(delaySeconds);
+        pool.shutdown();
+        tower.shutdown();
+        try {
+            pool.awaitTermination(delaySeconds + 1L, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop(0);
+    }
+
+    /** A request the client got wrong: a 4xx status, a message, and the parameter at fault (or null). */
+    static final class BadRequest extends RuntimeException {
+        final int status;
+        final String parameter;
+
+        BadRequest(int status, String parameter, String message) {
+            super(message);
+            this.status = status;
+            this.parameter = parameter;
+        }
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            ObjectNode body;
+            try {
+                if (!List.of("/recommend", "/health", "/metadata").contains(path)) {
+                    throw new BadRequest(404, null, "no route " + path + "; routes: GET /recommend, /health, /metadata");
+                }
+                if (!"GET".equals(exchange.getRequestMethod())) {
+                    exchange.getResponseHeaders().set("Allow", "GET");
+                    throw new BadRequest(405, null, exchange.getRequestMethod() + " " + path + " is not allowed; use GET");
+                }
+                body = switch (path) {
+                    case "/recommend" -> recommend(query(exchange.getRequestURI().getRawQuery()));
+                    case "/health" -> JSON.createObjectNode().put("status", "ok");
+                    default -> metadata();
+                };
+            } catch (BadRequest e) {
+                ObjectNode error = JSON.createObjectNode().put("error", e.getMessage());
+                if (e.parameter != null) {
+                    error.put("parameter", e.parameter);
+                }
+                send(exchange, e.status, error);
+                return;
+            } catch (RuntimeException e) {
+                LOG.error("{} failed", exchange.getRequestURI(), e);
+                send(exchange, 500, JSON.createObjectNode().put("error", "internal error: " + e));
+                return;
+            }
+            send(exchange, 200, body);
+        }
+    }
+
+    private static void send(HttpExchange exchange, int status, ObjectNode body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** Query parameters, decoded; a repeated one is an error rather than a silent choice. */
+    static Map<String, String> query(String raw) {
+        Map<String, String> params = new HashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return params;
+        }
+        for (String pair : raw.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            if (params.put(key, value) != null) {
+                throw new BadRequest(400, key, "parameter " + key + " is given twice");
+            }
+        }
+        return params;
+    }
+
+    private ObjectNode recommend(Map<String, String> params) {
+        for (String name : params.keySet()) {
+            if (!Set.of("user", "timestamp", "k", "exclude").contains(name)) {
+                throw new BadRequest(400, name, "unknown parameter " + name + "; known: user, timestamp, k, exclude");
+            }
+        }
+        String user = params.get("user");
+        if (user == null || user.isBlank()) {
+            throw new BadRequest(400, "user", "parameter user is required (a user id)");
+        }
+        long timestamp = params.containsKey("timestamp") ? parseLong(params.get("timestamp"), "timestamp")
+                : model.latestTimestamp();
+        int k = DEFAULT_K;
+        if (params.containsKey("k")) {
+            long v = parseLong(params.get("k"), "k");
+            if (v < 1 || v > maxK) {
+                throw new BadRequest(400, "k", "parameter k must be in 1.." + maxK + ", got " + v);
+            }
+            k = (int) v;
+        }
+        Set<String> exclude = new LinkedHashSet<>();
+        String ex = params.get("exclude");
+        if (ex != null && !ex.isBlank()) {
+            for (String id : ex.split(",")) {
+                if (!id.isBlank()) {
+                    exclude.add(id.strip());
+                }
+            }
+        }
+        float[] query = Futures.join(tower.submit(() -> {
+            INDArray e = model.queryEmbedding(user, timestamp);
+            return NdArrays.floats(e);
+        }));
+        List<SavedModel.Recommendation> top = candidates.recommend(query, k, exclude, index);
+        ObjectNode out = JSON.createObjectNode().put("user", user).put("knownUser", model.knowsUser(user))
+                .put("timestamp", timestamp).put("k", k).put("index", index.kind());
+        ArrayNode list = out.putArray("recommendations");
+        for (SavedModel.Recommendation r : top) {
+            list.addObject().put("movieId", r.movieId()).put("title", r.title()).put("score", r.score());
+        }
+        return out;
+    }
+
+    private static long parseLong(String value, String name) {
+        try {
+            return Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            throw new BadRequest(400, name, "parameter " + name + " must be a whole number, got '" + value + "'");
+        }
+    }
+
+    private ObjectNode metadata() {
+        ObjectNode out = JSON.createObjectNode();
+        out.set("model", model.info());
+        out.put("candidates", candidates.size()).put("embeddingDim", candidates.dim())
+                .put("latestTimestamp", model.latestTimestamp()).put("maxK", maxK);
+        ObjectNode idx = out.putObject("index").put("kind", index.kind());
+        if (index instanceof HnswTopK h) {
+            idx.put("m", h.params().m()).put("beamWidth", h.params().beamWidth()).put("efSearch", h.params().efSearch());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,128 @@
+package io.deepretrieval.spark.cli;
+
+import io.deepretrieval.model.retrieval.HnswTopK;
+import io.deepretrieval.model.retrieval.TopK;
+import io.deepretrieval.model.serving.Candidates;
+import io.deepretrieval.model.serving.RecommendationServer;
+import io.deepretrieval.model.serving.SavedModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code serve}: an HTTP endpoint over a saved model (exact or HNSW top-k); no Spark involved. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve recommendations over HTTP from a saved model (results/<run>/models/<layers>): "
+                + "GET /recommend?user=ID[&timestamp=S][&k=N][&exclude=id1,id2], /health, /metadata.")
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "saved model folder")
+    Path model;
+
+    @Option(names = "--port", defaultValue = "8080", description = "port (0: any free one; default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--index", defaultValue = "exact", description = "exact or hnsw (default: ${DEFAULT-VALUE})")
+    String index;
+
+    @Option(names = "--hnsw-m", defaultValue = "16", description = "HNSW neighbours per node (default: ${DEFAULT-VALUE})")
+    int hnswM;
+
+    @Option(names = "--hnsw-beam-width", defaultValue = "100", description = "HNSW efConstruction (default: ${DEFAULT-VALUE})")
+    int beamWidth;
+
+    @Option(names = "--hnsw-ef-search", defaultValue = "100", description = "HNSW least search beam (default: ${DEFAULT-VALUE})")
+    int efSearch;
+
+    @Option(names = "--index-dir", description = "where the HNSW graph is saved and reopened (default: a folder in the model's)")
+    Path indexDir;
+
+    @Option(names = "--threads", description = "request threads (default: the number of cores)")
+    Integer threads;
+
+    @Option(names = "--max-k", defaultValue = "1000", description = "largest k a request may ask for (default: ${DEFAULT-VALUE})")
+    int maxK;
+
+    @Option(names = "--synthetic-candidates", description = "serve N fabricated candidates around the model's real ones"
+            + " (load tests at catalogue sizes MovieLens lacks; not real movies)")
+    Integer synthetic;
+
+    @Option(names = "--shutdown-delay", defaultValue = "2", description = "seconds in-flight requests get on stop (default: ${DEFAULT-VALUE})")
+    int shutdownDelay;
+
+    @Override
+    public Integer call() throws Exception {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
+        }
+        if (!index.equals("exact") && !index.equals("hnsw")) {
+            throw new IllegalArgumentException("--index must be exact or hnsw, got " + index);
+        }
+        if (shutdownDelay < 0) {
+            throw new IllegalArgumentException("--shutdown-delay must be >= 0, got " + shutdownDelay);
+        }
+        long t0 = System.nanoTime();
+        SavedModel saved = SavedModel.load(model);
+        Candidates candidates = synthetic == null ? saved.candidates() : saved.candidates().synthetic(synthetic, 0.5, 42);
+        System.err.printf(Locale.ROOT, "model loaded in %.1f s: %d candidates of width %d%s%n",
+                (System.nanoTime() - t0) / 1e9, candidates.size(), candidates.dim(),
+                synthetic == null ? "" : " (synthetic, around " + saved.candidates().size() + " real ones)");
+        TopK topK = index.equals("exact") ? candidates.exactIndex() : hnsw(candidates);
+        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        RecommendationServer server = new RecommendationServer(saved, candidates, topK, new InetSocketAddress(host, port), n, maxK);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("stopping (up to " + shutdownDelay + " s for requests in flight)");
+            server.stop(shutdownDelay);
+            topK.close();
+            stopped.countDown();
+        }, "serve-shutdown"));
+        server.start();
+        System.err.printf(Locale.ROOT, "serving %s on http://%s:%d (%s index, %d threads); Ctrl-C or SIGTERM stops%n",
+                model, host, server.port(), topK.kind(), n);
+        stopped.await();
+        return 0;
+    }
+
+    /** The saved graph when it matches these candidates and parameters, else one built now and saved. */
+    private TopK hnsw(Candidates candidates) throws IOException {
+        return savedHnsw(model, synthetic, indexDir, candidates, new HnswTopK.Params(hnswM, beamWidth, efSearch));
+    }
+
+    /**
+     * The HNSW graph of {@code candidates} kept in {@code indexDir} (null: a folder in the model's, named by the
+     * catalogue and the build parameters), reopened when it matches them, else built now and saved there.
+     */
+    static HnswTopK savedHnsw(Path model, Integer synthetic, Path indexDir, Candidates candidates, HnswTopK.Params params)
+            throws IOException {
+        Path dir = indexDir != null ? indexDir : model.resolve(String.format(Locale.ROOT, "hnsw-%s-m%d-bw%d",
+                synthetic == null ? "candidates" : "synthetic" + synthetic, params.m(), params.beamWidth()));
+        long t0 = System.nanoTime();
+        HnswTopK opened = HnswTopK.open(dir, params, HnswTopK.fingerprint(candidates.embeddings()));
+        if (opened != null) {
+            System.err.printf(Locale.ROOT, "HNSW graph opened from %s in %.1f s%n", dir, (System.nanoTime() - t0) / 1e9);
+            return opened;
+        }
+        if (java.nio.file.Files.isDirectory(dir) && !isEmpty(dir)) {
+            throw new IOException("HNSW index folder " + dir + " holds a graph for other candidates or parameters;"
+                    + " delete it or pass another --index-dir");
+        }
+        System.err.println("building the HNSW graph of " + candidates.size() + " candidates into " + dir + " ...");
+        HnswTopK built = HnswTopK.build(candidates.embeddings(), candidates.size(), candidates.dim(), params, dir);
+        System.err.printf(Locale.ROOT, "HNSW graph built and saved in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        return built;
+    }
+
+    private static boolean isEmpty(Path dir) throws IOException {
+        try (var entries = java.nio.file.Files.list(dir)) {
+            return entries.findAny().isEmpty();
+        }
+    }
+}
