@@ -134,7 +134,7 @@ final class BenchTopKCommand implements Callable<Integer> {
         io.deepretrieval.model.serving.Candidates c = synthetic == null ? saved.candidates()
                 : saved.candidates().synthetic(synthetic, 0.5, 42); // the catalogue serve fabricates
         dim = c.dim();
-        List<String> users = saved.spec().userVocabulary().stream().filter(u -> !u.isEmpty()).limit(queries).toList();
+        List<String> users = saved.spec().userFeature().vocabulary().stream().filter(u -> !u.isEmpty()).limit(queries).toList();
         queries = users.size();
         float[] q = new float[queries * dim];
         for (int i = 0; i < queries; i++) {

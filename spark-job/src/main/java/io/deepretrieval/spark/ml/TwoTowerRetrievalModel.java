@@ -2,7 +2,6 @@ package io.deepretrieval.spark.ml;
 
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
-import io.deepretrieval.model.retrieval.BruteForceTopK;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.model.train.ModelState;
@@ -336,34 +335,21 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
             CandidateCorpus c = replica.state().corpus();
             return new Blocks<>(it, block -> {
                 int n = block.size();
-                List<java.util.Set<Integer>> leaveOut = new ArrayList<>(n);
-                int most = 0;
-                for (Row r : block) {
-                    java.util.Set<Integer> records = new java.util.HashSet<>();
-                    if (exclude && !r.isNullAt(width)) {
-                        for (Object item : r.getList(width)) {
-                            Integer rec = replica.recordOf((String) item);
-                            if (rec != null) {
-                                records.add(rec);
-                            }
-                        }
-                    }
-                    leaveOut.add(records);
-                    most = Math.max(most, records.size());
+                int[][] leaveOut = exclude ? new int[n][] : null;
+                for (int i = 0; exclude && i < n; i++) {
+                    Row r = block.get(i);
+                    leaveOut[i] = r.isNullAt(width) ? null : r.<String>getList(width).stream()
+                            .map(replica::recordOf).filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).toArray();
                 }
                 float[] q = replica.queryEmbeddings(n, (r, col) -> io.deepretrieval.spark.preprocess.RowValues.get(block.get(r), col));
-                // Asking for k plus the most any query leaves out, then dropping those, is exact.
-                BruteForceTopK.Hits[] hits = replica.index().search(q, n, Math.min(c.size(), k + most));
+                io.deepretrieval.model.retrieval.TopK.Hits[] hits = replica.index().search(q, n, k, leaveOut);
                 List<Row> out = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    List<Row> recs = new ArrayList<>(k);
-                    for (int j = 0; j < hits[i].rows().length && recs.size() < k; j++) {
-                        int rec = hits[i].rows()[j];
-                        if (!leaveOut.get(i).contains(rec)) {
-                            recs.add(RowFactory.create(typed(c.movieId(rec), iType), hits[i].scores()[j]));
-                        }
+                    Row[] recs = new Row[hits[i].rows().length];
+                    for (int j = 0; j < recs.length; j++) {
+                        recs[j] = RowFactory.create(typed(c.movieId(hits[i].rows()[j]), iType), hits[i].scores()[j]);
                     }
-                    out.add(RowFactory.create(typed(block.get(i).getString(userIndex), uType), recs.toArray(Row[]::new)));
+                    out.add(RowFactory.create(typed(block.get(i).getString(userIndex), uType), recs));
                 }
                 return out;
             });
