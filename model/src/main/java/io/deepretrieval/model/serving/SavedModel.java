@@ -91,6 +91,18 @@ public final class SavedModel {
                 ServingGraphs.CANDIDATE_EMBEDDING).get(ServingGraphs.CANDIDATE_EMBEDDING).dup();
     }
 
+    /**
+     * A model to serve from parts already in memory (e.g. a fitted Spark ML model's): the features, the query
+     * tower's serving graph, the candidates' ids, titles and embeddings [m, dim], and the metadata to report.
+     */
+    public static SavedModel of(FeatureSpec spec, SameDiff queryTower, List<String> itemIds, List<String> titles,
+                                INDArray candidateEmbeddings, JsonNode info) {
+        if (itemIds.size() != titles.size() || itemIds.size() != candidateEmbeddings.rows()) {
+            throw new IllegalArgumentException("item ids, titles and embeddings differ in length");
+        }
+        return new SavedModel(spec, queryTower, List.copyOf(itemIds), List.copyOf(titles), candidateEmbeddings, info);
+    }
+
     public static SavedModel load(Path dir) throws IOException {
         io.deepretrieval.model.compat.Nd4jCompat.check();
         for (String f : List.of(QUERY_TOWER, SPEC, CANDIDATES, INFO)) {

@@ -69,7 +69,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--shutdown-delay must be >= 0, got " + shutdownDelay);
         }
         long t0 = System.nanoTime();
-        SavedModel saved = SavedModel.load(model);
+        SavedModel saved = load(model);
         Candidates candidates = synthetic == null ? saved.candidates() : saved.candidates().synthetic(synthetic, 0.5, 42);
         System.err.printf(Locale.ROOT, "model loaded in %.1f s: %d candidates of width %d%s%n",
                 (System.nanoTime() - t0) / 1e9, candidates.size(), candidates.dim(),
@@ -89,6 +89,25 @@ final class ServeCommand implements Callable<Integer> {
                 model, host, server.port(), topK.kind(), n);
         stopped.await();
         return 0;
+    }
+
+    /**
+     * A sweep's saved model folder, or a model saved by the Estimator ({@code train}; it has Spark ML's
+     * {@code metadata/}): that one is read once with a local Spark session, which is stopped before serving.
+     */
+    static SavedModel load(Path model) throws IOException {
+        if (!java.nio.file.Files.isDirectory(model.resolve("metadata"))) {
+            return SavedModel.load(model);
+        }
+        boolean own = org.apache.spark.sql.SparkSession.getDefaultSession().isEmpty();
+        org.apache.spark.sql.SparkSession spark = io.deepretrieval.spark.SparkSessions.create("local[1]", "deep-retrieval serve");
+        try {
+            return io.deepretrieval.spark.ml.TwoTowerRetrievalModel.load(model.toString()).serving();
+        } finally {
+            if (own) {
+                spark.stop(); // serving needs no Spark; a session someone else started stays theirs
+            }
+        }
     }
 
     /** The saved graph when it matches these candidates and parameters, else one built now and saved. */

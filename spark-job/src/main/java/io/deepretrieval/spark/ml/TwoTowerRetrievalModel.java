@@ -392,6 +392,26 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         return s;
     }
 
+    /**
+     * The model as a {@link io.deepretrieval.model.serving.SavedModel} for the Spark-free server: its query tower's
+     * serving graph, every item with its label and embedding, and its settings as metadata.
+     */
+    public io.deepretrieval.model.serving.SavedModel serving() {
+        io.deepretrieval.model.towers.TwoTowerModel towers = new io.deepretrieval.model.towers.TwoTowerModel(config, spec);
+        parameters.applyTo(towers);
+        List<String> ids = new ArrayList<>(corpus.size());
+        List<String> labels = new ArrayList<>(corpus.size());
+        for (int r = 0; r < corpus.size(); r++) {
+            ids.add(corpus.movieId(r));
+            labels.add(corpus.title(r));
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode info = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                .put("estimator", TwoTowerRetrieval.class.getName()).put("uid", uid)
+                .put("layerSizes", Arrays.toString(config.layerSizes())).put("objective", String.valueOf(config.objective()));
+        return io.deepretrieval.model.serving.SavedModel.of(spec, io.deepretrieval.model.serving.ServingGraphs.queryTower(towers),
+                ids, labels, org.nd4j.linalg.factory.Nd4j.create(itemEmbeddings, new long[]{corpus.size(), rank()}, 'c'), info);
+    }
+
     @Override
     public TwoTowerRetrievalModel copy(ParamMap extra) {
         TwoTowerRetrievalModel copy = new TwoTowerRetrievalModel(uid, columns(), spec, corpus, config, parameters,

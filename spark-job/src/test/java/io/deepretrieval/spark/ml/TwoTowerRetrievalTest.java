@@ -190,6 +190,24 @@ class TwoTowerRetrievalTest {
     }
 
     @Test
+    void aSavedEstimatorModelServesTheSameRecommendations() throws Exception {
+        Path saved = dir.resolve("model-to-serve");
+        model.write().save(saved.toString());
+        io.deepretrieval.model.serving.SavedModel serving = io.deepretrieval.spark.cli.ServeCommandAccess.load(saved);
+        Map<String, List<Map.Entry<String, Double>>> reference = bruteForce();
+        for (int u = 0; u < USERS; u += 9) {
+            String user = "c-" + u;
+            List<io.deepretrieval.model.serving.SavedModel.Recommendation> recs =
+                    serving.recommend(user, model.latestTimestamp(), 5, java.util.Set.of());
+            assertTrue(serving.knowsUser(user));
+            for (int j = 0; j < 5; j++) {
+                assertEquals(reference.get(user).get(j).getValue(), recs.get(j).score(), 1e-4, user + " rank " + j);
+            }
+            assertTrue(recs.get(0).title().startsWith("The "), "titles come along: " + recs.get(0));
+        }
+    }
+
+    @Test
     void transformAddsQueryEmbeddingsAndScoresOfKnownItems() {
         Dataset<Row> out = model.transform(interactions.limit(20));
         assertTrue(List.of(out.columns()).containsAll(List.of("queryEmbedding", "score")), String.join(",", out.columns()));
