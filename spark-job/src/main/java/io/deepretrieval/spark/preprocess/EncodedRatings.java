@@ -79,7 +79,8 @@ public final class EncodedRatings {
 
     /**
      * Ratings whose movies are all in the corpus (see {@link #withKnownMovies}, which checks that once), with
-     * their candidate record: {@code user_id, movie_id, timestamp}, the query features' columns, {@code candidate}.
+     * their candidate record: {@code user_id, movie_id, timestamp}, the query features' columns, {@code candidate},
+     * and {@code user_index} (the user's vocabulary index) when the query tower has a user feature.
      * The query features are encoded where the rows are used ({@link #interactions}), by the same code serving uses.
      */
     public static Dataset<Row> encode(SparkSession spark, FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> ratings) {
@@ -93,7 +94,15 @@ public final class EncodedRatings {
         java.util.LinkedHashSet<String> columns = new java.util.LinkedHashSet<>(List.of("user_id", "movie_id", "timestamp"));
         columns.addAll(spec.queryColumns());
         columns.add("candidate");
-        return joined.select(columns.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
+        Dataset<Row> encoded = joined.select(columns.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
+        io.deepretrieval.model.features.FittedFeature user = spec.userFeature();
+        if (user == null) {
+            return encoded;
+        }
+        // The user's vocabulary index as an integer id, for the ALS baseline (which needs integer users).
+        return encoded.withColumn("user_index", org.apache.spark.sql.functions.udf(
+                (org.apache.spark.sql.api.java.UDF1<Object, Integer>) user::index, DataTypes.IntegerType)
+                .apply(org.apache.spark.sql.functions.col(user.column())));
     }
 
     /**

@@ -39,7 +39,7 @@ class EncodedRatingsTest {
         assertEquals("1", corpus.movieId(0));
         assertEquals("60", corpus.movieId(59));
         Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, data.ratings());
-        assertEquals(List.of("user_id", "movie_id", "timestamp", "candidate"), List.of(encoded.columns()));
+        assertEquals(List.of("user_id", "movie_id", "timestamp", "candidate", "user_index"), List.of(encoded.columns()));
         List<Row> rows = encoded.collectAsList();
         Interactions model = EncodedRatings.collect(encoded, spec);
         FittedFeature user = spec.query().get(0);
@@ -49,6 +49,7 @@ class EncodedRatingsTest {
             Row r = rows.get(i);
             long ts = r.getLong(2);
             assertEquals(user.index(r.getString(0)), model.query().ids(0)[i]);
+            assertEquals(r.getInt(4), model.query().ids(0)[i], "the ALS baseline's user id is the vocabulary index");
             assertEquals(time.bucket(ts), model.query().ids(1)[i]);
             assertEquals(time.normalized(ts), model.query().values(1)[i]);
             assertEquals(r.getInt(3), model.candidate()[i]);
