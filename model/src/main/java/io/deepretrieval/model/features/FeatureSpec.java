@@ -37,6 +37,11 @@ public final class FeatureSpec implements java.io.Serializable {
     private final String itemColumn;
     private final List<FittedFeature> query;
     private final List<FittedFeature> candidate;
+    // Derived once: serving encodes a query per request and every block of a partition.
+    private final List<String> queryColumns;
+    private final List<String> candidateColumns;
+    private final int[] queryColumnOf;
+    private final int[] candidateColumnOf;
 
     @JsonCreator
     public FeatureSpec(
@@ -53,9 +58,11 @@ public final class FeatureSpec implements java.io.Serializable {
         this.itemColumn = itemColumn;
         this.query = List.copyOf(query);
         this.candidate = List.copyOf(candidate);
-        // The declared set's own checks: at least one feature per tower, unique names.
-        new TowerFeatures(this.query.stream().map(FittedFeature::config).toList(),
-                this.candidate.stream().map(FittedFeature::config).toList());
+        features(); // the declared set's own checks: at least one feature per tower, unique names
+        this.queryColumns = distinctColumns(this.query);
+        this.candidateColumns = distinctColumns(this.candidate);
+        this.queryColumnOf = this.query.stream().mapToInt(f -> queryColumns.indexOf(f.column())).toArray();
+        this.candidateColumnOf = this.candidate.stream().mapToInt(f -> candidateColumns.indexOf(f.column())).toArray();
     }
 
     public FeatureSpec(String userColumn, String itemColumn, List<FittedFeature> query, List<FittedFeature> candidate) {
@@ -99,12 +106,12 @@ public final class FeatureSpec implements java.io.Serializable {
 
     /** The distinct input columns of the query tower, in feature order. */
     public List<String> queryColumns() {
-        return distinctColumns(query);
+        return queryColumns;
     }
 
     /** The distinct input columns of the candidate tower, in feature order. */
     public List<String> candidateColumns() {
-        return distinctColumns(candidate);
+        return candidateColumns;
     }
 
     /** The categorical query feature on the user column, or null when the query tower has none. */
@@ -130,17 +137,12 @@ public final class FeatureSpec implements java.io.Serializable {
 
     /** Encodes query rows given as one value per {@link #queryColumns()} entry ({@code raw.get(row, columnIndex)}). */
     public FeatureColumns encodeQueries(int rows, FeatureColumns.Values byColumn) {
-        return FeatureColumns.encode(query, rows, remap(query, queryColumns(), byColumn));
+        return FeatureColumns.encode(query, rows, (r, f) -> byColumn.get(r, queryColumnOf[f]));
     }
 
     /** Encodes item rows given as one value per {@link #candidateColumns()} entry. */
     public FeatureColumns encodeCandidates(int rows, FeatureColumns.Values byColumn) {
-        return FeatureColumns.encode(candidate, rows, remap(candidate, candidateColumns(), byColumn));
-    }
-
-    private static FeatureColumns.Values remap(List<FittedFeature> features, List<String> columns, FeatureColumns.Values byColumn) {
-        int[] columnOf = features.stream().mapToInt(f -> columns.indexOf(f.column())).toArray();
-        return (r, f) -> byColumn.get(r, columnOf[f]);
+        return FeatureColumns.encode(candidate, rows, (r, f) -> byColumn.get(r, candidateColumnOf[f]));
     }
 
     private static List<String> distinctColumns(List<FittedFeature> features) {

@@ -233,6 +233,11 @@ public final class TrainingStep implements AutoCloseable {
         candidateShare = share;
     }
 
+    /** Whether {@link #candidateFrequencies} was given. */
+    public boolean hasCandidateFrequencies() {
+        return candidateShare != null;
+    }
+
     /** The objective's uniformly sampled extra negatives for a batch, seeded by the batch itself (resumes exactly). */
     private int[] negatives(Interactions batch) {
         int m = model.config().objective().mixedNegatives();

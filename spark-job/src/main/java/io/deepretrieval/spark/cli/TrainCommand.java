@@ -65,7 +65,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "(default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--validation-fraction", defaultValue = "0", description = "rows held out for a logged top-K curve (default: ${DEFAULT-VALUE})")
+    @Option(names = "--validation-fraction", defaultValue = "0", description = "share of rows held out (--validation-split random or temporal) for a logged top-K curve and per-user ranking (default: ${DEFAULT-VALUE})")
     double validationFraction;
 
     @Option(names = "--items", description = "item table (any Hadoop URI, same --format) joined to the interactions on --item-col:"

@@ -122,11 +122,14 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         nativeThreads = new IntParam(this, "nativeThreads",
                 "ND4J op and BLAS threads per training task (0: ND4J's default, all cores; 1 was fastest measured)",
                 ParamValidators.gtEq(0));
-        timestampBuckets = new IntParam(this, "timestampBuckets", "time bucket boundaries", ParamValidators.gtEq(2));
-        maxTokens = new IntParam(this, "maxTokens", "title-token vocabulary, padding and [UNK] included",
+        timestampBuckets = new IntParam(this, "timestampBuckets",
+                "time bucket boundaries of the default query features (declared features carry their own)", ParamValidators.gtEq(2));
+        maxTokens = new IntParam(this, "maxTokens",
+                "title-token vocabulary of the default candidate features, padding and [UNK] included",
                 ParamValidators.gtEq(3));
         validationFraction = new DoubleParam(this, "validationFraction",
-                "share of interactions held out to log a top-K curve (0: none)", ParamValidators.inRange(0, 0.5, true, false));
+                "share of interactions held out (random: seeded; temporal: the latest) whose top-K curve and per-user"
+                + " ranking are logged (0: none)", ParamValidators.inRange(0, 0.5, true, false));
         evalEvery = new IntParam(this, "evalEvery", "epochs between validation points", ParamValidators.gtEq(1));
         queryFeatures = new StringArrayParam(this, "queryFeatures", "the query tower's features, each"
                 + " [name=]column:kind[:size] with kind categorical, text, numeric or timestamp, read from the interactions;"

@@ -199,8 +199,8 @@ public final class ParameterAveraging {
                     stepThreads);
             state.value().applyTo(replica.model());
             replica.step().startEpoch(epoch);
-            if (config.objective().logQCorrection()) {
-                replica.step().candidateFrequencies(data); // the partition's own frequencies
+            if (config.objective().logQCorrection() && !replica.step().hasCandidateFrequencies()) {
+                replica.step().candidateFrequencies(data); // the partition's own frequencies, once per replica
             }
             int[] order = replica.order(data.size(), seed + PARTITION_SEED_STRIDE * partition, epoch);
             long restored = System.nanoTime();
