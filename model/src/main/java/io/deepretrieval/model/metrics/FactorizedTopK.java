@@ -60,6 +60,11 @@ public final class FactorizedTopK {
         return BlockScores.blockRows(m, cap, MAX_BLOCK_ROWS);
     }
 
+    /** The K values this metric reports. */
+    public int[] ks() {
+        return ks.clone();
+    }
+
     /** The tutorial's K values. */
     public static FactorizedTopK tutorial() {
         return new FactorizedTopK(1, 5, 10, 50, 100);

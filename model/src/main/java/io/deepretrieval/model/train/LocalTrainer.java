@@ -62,6 +62,9 @@ public final class LocalTrainer {
                 CurvePoint point = new CurvePoint(epoch, meanLoss, evaluate(model, corpus, test), trainSeconds);
                 curve.add(point);
                 listener.evaluated(point);
+                if (listener.stopRequested()) {
+                    break;
+                }
             }
         }
         return curve;

@@ -10,6 +10,11 @@ public interface TrainingListener {
     default void evaluated(CurvePoint point) {
     }
 
+    /** Asked after each evaluation: true ends training there (early stopping). */
+    default boolean stopRequested() {
+        return false;
+    }
+
     TrainingListener NONE = new TrainingListener() {
     };
 }

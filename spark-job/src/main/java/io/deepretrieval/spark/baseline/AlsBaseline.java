@@ -49,11 +49,26 @@ public final class AlsBaseline {
      */
     public static Result fitAndScore(Dataset<Row> train, Dataset<Row> test, int candidates, FactorizedTopK metric,
                                      long seed, int tuneK) {
-        Dataset<Row> pairs = interactions(train);
         // Validation slice: 10% of the training rows, by a seeded hash.
-        Dataset<Row> keyed = pairs.withColumn("_h", xxhash64(lit(seed), col("user"), col("item")));
-        Dataset<Row> fit = keyed.filter(col("_h").mod(10).notEqual(0)).drop("_h").cache();
-        Dataset<Row> validation = keyed.filter(col("_h").mod(10).equalTo(0)).drop("_h").cache();
+        Dataset<Row> keyed = train.withColumn("_h", xxhash64(lit(seed), col("user_index"), col("candidate")));
+        return tune(keyed.filter(col("_h").mod(10).notEqual(0)).drop("_h"), keyed.filter(col("_h").mod(10).equalTo(0))
+                .drop("_h"), train, test, candidates, metric, seed, tuneK).result();
+    }
+
+    /** A tuned baseline and its model, refitted on all training rows. */
+    public record Tuned(Result result, ALSModel model) {
+    }
+
+    /**
+     * Chooses rank, regularisation and alpha by top-{@code tuneK} on {@code validation} after fitting on
+     * {@code fit}, refits the best on {@code train} and scores it on {@code test}; all four are encoded rows
+     * ({@code user_index}, {@code candidate}). The caller picks the validation slice (the experiment uses the
+     * towers' early-stopping slice).
+     */
+    public static Tuned tune(Dataset<Row> fit, Dataset<Row> validation, Dataset<Row> train, Dataset<Row> test,
+                             int candidates, FactorizedTopK metric, long seed, int tuneK) {
+        Dataset<Row> fitPairs = interactions(fit).cache();
+        Dataset<Row> validationPairs = interactions(validation).cache();
         FactorizedTopK tuning = new FactorizedTopK(tuneK);
         double best = -1;
         int bestRank = 0;
@@ -62,7 +77,7 @@ public final class AlsBaseline {
         for (int rank : RANKS) {
             for (double reg : REGS) {
                 for (double alpha : ALPHAS) {
-                    double acc = score(als(rank, reg, alpha, seed).fit(fit), validation, candidates, tuning).at(tuneK);
+                    double acc = score(als(rank, reg, alpha, seed).fit(fitPairs), validationPairs, candidates, tuning).at(tuneK);
                     LOG.info("ALS rank {} reg {} alpha {}: validation top-{} {}", rank, reg, alpha, tuneK, acc);
                     if (acc > best) {
                         best = acc;
@@ -73,11 +88,26 @@ public final class AlsBaseline {
                 }
             }
         }
-        fit.unpersist();
-        validation.unpersist();
-        ALSModel model = als(bestRank, bestReg, bestAlpha, seed).fit(pairs);
+        fitPairs.unpersist();
+        validationPairs.unpersist();
+        ALSModel model = als(bestRank, bestReg, bestAlpha, seed).fit(interactions(train));
         TopKAccuracy accuracy = score(model, interactions(test), candidates, metric);
-        return new Result(bestRank, bestReg, bestAlpha, best, accuracy);
+        return new Tuned(new Result(bestRank, bestReg, bestAlpha, best, accuracy), model);
+    }
+
+    /**
+     * Per-user recall@K and NDCG@K of a fitted model on {@code test}, each user's {@code train} items left out (as
+     * for the towers): ALS ranks the K plus the most training items a user has, then the seen ones are dropped.
+     * A test user without factors gets no recommendations and scores 0.
+     */
+    public static io.deepretrieval.spark.eval.RankingMetrics.Result ranking(ALSModel model, Dataset<Row> train,
+                                                                            Dataset<Row> test, int k) {
+        Dataset<Row> seen = interactions(train).select("user", "item");
+        long most = seen.groupBy("user").count().agg(org.apache.spark.sql.functions.max("count")).first().getLong(0);
+        Dataset<Row> truth = interactions(test).select("user", "item");
+        io.deepretrieval.spark.eval.RankingMetrics metrics = new io.deepretrieval.spark.eval.RankingMetrics("user", "item");
+        Dataset<Row> recommended = model.recommendForUserSubset(truth.select("user").distinct(), Math.toIntExact(k + most));
+        return metrics.evaluate(metrics.withoutTrainingItems(recommended, seen), truth, k);
     }
 
     private static ALS als(int rank, double reg, double alpha, long seed) {

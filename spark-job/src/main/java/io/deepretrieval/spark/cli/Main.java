@@ -5,12 +5,12 @@ import io.deepretrieval.spark.ingest.MalformedInputException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Command-line entry point: {@code deep-retrieval sweep|train|recommend-all|download|bench|bench-recommend|bench-topk|recommend|serve ...}. */
+/** Command-line entry point: {@code deep-retrieval sweep|train|recommend-all|download|bench|bench-recommend|bench-topk|recommend|serve|experiment ...}. */
 @Command(name = "deep-retrieval", mixinStandardHelpOptions = true, version = "deep-retrieval 0.1.0",
         description = "Two-tower deep retrieval models on MovieLens: DL4J SameDiff towers, Spark preprocessing.",
         subcommands = {SweepCommand.class, TrainCommand.class, RecommendAllCommand.class, DownloadCommand.class,
                 BenchCommand.class, BenchRecommendCommand.class, BenchTopKCommand.class, RecommendCommand.class,
-                ServeCommand.class})
+                ServeCommand.class, ExperimentCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

@@ -106,6 +106,23 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--mixed-negatives", defaultValue = "0", description = "uniform extra negatives per batch (default: ${DEFAULT-VALUE})")
     int mixedNegatives;
 
+    @Option(names = "--early-stopping-patience", defaultValue = "0", description = "evaluations (every --eval-every"
+            + " epochs) without a better top-K on a stopping slice of the training rows before training stops; 0: off"
+            + " (default: ${DEFAULT-VALUE})")
+    int earlyStoppingPatience;
+
+    @Option(names = "--early-stopping-fraction", defaultValue = "0.1", description = "share of the training rows held"
+            + " out as the stopping slice, split like --validation-split (default: ${DEFAULT-VALUE})")
+    double earlyStoppingFraction;
+
+    @Option(names = "--early-stopping-k", defaultValue = "100", description = "the top-K early stopping watches: 1, 5,"
+            + " 10, 50 or 100 (default: ${DEFAULT-VALUE})")
+    int earlyStoppingK;
+
+    @Option(names = "--no-refit", description = "keep the early-stopped model instead of refitting on every training"
+            + " row for the best epoch count")
+    boolean noRefit;
+
     @Option(names = "--master", defaultValue = "local[*]", description = "Spark master; spark-submit's wins (default: ${DEFAULT-VALUE})")
     String master;
 
@@ -164,7 +181,13 @@ final class TrainCommand implements Callable<Integer> {
                     .setValidationSplit(validationSplit).setValidationLastN(validationLastN).setPreprocessOn(preprocessOn)
                     .setCheckpointDir(checkpointDir == null ? "" : checkpointDir)
                     .setTemperature(temperature).setRemoveAccidentalHits(removeAccidentalHits)
-                    .setLogQCorrection(logQCorrection).setMixedNegatives(mixedNegatives).fit(table);
+                    .setLogQCorrection(logQCorrection).setMixedNegatives(mixedNegatives)
+                    .setEarlyStoppingPatience(earlyStoppingPatience).setEarlyStoppingFraction(earlyStoppingFraction)
+                    .setEarlyStoppingK(earlyStoppingK).setRefitAfterStopping(!noRefit).fit(table);
+            if (model.earlyStoppingBestEpoch() > 0) {
+                LOG.info("Early stopping chose epoch {}{}", model.earlyStoppingBestEpoch(),
+                        noRefit ? "" : " (refitted on every training row for that many epochs)");
+            }
             List<CurvePoint> curve = model.validationCurve();
             if (!curve.isEmpty()) {
                 CurvePoint last = curve.get(curve.size() - 1);

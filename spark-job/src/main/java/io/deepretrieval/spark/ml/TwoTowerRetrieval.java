@@ -9,6 +9,7 @@ import io.deepretrieval.model.metrics.FactorizedTopK;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.CurvePoint;
+import io.deepretrieval.model.train.EarlyStopping;
 import io.deepretrieval.model.train.LocalTrainer;
 import io.deepretrieval.model.train.ModelState;
 import io.deepretrieval.model.train.TrainingOptions;
@@ -87,6 +88,10 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private final org.apache.spark.ml.param.BooleanParam logQCorrection;
     private final IntParam mixedNegatives;
     private final StringArrayParam candidateFeatures;
+    private final IntParam earlyStoppingPatience;
+    private final DoubleParam earlyStoppingFraction;
+    private final IntParam earlyStoppingK;
+    private final org.apache.spark.ml.param.BooleanParam refitAfterStopping;
 
     public TwoTowerRetrieval() {
         this(Identifiable$.MODULE$.randomUID("twoTowerRetrieval"));
@@ -157,6 +162,22 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 "lower each candidate's logit by the log of its expected count in a batch (training frequencies)");
         mixedNegatives = new IntParam(this, "mixedNegatives", "uniformly sampled items added to every batch as negatives",
                 ParamValidators.gtEq(0));
+        earlyStoppingPatience = new IntParam(this, "earlyStoppingPatience", "evaluations (every evalEvery epochs)"
+                + " without a better top-earlyStoppingK on the stopping slice before training stops and the best"
+                + " epoch's parameters are kept (0: off, train maxEpochs)", ParamValidators.gtEq(0));
+        earlyStoppingFraction = new DoubleParam(this, "earlyStoppingFraction", "share of the training rows held out"
+                + " as the stopping slice, the way validationSplit holds out its rows (random: seeded; temporal: the"
+                + " latest training rows; lastN: each user's validationLastN latest training rows, fraction unused)",
+                ParamValidators.inRange(0, 0.5, false, false));
+        earlyStoppingK = new IntParam(this, "earlyStoppingK", "the top-K accuracy early stopping watches (1, 5, 10, 50 or 100)",
+                ParamValidators.inArray(new int[]{1, 5, 10, 50, 100}));
+        refitAfterStopping = new org.apache.spark.ml.param.BooleanParam(this, "refitAfterStopping", "after early"
+                + " stopping, train a fresh model on every training row (stopping slice included) for the best epoch"
+                + " count, as TrainValidationSplit refits on all the data; false keeps the stopped model");
+        setDefault(earlyStoppingPatience, 0);
+        setDefault(earlyStoppingFraction, 0.1);
+        setDefault(earlyStoppingK, 100);
+        setDefault(refitAfterStopping, true);
         setDefault(temperature, 1.0);
         setDefault(removeAccidentalHits, false);
         setDefault(logQCorrection, false);
@@ -227,6 +248,10 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public org.apache.spark.ml.param.BooleanParam logQCorrection() { return logQCorrection; }
     public IntParam mixedNegatives() { return mixedNegatives; }
     public StringArrayParam candidateFeatures() { return candidateFeatures; }
+    public IntParam earlyStoppingPatience() { return earlyStoppingPatience; }
+    public DoubleParam earlyStoppingFraction() { return earlyStoppingFraction; }
+    public IntParam earlyStoppingK() { return earlyStoppingK; }
+    public org.apache.spark.ml.param.BooleanParam refitAfterStopping() { return refitAfterStopping; }
 
     public TwoTowerRetrieval setUserCol(String v) { set(userCol, v); return this; }
     public TwoTowerRetrieval setItemCol(String v) { set(itemCol, v); return this; }
@@ -259,6 +284,10 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public TwoTowerRetrieval setLogQCorrection(boolean v) { set(logQCorrection, v); return this; }
     public TwoTowerRetrieval setMixedNegatives(int v) { set(mixedNegatives, v); return this; }
     public TwoTowerRetrieval setCandidateFeatures(String... v) { set(candidateFeatures, v.clone()); return this; }
+    public TwoTowerRetrieval setEarlyStoppingPatience(int v) { set(earlyStoppingPatience, v); return this; }
+    public TwoTowerRetrieval setEarlyStoppingFraction(double v) { set(earlyStoppingFraction, v); return this; }
+    public TwoTowerRetrieval setEarlyStoppingK(int v) { set(earlyStoppingK, v); return this; }
+    public TwoTowerRetrieval setRefitAfterStopping(boolean v) { set(refitAfterStopping, v); return this; }
 
     private int intOf(IntParam p) {
         return (Integer) $(p);
@@ -317,7 +346,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     @Override
     public TwoTowerRetrievalModel fit(Dataset<?> dataset) {
         transformSchema(dataset.schema());
-        LOG.info("Fitting {} with {}", uid, explainParams().replace('\n', ';'));
+        LOG.debug("Fitting {} with {}", uid, explainParams().replace('\n', ';'));
         InteractionColumns cols = columns();
         TowerFeatures features = towerFeatures();
         Dataset<Row> ratings = cols.ratings(dataset, features).cache();
@@ -359,25 +388,36 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         // ML-100k [64, 32] at ~25k examples/s with ND4J's default against ~100k in the sweep).
         io.deepretrieval.model.io.NativeThreads.apply(intOf(nativeThreads));
         int threads = StepThreads.resolve(intOf(stepThreads), intOf(numWorkers) > 0, dataset.sparkSession());
-        // Without a validation set the trainers still evaluate after the last epoch (on no rows); evaluating only
-        // then keeps that to one cheap pass, and its point is dropped below.
-        int every = validating ? intOf(evalEvery) : intOf(maxEpochs);
+        int patience = intOf(earlyStoppingPatience);
+        // Without a validation set or early stopping the trainers still evaluate after the last epoch (on no rows);
+        // evaluating only then keeps that to one cheap pass, and its point is dropped below.
+        int every = validating || patience > 0 ? intOf(evalEvery) : intOf(maxEpochs);
         TrainingOptions training = new TrainingOptions(intOf(batchSize), intOf(maxEpochs), every, ((Long) $(seed)), threads);
         ConsoleProgress progress = new ConsoleProgress(Arrays.toString($(layerSizes)));
         DistributedOptions distributed = intOf(numWorkers) == 0 ? null : new DistributedOptions(intOf(numWorkers),
                 intOf(batchSize), intOf(averagingFrequency), true, "MEMORY_ONLY", intOf(nativeThreads));
-        java.nio.file.Path checkpoint = checkpointFile(spec);
-        Dataset<Row> trainRows = train;
-        CheckpointedTraining.Result run;
-        try {
-            run = CheckpointedTraining.run(config, spec, corpus, () -> EncodedRatings.collect(trainRows, fitted), train,
-                    validation, training, distributed, FactorizedTopK.tutorial(), checkpoint, progress, uid);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("checkpointDir '" + $(checkpointDir) + "': " + e.getMessage(), e);
+        FactorizedTopK metric = FactorizedTopK.tutorial();
+        Dataset<Row> fitRows = train;
+        EarlyStopping stopping = null;
+        if (patience > 0) {
+            InteractionSplits.Split inner = stoppingSplit(train);
+            fitRows = inner.train().cache();
+            Interactions slice = EncodedRatings.collect(inner.test(), fitted);
+            LOG.info("Early stopping: {} training rows held out as the stopping slice, patience {} evaluations of top-{}",
+                    slice.size(), patience, intOf(earlyStoppingK));
+            stopping = new EarlyStopping(patience, intOf(earlyStoppingK), slice, corpus, metric);
         }
-        if (!run.completed()) {
-            throw new IllegalStateException("training stopped: " + run.failure()
-                    + (checkpoint == null ? "" : "; the last good checkpoint is " + checkpoint));
+        CheckpointedTraining.Result run = train(config, fitted, corpus, fitRows, validation, training, distributed,
+                metric, checkpointFile(spec, config, patience > 0 ? "stopping" : ""), progress, uid, stopping);
+        int bestEpoch = stopping == null ? 0 : stopping.bestEpoch();
+        List<CurvePoint> stoppingCurve = stopping == null ? List.of() : stopping.history();
+        if (stopping != null && (Boolean) $(refitAfterStopping)) {
+            fitRows.unpersist();
+            LOG.info("Refitting on all {} training rows for the best epoch count, {}", train.count(), bestEpoch);
+            TrainingOptions refit = new TrainingOptions(intOf(batchSize), bestEpoch,
+                    validating ? Math.min(intOf(evalEvery), bestEpoch) : bestEpoch, ((Long) $(seed)), threads);
+            run = train(config, fitted, corpus, train, validation, refit, distributed, metric,
+                    checkpointFile(spec, config, "refit"), progress, uid + " refit", null);
         }
         TwoTowerModel model = run.model();
         List<CurvePoint> curve = run.curve();
@@ -389,6 +429,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         TwoTowerRetrievalModel result = new TwoTowerRetrievalModel(uid, cols, spec, corpus, config, ModelState.of(model),
                 io.deepretrieval.model.io.NdArrays.floats(model.candidateEmbeddings(corpus)), curve, dataset.schema().apply(cols.user()).dataType(), dataset.schema().apply(cols.item()).dataType());
         result.setParent(this);
+        result.setEarlyStopping(stoppingCurve, bestEpoch);
         if (validating && validation.size() > 0) {
             result.setValidationRanking(ranking(result, cols, train, held));
         }
@@ -396,24 +437,53 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         return result;
     }
 
-    /** The validation split of rows with {@code user_id, movie_id, timestamp} (a zero random fraction keeps every row). */
-    private InteractionSplits.Split split(Dataset<Row> rows) {
-        InteractionSplits splits = InteractionSplits.DEFAULT;
-        return switch ($(validationSplit)) {
-            case "temporal" -> {
-                double f = doubleOf(validationFraction);
-                if (!(f > 0)) {
-                    throw new IllegalArgumentException("validationSplit temporal needs a validationFraction > 0");
-                }
-                yield splits.temporalQuantile(rows, 1 - f);
-            }
-            case "lastN" -> splits.leaveLastN(rows, intOf(validationLastN));
-            default -> splits.random(rows, (Long) $(seed), doubleOf(validationFraction));
-        };
+    /** One training run; a numeric fault or an unusable checkpoint folder is an error naming it. */
+    private CheckpointedTraining.Result train(ModelConfig config, FeatureSpec spec, CandidateCorpus corpus,
+                                              Dataset<Row> rows, Interactions validation, TrainingOptions training,
+                                              DistributedOptions distributed, FactorizedTopK metric,
+                                              java.nio.file.Path checkpoint, ConsoleProgress progress, String label,
+                                              EarlyStopping stopping) {
+        CheckpointedTraining.Result run;
+        try {
+            run = CheckpointedTraining.run(config, spec, corpus, () -> EncodedRatings.collect(rows, spec), rows,
+                    validation, training, distributed, metric, checkpoint, progress, label, stopping);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("checkpointDir '" + $(checkpointDir) + "': " + e.getMessage(), e);
+        }
+        if (!run.completed()) {
+            throw new IllegalStateException("training stopped: " + run.failure()
+                    + (checkpoint == null ? "" : "; the last good checkpoint is " + checkpoint));
+        }
+        return run;
     }
 
-    /** The checkpoint of these settings under {@code checkpointDir} (null without one); a spec mismatch is an error. */
-    private java.nio.file.Path checkpointFile(FeatureSpec spec) {
+    /** The stopping slice of the (encoded) training rows, held out the way {@code validationSplit} holds out its own. */
+    private InteractionSplits.Split stoppingSplit(Dataset<Row> train) {
+        return InteractionSplits.DEFAULT.holdOut($(validationSplit), train, stoppingSeed((Long) $(seed)),
+                doubleOf(earlyStoppingFraction), intOf(validationLastN));
+    }
+
+    /** The random stopping slice's seed: another than the validation split's, so it is a fresh draw of the training rows. */
+    public static long stoppingSeed(long seed) {
+        return seed + 1;
+    }
+
+    /** The validation split of rows with {@code user_id, movie_id, timestamp} (a zero random fraction keeps every row). */
+    private InteractionSplits.Split split(Dataset<Row> rows) {
+        if ($(validationSplit).equals("temporal") && !(doubleOf(validationFraction) > 0)) {
+            throw new IllegalArgumentException("validationSplit temporal needs a validationFraction > 0");
+        }
+        return InteractionSplits.DEFAULT.holdOut($(validationSplit), rows, (Long) $(seed), doubleOf(validationFraction),
+                intOf(validationLastN));
+    }
+
+    /**
+     * The checkpoint of these settings under {@code checkpointDir} (null without one); a spec mismatch is an error.
+     * Its name carries a digest of every setting that shapes training (model, objective, batch, workers, split,
+     * early stopping), so a fit with other settings starts afresh instead of resuming a different run; more
+     * {@code maxEpochs} or another {@code evalEvery} continue the same run.
+     */
+    private java.nio.file.Path checkpointFile(FeatureSpec spec, ModelConfig config, String phase) {
         if ($(checkpointDir).isEmpty()) {
             return null;
         }
@@ -426,9 +496,18 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                         + " features (" + specFile + " differs); use another folder to start afresh");
             }
             spec.write(specFile);
-            return dir.resolve(ModelConfig.label($(layerSizes)) + "-seed" + $(seed) + ".ckpt");
+            String settings = config + " batch=" + $(batchSize) + " workers=" + $(numWorkers) + " averaging="
+                    + $(averagingFrequency) + " split="
+                    + $(validationSplit) + "/" + $(validationFraction) + "/" + $(validationLastN) + " stopping="
+                    + $(earlyStoppingPatience) + "/" + $(earlyStoppingFraction) + "/" + $(earlyStoppingK);
+            String digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(settings.getBytes(java.nio.charset.StandardCharsets.UTF_8))).substring(0, 12);
+            return dir.resolve(ModelConfig.label($(layerSizes)) + "-seed" + $(seed) + "-" + digest
+                    + (phase.isEmpty() ? "" : "-" + phase) + ".ckpt");
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("checkpointDir '" + $(checkpointDir) + "': " + e.getMessage(), e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
     }
 

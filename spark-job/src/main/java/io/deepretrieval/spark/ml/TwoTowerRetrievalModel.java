@@ -56,6 +56,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     private final float[] itemEmbeddings;
     private transient Broadcast<ServingReplicas.State> broadcast;
     private io.deepretrieval.spark.eval.RankingMetrics.Result validationRanking;
+    private List<CurvePoint> stoppingCurve = List.of();
+    private int stoppingBestEpoch;
 
     TwoTowerRetrievalModel(String uid, InteractionColumns cols, FeatureSpec spec, CandidateCorpus corpus,
                            ModelConfig config, ModelState parameters, float[] itemEmbeddings,
@@ -127,6 +129,24 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
 
     void setValidationRanking(io.deepretrieval.spark.eval.RankingMetrics.Result r) {
         this.validationRanking = r;
+    }
+
+    /**
+     * The stopping slice's top-K curve of the fit (empty without early stopping); like {@link #validationRanking()}
+     * a record of the fit, not saved with the model.
+     */
+    public List<CurvePoint> earlyStoppingCurve() {
+        return stoppingCurve;
+    }
+
+    /** The epoch early stopping chose (0 without early stopping): the refit's epoch count, or the kept state's. */
+    public int earlyStoppingBestEpoch() {
+        return stoppingBestEpoch;
+    }
+
+    void setEarlyStopping(List<CurvePoint> curve, int bestEpoch) {
+        this.stoppingCurve = List.copyOf(curve);
+        this.stoppingBestEpoch = bestEpoch;
     }
 
     /** Width of the embeddings. */
@@ -417,6 +437,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         TwoTowerRetrievalModel copy = new TwoTowerRetrievalModel(uid, columns(), spec, corpus, config, parameters,
                 itemEmbeddings, validationCurve, userType, itemType);
         copy.validationRanking = validationRanking;
+        copy.stoppingCurve = stoppingCurve;
+        copy.stoppingBestEpoch = stoppingBestEpoch;
         return copyValues(copy, extra).setParent(parent());
     }
 

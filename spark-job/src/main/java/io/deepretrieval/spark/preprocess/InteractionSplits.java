@@ -145,6 +145,26 @@ public final class InteractionSplits {
                 ranked.filter(held).drop("_recency", "_count"));
     }
 
+    /**
+     * The held-out split by name, as the Estimator's {@code validationSplit} names it: {@code random} (a seeded
+     * {@code fraction}), {@code temporal} (the latest {@code fraction} by time) or {@code lastN} (each user's
+     * {@code lastN} latest). The Estimator, its early-stopping slice and the experiment's ALS baseline all split
+     * through here, so they hold out the same rows.
+     */
+    public Split holdOut(String kind, Dataset<Row> interactions, long seed, double fraction, int lastN) {
+        return switch (kind) {
+            case "temporal" -> {
+                if (!(fraction > 0 && fraction < 1)) {
+                    throw new IllegalArgumentException("a temporal split needs a fraction in (0, 1), got " + fraction);
+                }
+                yield temporalQuantile(interactions, 1 - fraction);
+            }
+            case "lastN" -> leaveLastN(interactions, lastN);
+            case "random" -> random(interactions, seed, fraction);
+            default -> throw new IllegalArgumentException("split '" + kind + "': must be random, temporal or lastN");
+        };
+    }
+
     private void check(Dataset<Row> interactions) {
         List<String> columns = Arrays.asList(interactions.columns());
         for (String c : new String[]{userCol, itemCol, timestampCol}) {

@@ -49,7 +49,7 @@ public final class SeedSpread {
     }
 
     /** Mean and sample standard deviation (0 for one value, NaN mean for none). */
-    static double[] meanAndSd(List<Double> v) {
+    public static double[] meanAndSd(List<Double> v) {
         double mean = v.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
         double ss = v.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum();
         return new double[]{mean, v.size() > 1 ? Math.sqrt(ss / (v.size() - 1)) : 0};

@@ -8,6 +8,7 @@ import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.Checkpoint;
 import io.deepretrieval.model.train.CurvePoint;
+import io.deepretrieval.model.train.EarlyStopping;
 import io.deepretrieval.model.train.LocalTrainer;
 import io.deepretrieval.model.train.ModelState;
 import io.deepretrieval.model.train.NumericFault;
@@ -37,7 +38,10 @@ public final class CheckpointedTraining {
     private CheckpointedTraining() {
     }
 
-    /** What a run produced: the trained model, its curve, and the numeric fault that stopped it (or null). */
+    /**
+     * What a run produced: the trained model (with early stopping: its best state), its curve, and the numeric
+     * fault that stopped it (or null).
+     */
     public record Result(TwoTowerModel model, List<CurvePoint> curve, String failure) {
         public boolean completed() {
             return failure == null;
@@ -54,6 +58,20 @@ public final class CheckpointedTraining {
                              Supplier<Interactions> localTrain, Dataset<Row> trainRows, Interactions validation,
                              TrainingOptions training, DistributedOptions distributed, FactorizedTopK metric,
                              Path checkpointFile, TrainingListener progress, String label) throws IOException {
+        return run(modelConfig, spec, corpus, localTrain, trainRows, validation, training, distributed, metric,
+                checkpointFile, progress, label, null);
+    }
+
+    /**
+     * As above, with {@code stopping} (or null) scoring a stopping slice at every evaluation: training ends when it
+     * says so and the model gets its best state. With checkpoints, the stopping curve and best state are kept in a
+     * second file beside the checkpoint ({@code <checkpoint>.best}).
+     */
+    public static Result run(ModelConfig modelConfig, FeatureSpec spec, CandidateCorpus corpus,
+                             Supplier<Interactions> localTrain, Dataset<Row> trainRows, Interactions validation,
+                             TrainingOptions training, DistributedOptions distributed, FactorizedTopK metric,
+                             Path checkpointFile, TrainingListener progress, String label, EarlyStopping stopping)
+            throws IOException {
         int[] layers = modelConfig.layerSizes();
         long shuffleSeed = training.shuffleSeed();
         TwoTowerModel model = new TwoTowerModel(modelConfig, spec);
@@ -69,6 +87,16 @@ public final class CheckpointedTraining {
             epochsDone = ck.epoch();
             curve.addAll(ck.curve());
             LOG.info("Resuming {} from its checkpoint after epoch {}", label, epochsDone);
+            Path bestFile = bestFile(checkpointFile);
+            if (stopping != null && Files.exists(bestFile)) {
+                Checkpoint best = Checkpoint.read(bestFile);
+                stopping.resume(best.curve(), best.state(), epochsDone);
+            }
+        }
+        if (stopping != null && stopping.stopped()) {
+            // The interrupted run had already stopped: nothing is left to train.
+            stopping.bestState().applyTo(model);
+            return new Result(model, curve, null);
         }
         TrainingListener listener = new TrainingListener() {
             @Override
@@ -77,11 +105,30 @@ public final class CheckpointedTraining {
             }
 
             @Override
+            public boolean stopRequested() {
+                return stopping != null && stopping.stopped();
+            }
+
+            @Override
             public void evaluated(CurvePoint point) {
                 curve.add(point);
                 progress.evaluated(point);
+                if (stopping != null) {
+                    stopping.update(point.epoch(), point.meanLoss(), point.trainSeconds(), model);
+                    CurvePoint last = stopping.history().get(stopping.history().size() - 1);
+                    LOG.info("{} epoch {}: stopping slice top-{} {} (best {} after epoch {}{})", label, point.epoch(),
+                            stopping.k(), String.format(java.util.Locale.ROOT, "%.4f", last.accuracy().at(stopping.k())),
+                            String.format(java.util.Locale.ROOT, "%.4f", stopping.bestScore()), stopping.bestEpoch(),
+                            stopping.stopped() ? "; stopping" : "");
+                }
                 if (checkpointFile != null) {
                     try {
+                        if (stopping != null) {
+                            // Written first: a crash between the two files leaves a stopping curve one point ahead,
+                            // which resume drops, rather than one behind.
+                            new Checkpoint(stopping.bestEpoch(), shuffleSeed, layers, stopping.history(),
+                                    stopping.bestState()).write(bestFile(checkpointFile));
+                        }
                         new Checkpoint(point.epoch(), shuffleSeed, layers, curve, ModelState.of(model)).write(checkpointFile);
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException("cannot write checkpoint " + checkpointFile, e);
@@ -102,6 +149,16 @@ public final class CheckpointedTraining {
             failure = e.getMessage();
             LOG.error("{} stopped: {}", label, failure);
         }
+        if (failure == null && stopping != null && stopping.bestState() != null) {
+            stopping.bestState().applyTo(model);
+            LOG.info("{}: best stopping-slice top-{} {} after epoch {}; the model has that epoch's parameters", label,
+                    stopping.k(), String.format(java.util.Locale.ROOT, "%.4f", stopping.bestScore()), stopping.bestEpoch());
+        }
         return new Result(model, curve, failure);
+    }
+
+    /** Where the early-stopping state of {@code checkpointFile} lives. */
+    static Path bestFile(Path checkpointFile) {
+        return checkpointFile.resolveSibling(checkpointFile.getFileName() + ".best");
     }
 }

@@ -139,6 +139,9 @@ public final class ParameterAveraging {
                     CurvePoint point = new CurvePoint(epoch, meanLoss, evaluator.evaluate(model, corpus, test), trainSeconds);
                     curve.add(point);
                     listener.evaluated(point);
+                    if (listener.stopRequested()) {
+                        break;
+                    }
                 }
             }
         } catch (Exception e) {

@@ -72,11 +72,20 @@ class TrainCommandTest {
                 "--time-col", "when", "--title-col", "name", "--query-feature", "member:categorical",
                 "--query-feature", "when:timestamp:50", "--candidate-feature", "sku:categorical",
                 "--candidate-feature", "words=name:text:200", "--validation-split", "lastN", "--validation-last-n", "2",
-                "--preprocess-on", "train", "--eval-every", "2", "--checkpoint-dir", dir.resolve("ck").toString(),
-                "--layers", "16", "--epochs", "2", "--batch-size", "256", "--out", dir.resolve("model").toString());
+                "--preprocess-on", "train", "--eval-every", "1", "--checkpoint-dir", dir.resolve("ck").toString(),
+                "--early-stopping-patience", "1", "--layers", "16", "--epochs", "2", "--batch-size", "256",
+                "--out", dir.resolve("model").toString());
         assertEquals(0, train.exitCode(), train.err());
         assertTrue(train.err().contains("Validation per user"), train.err());
-        assertTrue(Files.exists(dir.resolve("ck/16-seed42.ckpt")), "a checkpoint after the evaluation");
+        assertTrue(train.err().matches("(?s).*Early stopping chose epoch [12] \\(refitted.*"), train.err());
+        // Checkpoints of both phases, and the stopping slice's curve and best state beside the first.
+        List<String> checkpoints;
+        try (var files = Files.list(dir.resolve("ck"))) {
+            checkpoints = files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("16-seed42-")).sorted().toList();
+        }
+        assertEquals(3, checkpoints.size(), checkpoints.toString());
+        assertTrue(checkpoints.get(0).endsWith("-refit.ckpt") && checkpoints.get(1).endsWith("-stopping.ckpt")
+                && checkpoints.get(2).endsWith("-stopping.ckpt.best"), checkpoints.toString());
         String spec = Files.readString(dir.resolve("model/data/feature-spec.json"));
         assertTrue(spec.contains("\"name\" : \"words\"") && spec.contains("\"column\" : \"when\""), spec);
         CliRun.Result bad = run("train", "--ratings", dir.resolve("interactions.csv").toString(), "--format", "csv",

@@ -48,7 +48,7 @@ class EstimatorTrainingOptionsTest {
         String ck = dir.resolve("checkpoints").toString();
         TwoTowerRetrievalModel first = estimator(2).setCheckpointDir(ck).fit(interactions);
         assertEquals(List.of(2), first.validationCurve().stream().map(p -> p.epoch()).toList());
-        assertTrue(Files.exists(dir.resolve("checkpoints").resolve("16-seed5.ckpt")));
+        assertEquals(1, checkpoints(dir.resolve("checkpoints"), "16-seed5-").size());
         // The same settings with more epochs continue after epoch 2 instead of starting over.
         TwoTowerRetrievalModel resumed = estimator(4).setCheckpointDir(ck).fit(interactions);
         TwoTowerRetrievalModel straight = estimator(4).fit(interactions);
@@ -67,6 +67,49 @@ class EstimatorTrainingOptionsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> estimator(4).setCheckpointDir(ck).fit(interactions.limit(2000)));
         assertTrue(e.getMessage().contains("checkpointDir") && e.getMessage().contains("other data"), e.getMessage());
+    }
+
+    private static List<Path> checkpoints(Path folder, String prefix) {
+        try (var files = Files.list(folder)) {
+            return files.filter(f -> f.getFileName().toString().startsWith(prefix) && f.toString().endsWith(".ckpt")).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void otherTrainingSettingsStartAfreshInsteadOfResumingAnotherRun() {
+        String ck = dir.resolve("checkpoints-settings").toString();
+        TwoTowerRetrievalModel first = estimator(2).setCheckpointDir(ck).fit(interactions);
+        TwoTowerRetrievalModel other = estimator(2).setLearningRate(0.05).setCheckpointDir(ck).fit(interactions);
+        TwoTowerRetrievalModel fresh = estimator(2).setLearningRate(0.05).fit(interactions);
+        // Resumed, the second fit would have had nothing left to train and returned the first's loss.
+        assertEquals(fresh.validationCurve().get(0).meanLoss(), other.validationCurve().get(0).meanLoss(), 1e-9);
+        assertTrue(Math.abs(first.validationCurve().get(0).meanLoss() - other.validationCurve().get(0).meanLoss()) > 1e-6);
+        assertEquals(2, checkpoints(Path.of(ck), "16-seed5-").size());
+    }
+
+    @Test
+    void earlyStoppingKeepsTheBestEpochAndRefitsOnEveryTrainingRow() {
+        // 2,400 training rows of 300 items overfit within a few epochs: the stopping slice's best is early.
+        TwoTowerRetrievalModel stopped = estimator(30).setEvalEvery(1).setEarlyStoppingPatience(2)
+                .setRefitAfterStopping(false).fit(interactions);
+        List<io.deepretrieval.model.train.CurvePoint> slice = stopped.earlyStoppingCurve();
+        int best = stopped.earlyStoppingBestEpoch();
+        double bestScore = slice.stream().mapToDouble(p -> p.accuracy().at(100)).max().orElseThrow();
+        assertEquals(bestScore, slice.stream().filter(p -> p.epoch() == best).findFirst().orElseThrow().accuracy().at(100));
+        int last = slice.get(slice.size() - 1).epoch();
+        assertEquals(best + 2, last, "patience 2: two evaluations after the best, not all 30 epochs");
+        // The kept model is the best epoch's: its validation top-K is the curve's point at that epoch.
+        TwoTowerRetrievalModel refit = estimator(30).setEvalEvery(1).setEarlyStoppingPatience(2).fit(interactions);
+        assertEquals(best, refit.earlyStoppingBestEpoch());
+        assertEquals(best, refit.validationCurve().get(refit.validationCurve().size() - 1).epoch(),
+                "the refit trains the best epoch count");
+        double top10 = refit.validationCurve().get(refit.validationCurve().size() - 1).accuracy().at(10);
+        assertTrue(top10 > 3 * 10.0 / TwoTowerRetrievalTest.ITEMS, "refit validation top-10 " + top10);
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> estimator(3).setEarlyStoppingK(7));
+        assertTrue(bad.getMessage().contains("earlyStoppingK"), bad.getMessage());
     }
 
     @Test

@@ -1,0 +1,81 @@
+package io.deepretrieval.spark.cli;
+
+import io.deepretrieval.spark.SparkSessions;
+import io.deepretrieval.spark.experiment.ObjectiveExperiment;
+import io.deepretrieval.spark.experiment.Variant;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.LongStream;
+
+/** {@code experiment}: the retrieval-objective variants and a tuned ALS on the same splits and seeds (README, "Retrieval quality"). */
+@Command(name = "experiment", mixinStandardHelpOptions = true,
+        description = "Tower objective variants and tuned ALS over splits and seeds on a MovieLens folder; resumable.")
+final class ExperimentCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ExperimentCommand.class);
+
+    @Option(names = "--data", defaultValue = "data/ml-100k", description = "MovieLens folder or Hadoop URI (default: ${DEFAULT-VALUE})")
+    String data;
+
+    @Option(names = "--out", required = true, description = "results folder; an existing one is resumed (runs it holds are not rerun)")
+    Path out;
+
+    @Option(names = "--split", description = "random and/or temporal (repeat; default: both)")
+    List<String> splits = new ArrayList<>();
+
+    @Option(names = "--seed", defaultValue = "42", description = "first seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--seeds", defaultValue = "3", description = "seeds per split: seed, seed+1, ... (default: ${DEFAULT-VALUE})")
+    int seeds;
+
+    @Option(names = "--variant", description = "tower variants to run (repeat; default: all of logq, logq+hits,"
+            + " logq+hits+mixed512, mixed512, tutorial, hits, temperature0.5)")
+    List<String> variants = new ArrayList<>();
+
+    @Option(names = "--no-als", description = "leave out the ALS baseline")
+    boolean noAls;
+
+    @Option(names = "--epochs", defaultValue = "300", description = "epochs of fixed runs, most of early-stopped ones (default: ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--eval-every", defaultValue = "5", description = "epochs between early-stopping checks (default: ${DEFAULT-VALUE})")
+    int evalEvery;
+
+    @Option(names = "--patience", defaultValue = "4", description = "checks without improvement before stopping (default: ${DEFAULT-VALUE})")
+    int patience;
+
+    @Option(names = "--test-fraction", defaultValue = "0.2", description = "held-out share (default: ${DEFAULT-VALUE})")
+    double testFraction;
+
+    @Option(names = "--stopping-fraction", defaultValue = "0.1", description = "share of the training rows that early"
+            + " stopping and ALS's tuning score on (default: ${DEFAULT-VALUE})")
+    double stoppingFraction;
+
+    @Option(names = "--master", defaultValue = "local[*]", description = "Spark master (default: ${DEFAULT-VALUE})")
+    String master;
+
+    @Override
+    public Integer call() throws Exception {
+        if (seeds < 1) {
+            throw new IllegalArgumentException("--seeds " + seeds + ": must be >= 1");
+        }
+        ObjectiveExperiment.Settings settings = new ObjectiveExperiment.Settings(data,
+                splits.isEmpty() ? List.of("random", "temporal") : splits,
+                LongStream.range(seed, seed + seeds).boxed().toList(),
+                variants.isEmpty() ? Variant.DEFAULTS : Variant.named(variants), epochs, evalEvery, patience,
+                testFraction, stoppingFraction, !noAls);
+        try (SparkSession spark = SparkSessions.create(master, "deep-retrieval experiment")) {
+            new ObjectiveExperiment(settings).run(spark, out);
+        }
+        LOG.info("Experiment results: {}", out.resolve("summary.md").toAbsolutePath());
+        return 0;
+    }
+}

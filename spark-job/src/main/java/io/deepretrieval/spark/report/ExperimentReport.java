@@ -1,0 +1,138 @@
+package io.deepretrieval.spark.report;
+
+import io.deepretrieval.model.io.AtomicFiles;
+import io.deepretrieval.spark.experiment.ObjectiveExperiment;
+import io.deepretrieval.spark.experiment.ObjectiveExperiment.Run;
+import io.deepretrieval.spark.experiment.Variant;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.CategoryAxis;
+import org.jfree.chart.axis.CategoryLabelPositions;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.renderer.category.StatisticalBarRenderer;
+import org.jfree.data.statistics.DefaultStatisticalCategoryDataset;
+
+import java.awt.Color;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The objective experiment's report: every run as CSV, a Markdown table per split (mean ± sample sd over seeds of
+ * top-100, recall@10 and NDCG@10), the best early-stopped tower setting chosen on the stopping slice (never on the
+ * test rows) against ALS, and a bar chart of top-100 with the seeds' spread.
+ */
+public final class ExperimentReport {
+    private ExperimentReport() {
+    }
+
+    /** One model on one split, over its seeds. */
+    public record Summary(String split, String model, int runs, double[] top100, double[] recall10, double[] ndcg10,
+                          double epochs, double stoppingTop100) {
+    }
+
+    /** Summaries in the order the models first appear, split by split. */
+    public static List<Summary> summarize(List<Run> runs) {
+        Map<String, List<Run>> groups = new LinkedHashMap<>();
+        for (Run r : runs) {
+            groups.computeIfAbsent(r.split() + "\u0000" + r.model(), k -> new ArrayList<>()).add(r);
+        }
+        List<Summary> out = new ArrayList<>();
+        for (List<Run> g : groups.values()) {
+            out.add(new Summary(g.get(0).split(), g.get(0).model(), g.size(), spread(g, Run::top100),
+                    spread(g, Run::recall10), spread(g, Run::ndcg10), g.stream().mapToInt(Run::epochs).average().orElse(0),
+                    spread(g, Run::stoppingTop100)[0]));
+        }
+        return out;
+    }
+
+    /**
+     * The best tower setting of a split: the early-stopped variant with the highest mean stopping-slice top-100
+     * (null when there is none).
+     */
+    public static Summary best(List<Summary> summaries, String split) {
+        List<String> stopped = Variant.DEFAULTS.stream().filter(Variant::earlyStopping).map(Variant::name).toList();
+        return summaries.stream().filter(s -> s.split().equals(split) && stopped.contains(s.model()))
+                .max(java.util.Comparator.comparingDouble(Summary::stoppingTop100)).orElse(null);
+    }
+
+    public static void write(Path dir, List<Run> runs, ObjectiveExperiment.Settings settings) throws IOException {
+        StringBuilder csv = new StringBuilder("split,seed,model,top10,top50,top100,recall10,ndcg10,test_users,epochs,"
+                + "stopping_top100,seconds\n");
+        for (Run r : runs) {
+            csv.append(String.format(Locale.ROOT, "%s,%d,%s,%.4f,%.4f,%.4f,%.4f,%.4f,%d,%d,%.4f,%.0f%n", r.split(),
+                    r.seed(), r.model(), r.top10(), r.top50(), r.top100(), r.recall10(), r.ndcg10(), r.testUsers(),
+                    r.epochs(), r.stoppingTop100(), r.seconds()));
+        }
+        AtomicFiles.writeString(dir.resolve("results.csv"), csv.toString());
+        List<Summary> summaries = summarize(runs);
+        AtomicFiles.writeString(dir.resolve("summary.md"), markdown(summaries, settings));
+        AtomicFiles.write(dir.resolve("top100.png"), chart(summaries));
+    }
+
+    static String markdown(List<Summary> summaries, ObjectiveExperiment.Settings settings) {
+        StringBuilder md = new StringBuilder();
+        md.append(String.format(Locale.ROOT, "Data %s; test fraction %.2f; stopping slice %.2f of the training rows;"
+                        + " seeds %s; at most %d epochs; early stopping every %d epochs, patience %d.%n", settings.data(),
+                settings.testFraction(), settings.stoppingFraction(), settings.seeds(), settings.epochs(),
+                settings.evalEvery(), settings.patience()));
+        for (String split : summaries.stream().map(Summary::split).distinct().toList()) {
+            Summary best = best(summaries, split);
+            Summary als = summaries.stream().filter(s -> s.split().equals(split) && s.model().equals(ObjectiveExperiment.ALS))
+                    .findFirst().orElse(null);
+            md.append("\n### ").append(split).append(" split\n\n")
+                    .append("| model | seeds | top-100 | recall@10 | NDCG@10 | epochs | stopping-slice top-100 |\n")
+                    .append("|---|---:|---:|---:|---:|---:|---:|\n");
+            for (Summary s : summaries) {
+                if (!s.split().equals(split)) {
+                    continue;
+                }
+                md.append(String.format(Locale.ROOT, "| %s%s | %d | %s | %s | %s | %s | %s |%n", s.model(),
+                        s == best ? " (best, chosen on the stopping slice)" : "", s.runs(), pm(s.top100()),
+                        pm(s.recall10()), pm(s.ndcg10()), s.model().equals(ObjectiveExperiment.ALS) ? "-"
+                                : String.format(Locale.ROOT, "%.0f", s.epochs()),
+                        Double.isNaN(s.stoppingTop100()) ? "-" : String.format(Locale.ROOT, "%.4f", s.stoppingTop100())));
+            }
+            if (best != null && als != null) {
+                md.append(String.format(Locale.ROOT, "%nBest towers (%s) minus ALS, top-100: %+.4f (means of %d and %d"
+                        + " seeds).%n", best.model(), best.top100()[0] - als.top100()[0], best.runs(), als.runs()));
+            }
+        }
+        return md.toString();
+    }
+
+    private static String pm(double[] meanSd) {
+        return String.format(Locale.ROOT, "%.4f ± %.4f", meanSd[0], meanSd[1]);
+    }
+
+    private static double[] spread(List<Run> runs, ToDoubleFunction<Run> f) {
+        return SeedSpread.meanAndSd(runs.stream().map(f::applyAsDouble).toList());
+    }
+
+    private static byte[] chart(List<Summary> summaries) throws IOException {
+        DefaultStatisticalCategoryDataset data = new DefaultStatisticalCategoryDataset();
+        for (Summary s : summaries) {
+            data.add(s.top100()[0], s.top100()[1], s.split() + " split", s.model());
+        }
+        CategoryAxis models = new CategoryAxis("model");
+        models.setCategoryLabelPositions(CategoryLabelPositions.UP_45);
+        NumberAxis accuracy = new NumberAxis("top-100 accuracy (mean ± sd over seeds)");
+        StatisticalBarRenderer bars = new StatisticalBarRenderer();
+        bars.setErrorIndicatorPaint(Color.BLACK);
+        CategoryPlot plot = new CategoryPlot(data, models, accuracy, bars);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        JFreeChart chart = new JFreeChart("MovieLens: towers vs ALS on the same held-out rows", plot);
+        chart.setBackgroundPaint(Color.WHITE);
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ChartUtils.writeChartAsPNG(png, chart, 1000, 560);
+        return png.toByteArray();
+    }
+}

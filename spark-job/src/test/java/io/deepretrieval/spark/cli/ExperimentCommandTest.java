@@ -1,0 +1,71 @@
+package io.deepretrieval.spark.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.deepretrieval.spark.SyntheticMovieLens;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import static io.deepretrieval.spark.cli.CliRun.run;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The {@code experiment} command end to end on a small planted MovieLens folder: both splits, towers and ALS, resume. */
+class ExperimentCommandTest {
+    private static final int MOVIES = 320;
+
+    @Test
+    void runsTowersAndAlsOnBothSplitsWritesTheReportAndResumes(@TempDir Path dir) throws IOException {
+        Path data = SyntheticMovieLens.write100k(dir.resolve("ml"), 80, MOVIES, 4000, 3);
+        String[] args = {"experiment", "--data", data.toString(), "--out", dir.resolve("exp").toString(), "--seeds", "1",
+                "--variant", "logq", "--variant", "tutorial", "--epochs", "6", "--eval-every", "1", "--patience", "1",
+                "--master", "local[2]"};
+        CliRun.Result first = run(args);
+        assertEquals(0, first.exitCode(), first.err());
+        JsonNode runs = new ObjectMapper().readTree(dir.resolve("exp/results.json").toFile());
+        assertEquals(6, runs.size(), runs.toString());
+        Map<String, JsonNode> random = new HashMap<>();
+        for (JsonNode r : runs) {
+            if (r.get("split").asText().equals("random")) {
+                random.put(r.get("model").asText(), r);
+            }
+            assertTrue(r.get("testUsers").asLong() > 0, r.toString());
+        }
+        // Users of a group rate its 40 movies: a model that finds the groups beats chance (10 / 320) by far.
+        double chance = 10.0 / MOVIES;
+        for (String model : new String[]{"als", "logq"}) {
+            double top10 = random.get(model).get("top10").asDouble();
+            assertTrue(top10 > 3 * chance, model + " top-10 " + top10 + ", chance " + chance);
+        }
+        int stoppedAt = random.get("logq").get("epochs").asInt();
+        assertTrue(stoppedAt >= 1 && stoppedAt <= 6, "early stopping chose " + stoppedAt);
+        assertEquals(6, random.get("tutorial").get("epochs").asInt(), "the tutorial runs its fixed length");
+        String summary = Files.readString(dir.resolve("exp/summary.md"));
+        assertTrue(summary.contains("### random split") && summary.contains("### temporal split"), summary);
+        assertTrue(summary.contains("logq (best, chosen on the stopping slice)"), summary);
+        assertTrue(summary.contains("Best towers (logq) minus ALS, top-100:"), summary);
+        byte[] png = Files.readAllBytes(dir.resolve("exp/top100.png"));
+        assertArrayEquals(new byte[]{(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
+        assertEquals(7, Files.readAllLines(dir.resolve("exp/results.csv")).size(), "a header and six runs");
+
+        // Started again on the same folder, nothing is rerun and the results stay as they were.
+        String before = Files.readString(dir.resolve("exp/results.json"));
+        CliRun.Result again = run(args);
+        assertEquals(0, again.exitCode(), again.err());
+        assertFalse(again.err().contains("==="), again.err());
+        assertEquals(before, Files.readString(dir.resolve("exp/results.json")));
+
+        CliRun.Result bad = run("experiment", "--data", data.toString(), "--out", dir.resolve("bad").toString(),
+                "--variant", "logq+typo");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("--variant logq+typo: unknown; known are"), bad.err());
+    }
+}
