@@ -25,6 +25,10 @@ public final class EmbeddingTable implements Parameter {
     private final boolean[] touched;
     private final int[] touchedRows;
     private int touchedCount;
+    /** Adagrad updates per row since {@link #markUpdates()}; what sparse parameter averaging ships and weighs. */
+    private final int[] updates;
+    private final int[] updatedRows;
+    private int updatedCount;
 
     EmbeddingTable(String name, int rows, int dim, float[] weights, float initialAccumulator) {
         if (weights.length != (long) rows * dim) { // an int product could wrap round to a short array's length
@@ -39,6 +43,8 @@ public final class EmbeddingTable implements Parameter {
         this.gradient = new float[weights.length];
         this.touched = new boolean[rows];
         this.touchedRows = new int[rows];
+        this.updates = new int[rows];
+        this.updatedRows = new int[rows];
     }
 
     @Override
@@ -140,8 +146,35 @@ public final class EmbeddingTable implements Parameter {
             optimizer.update(weights, accumulator, gradient, row * dim, dim);
             java.util.Arrays.fill(gradient, row * dim, (row + 1) * dim, 0f);
             touched[row] = false;
+            if (updates[row]++ == 0) {
+                updatedRows[updatedCount++] = row;
+            }
         }
         touchedCount = 0;
+    }
+
+    /** Starts counting updates afresh: every row's count since the mark is 0. */
+    public void markUpdates() {
+        for (int r = 0; r < updatedCount; r++) {
+            updates[updatedRows[r]] = 0;
+        }
+        updatedCount = 0;
+    }
+
+    /** The rows updated since {@link #markUpdates()}, ascending; every other row is as it was at the mark. */
+    public int[] rowsUpdatedSinceMark() {
+        int[] out = java.util.Arrays.copyOf(updatedRows, updatedCount);
+        java.util.Arrays.sort(out);
+        return out;
+    }
+
+    /** How many Adagrad updates (training steps) changed {@code row} since {@link #markUpdates()}. */
+    public int updatesSinceMark(int row) {
+        return updates[checked(row)];
+    }
+
+    public int dim() {
+        return dim;
     }
 
     private int touch(int row) {

@@ -14,7 +14,6 @@ import io.deepretrieval.model.train.ModelState;
 import io.deepretrieval.model.train.NumericFault;
 import io.deepretrieval.model.train.TrainingListener;
 import io.deepretrieval.model.train.TrainingOptions;
-import io.deepretrieval.spark.preprocess.EncodedRatings;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -37,9 +36,10 @@ import java.util.UUID;
  * Trains the two-tower model across Spark executors by parameter averaging, built on Spark's own primitives
  * (DL4J's Spark trainers cannot train SameDiff graphs). Each round the driver broadcasts the parameters and the
  * Adagrad accumulators; every partition's replica trains {@code averagingFrequency} local minibatches of its own
- * rows and returns its state; the driver averages the states (tree aggregation) and starts the next round.
- * Averaging the accumulators too keeps the optimizer's per-coordinate step sizes; averaging only the weights
- * would reset them every round.
+ * rows and returns its dense layers and the embedding rows it updated; the driver averages them (tree aggregation,
+ * sparse-aware as {@link WorkerResult} describes: a row is averaged over the replicas that updated it, untouched rows
+ * stay) and starts the next round. Averaging the accumulators too keeps the optimizer's per-coordinate step sizes;
+ * averaging only the weights would reset them every round.
  *
  * <p>Each replica's softmax sees only its own minibatch, so {@code batchSizePerWorker} is the number of in-batch
  * negatives; {@code workers × batchSizePerWorker} examples are consumed per step across the cluster.
@@ -98,6 +98,7 @@ public final class ParameterAveraging {
         LocalTrainer evaluator = new LocalTrainer(training, metric, TrainingListener.NONE);
         List<CurvePoint> curve = new ArrayList<>(curveSoFar);
         ModelState state = ModelState.of(model);
+        StateLayout layout = StateLayout.of(model);
         double trainSeconds = curveSoFar.isEmpty() ? 0 : curveSoFar.get(curveSoFar.size() - 1).trainSeconds();
         double runSeconds = 0;
         timer.reset();
@@ -119,14 +120,14 @@ public final class ParameterAveraging {
                     if (sum.examples == 0) {
                         continue;
                     }
-                    state = sum.average();
+                    state = sum.average(state, layout);
                     if (!state.isFinite()) {
                         throw new NumericFault("epoch " + epoch + ", averaging round " + (round + 1)
                                 + ": parameters became NaN or infinite");
                     }
                     lossSum += sum.lossSum;
                     batches += sum.batches;
-                    timer.add(System.nanoTime() - roundStart, broadcastNanos, sum.times);
+                    timer.add(System.nanoTime() - roundStart, broadcastNanos, sum.times, sum.shippedBytes, 8L * state.values().length * sum.replicas);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 trainSeconds += seconds;
@@ -144,6 +145,10 @@ public final class ParameterAveraging {
                     }
                 }
             }
+            LOG.info("Averaging: {} rounds, {} s each; replicas sent {} MB per round ({} MB as whole states)",
+                    timer.rounds(), String.format(java.util.Locale.ROOT, "%.3f", timer.secondsPerRound()),
+                    String.format(java.util.Locale.ROOT, "%.2f", timer.shippedBytesPerRound() / 1e6),
+                    String.format(java.util.Locale.ROOT, "%.2f", timer.wholeStateBytesPerRound() / 1e6));
         } catch (Exception e) {
             // A replica's numeric fault reaches the driver as the cause of Spark's job failure (Spark deserializes
             // the task's exception): report it as the fault it is, so the sweep keeps the last good checkpoint.
@@ -182,8 +187,8 @@ public final class ParameterAveraging {
         return packed;
     }
 
-    /** The work of one partition in one round: restore the broadcast state, train its minibatches, return state. */
-    private record RoundTask(String fitId, ModelConfig config, Broadcast<FeatureSpec> spec,
+    /** The work of one partition in one round: restore the broadcast state, train its minibatches, return state (package-private for tests). */
+    record RoundTask(String fitId, ModelConfig config, Broadcast<FeatureSpec> spec,
                              Broadcast<CandidateCorpus> corpus, Broadcast<ModelState> state, DistributedOptions options,
                              int stepThreads,
                              long seed, int epoch, int round, boolean lastRound)
@@ -200,7 +205,17 @@ public final class ParameterAveraging {
             NativeThreads.apply(options.nativeThreads());
             ReplicaCache.Replica replica = ReplicaCache.get(fitId, partition, config, spec.value(), corpus.value(),
                     stepThreads);
+            // Two attempts of one partition in this JVM (speculation, a retry while the first still runs) share the
+            // replica: each restores the broadcast state and trains in turn, never both at once.
+            synchronized (replica) {
+                return List.of(train(replica, data, partition, from, started)).iterator();
+            }
+        }
+
+        private WorkerResult train(ReplicaCache.Replica replica, Interactions data, int partition, int from, long started) {
+            int batch = options.batchSizePerWorker();
             state.value().applyTo(replica.model());
+            replica.model().tables().forEach(io.deepretrieval.model.towers.EmbeddingTable::markUpdates);
             replica.step().startEpoch(epoch);
             if (config.objective().logQCorrection() && !replica.step().hasCandidateFrequencies()) {
                 replica.step().candidateFrequencies(data); // the partition's own frequencies, once per replica
@@ -228,10 +243,10 @@ public final class ParameterAveraging {
                 gcNanos = System.nanoTime() - trained;
             }
             long collectStart = System.nanoTime();
-            WorkerResult result = WorkerResult.of(ModelState.of(replica.model()), loss, batches, examples);
+            WorkerResult result = WorkerResult.of(replica.model(), loss, batches, examples);
             result.times = new ReplicaTimes(restored - started, trained - restored, gcNanos,
                     System.nanoTime() - collectStart);
-            return Collections.singletonList(result).iterator();
+            return result;
         }
     }
 
@@ -245,12 +260,22 @@ public final class ParameterAveraging {
         private long broadcastNanos;
         private ReplicaTimes replicas = ReplicaTimes.NONE;
         private long rounds;
+        private long shippedBytes;
+        private long denseBytes;
 
         public void reset() {
+            shippedBytes = 0;
+            denseBytes = 0;
             roundNanos = 0;
             broadcastNanos = 0;
             replicas = ReplicaTimes.NONE;
             rounds = 0;
+        }
+
+        void add(long wallNanos, long broadcast, ReplicaTimes slowest, long shipped, long dense) {
+            shippedBytes += shipped;
+            denseBytes += dense;
+            add(wallNanos, broadcast, slowest);
         }
 
         void add(long wallNanos, long broadcast, ReplicaTimes slowest) {
@@ -262,6 +287,21 @@ public final class ParameterAveraging {
 
         public long rounds() {
             return rounds;
+        }
+
+        /** Mean payload bytes all replicas together sent back per round (touched rows plus the dense layers). */
+        public double shippedBytesPerRound() {
+            return rounds == 0 ? 0 : (double) shippedBytes / rounds;
+        }
+
+        /** What the replicas would have sent per round as whole states (every row of every table, 8 bytes a value). */
+        public double wholeStateBytesPerRound() {
+            return rounds == 0 ? 0 : (double) denseBytes / rounds;
+        }
+
+        /** Mean wall time of a round, in seconds. */
+        public double secondsPerRound() {
+            return rounds == 0 ? 0 : roundNanos / 1e9 / rounds;
         }
 
         private double share(long nanos) {

@@ -94,18 +94,54 @@ class ParameterAveragingTest {
     /**
      * Two workers, one averaging round, against a reference computed in this JVM without the averaging code: two
      * replicas trained from the same initial state on the rows each partition holds, in the order each one shuffles
-     * them, then averaged by hand as {@link WorkerResult} documents it (values and Adagrad accumulators, each weighted
-     * by the examples the replica trained on).
+     * them, then averaged by hand as {@link WorkerResult} documents it: dense parameters weighted by the examples each
+     * replica trained on; each embedding row over the replicas whose steps changed it, weighted by how many did; rows
+     * neither changed as they started. Which steps updated a row the reference reads off each step's batch (the
+     * user, time bucket, title and non-padding title tokens of its rows and candidates), not from the tables' own
+     * bookkeeping.
      *
      * <p>The partitions are made deterministic rather than reproduced: with {@code repartition=false} the trainer
-     * coalesces its input to {@code workers} partitions, and the input here is the training rows in DataFrame order
-     * spread over three slices with no preferred locations, which Spark coalesces by position: partition 0 gets the
-     * first slice, partition 1 the other two. (The round-robin shuffle of {@code repartition=true} places rows
-     * deterministically but concatenates the shuffle blocks in fetch order, which is not part of Spark's contract.)
-     * Unequal partitions (1:2) make the example weights matter.
+     * coalesces its input to {@code workers} partitions, and the input here is the training rows spread over three
+     * slices with no preferred locations, which Spark coalesces by position: partition 0 gets the first slice,
+     * partition 1 the other two. (The round-robin shuffle of {@code repartition=true} places rows deterministically
+     * but concatenates the shuffle blocks in fetch order, which is not part of Spark's contract.) Unequal partitions
+     * (1:2) make the example weights matter.
      */
     @Test
-    void twoWorkersOneRoundEqualTwoReplicasTrainedAloneThenAveragedByTheirExamples() {
+    void twoWorkersOneRoundEqualTwoReplicasTrainedAloneThenAveragedRowByRow() {
+        OneRound r = oneRound(null);
+        // The comparison can tell: rows that both replicas moved differ from either replica and from the plain mean.
+        assertTrue(r.sharedRows > 100, "rows both replicas updated: " + r.sharedRows);
+        assertTrue(r.replicasApart > 1e-2, "the replicas hardly differ: " + r.replicasApart);
+        assertTrue(r.unweighted > 1e-3, "the result is also the unweighted mean: " + r.unweighted);
+    }
+
+    /** With the users split between the partitions, each user's row is its own replica's local result, bit for bit. */
+    @Test
+    void withDisjointUsersEachUsersRowIsItsOwnReplicasResult() {
+        Interactions all = data.train();
+        Integer[] byUser = new Integer[all.size()];
+        for (int i = 0; i < byUser.length; i++) {
+            byUser[i] = i;
+        }
+        int userFeature = 0; // the tutorial's query features: the user id first
+        int[] users = all.query().ids(userFeature);
+        java.util.Arrays.sort(byUser, java.util.Comparator.comparingInt((Integer i) -> users[i]).thenComparingInt(i -> i));
+        OneRound r = oneRound(java.util.Arrays.stream(byUser).mapToInt(Integer::intValue).toArray());
+        // Sorted by user, the two partitions share at most the one user whose rows straddle the cut.
+        assertTrue(r.exactUserRows > 40, "user rows equal to their replica's: " + r.exactUserRows);
+        assertTrue(r.sharedUserRows <= 1, "users in both partitions: " + r.sharedUserRows);
+        // Each replica sends about half the user table (plus every title it saw and the dense layers).
+        assertTrue(r.shippedBytes < r.wholeStateBytes, "replicas sent " + r.shippedBytes + " bytes, whole states are "
+                + r.wholeStateBytes);
+    }
+
+    private record OneRound(int sharedRows, double replicasApart, double unweighted, int exactUserRows, int sharedUserRows,
+                            double shippedBytes, double wholeStateBytes) {
+    }
+
+    /** One averaging round over two partitions of the training rows in {@code order} (null: as encoded), checked. */
+    private OneRound oneRound(int[] order) {
         ModelConfig config = ModelConfig.tutorial(new int[]{16, 8}, 5);
         long shuffleSeed = 7;
         int batch = 128;
@@ -113,15 +149,19 @@ class ParameterAveragingTest {
         int n = all.size();
         // Spark's slices of a parallelized list: slice i holds positions [i*n/3, (i+1)*n/3).
         int cut = n / 3;
-        Interactions[] parts = {all.select(null, 0, cut), all.select(null, cut, n)};
+        Interactions[] parts = {all.select(order, 0, cut), all.select(order, cut, n)};
         // One round: every partition's rows fit in averagingFrequency batches; one epoch: one round in all.
         int averagingFrequency = (parts[1].size() + batch - 1) / batch + 1;
         DistributedOptions options = new DistributedOptions(2, batch, averagingFrequency, false, "MEMORY_ONLY", 1);
         TrainingOptions training = new TrainingOptions(256, 1, 1, shuffleSeed);
 
         SparkSession spark = data.trainRows().sparkSession();
-        // The raw training rows, in the order data.train() encoded them.
-        List<Row> raw = data.trainRows().select("user_id", "timestamp", "candidate").collectAsList();
+        // The raw training rows, in the order data.train() encoded them, then in the order asked for.
+        List<Row> encoded = data.trainRows().select("user_id", "timestamp", "candidate").collectAsList();
+        List<Row> raw = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            raw.add(encoded.get(order == null ? i : order[i]));
+        }
         Dataset<Row> rows = threeSlices(spark, raw);
         List<List<Row>> coalesced = rows.coalesce(2).javaRDD().glom().collect();
         assertEquals(List.of(parts[0].size(), parts[1].size()), coalesced.stream().map(List::size).toList(),
@@ -136,19 +176,27 @@ class ParameterAveragingTest {
         TwoTowerModel initial = new TwoTowerModel(config, data.spec());
         ModelState start = ModelState.of(initial);
 
-        // Reference: each partition's replica as the round task runs it, trained here.
+        // Reference: each partition's replica as the round task runs it, trained here, counting per table row the
+        // steps whose batch looked it up.
         TwoTowerModel[] replicas = new TwoTowerModel[2];
+        int[][][] updates = new int[2][][];
         long[] examples = new long[2];
         double lossSum = 0;
         long batches = 0;
         for (int p = 0; p < 2; p++) {
             replicas[p] = new TwoTowerModel(config, data.spec());
             start.applyTo(replicas[p]);
-            int[] order = EpochShuffle.order(parts[p].size(), shuffleSeed + ParameterAveraging.PARTITION_SEED_STRIDE * p, 1);
+            updates[p] = new int[replicas[p].tables().size()][];
+            for (int t = 0; t < updates[p].length; t++) {
+                updates[p][t] = new int[replicas[p].tables().get(t).rows()];
+            }
+            int[] shuffle = EpochShuffle.order(parts[p].size(), shuffleSeed + ParameterAveraging.PARTITION_SEED_STRIDE * p, 1);
             try (TrainingStep step = new TrainingStep(replicas[p], data.corpus())) {
                 for (int from = 0; from < parts[p].size(); from += batch) {
                     int to = Math.min(parts[p].size(), from + batch);
-                    lossSum += step.run(parts[p].select(order, from, to));
+                    Interactions stepRows = parts[p].select(shuffle, from, to);
+                    lossSum += step.run(stepRows);
+                    countLookups(stepRows, updates[p]);
                     batches++;
                     examples[p] += to - from;
                 }
@@ -169,36 +217,89 @@ class ParameterAveragingTest {
         assertEquals(1, trainer.timer().rounds(), "expected exactly one averaging round");
         assertEquals(lossSum / batches, meanLoss[0], 1e-6 * Math.abs(meanLoss[0]), "mean loss of the round's steps");
 
-        double w0 = examples[0];
-        double w1 = examples[1];
-        double worstValue = 0;
-        double worstAccumulator = 0;
+        ModelState got = ModelState.of(distributed);
+        ModelState[] reps = {ModelState.of(replicas[0]), ModelState.of(replicas[1])};
+        String userTable = distributed.tables().get(0).name();
+        int dim = distributed.tables().get(0).dim();
+        int userRows = distributed.tables().get(0).rows();
+        int offset = 0;
+        int sharedRows = 0;
+        int exactUserRows = 0;
+        int sharedUserRows = 0;
+        double worst = 0;
         double unweighted = 0;
-        double replicasApart = 0;
-        for (Parameter got : distributed.parameters().values()) {
-            Parameter a = replicas[0].parameters().get(got.name());
-            Parameter b = replicas[1].parameters().get(got.name());
-            double valueDiff = 0;
-            double accDiff = 0;
-            for (int i = 0; i < got.values().length; i++) {
-                float expected = (float) ((a.values()[i] * w0 + b.values()[i] * w1) / (w0 + w1));
-                float expectedAcc = (float) ((a.accumulator()[i] * w0 + b.accumulator()[i] * w1) / (w0 + w1));
-                valueDiff = Math.max(valueDiff, Math.abs(got.values()[i] - expected));
-                accDiff = Math.max(accDiff, Math.abs(got.accumulator()[i] - expectedAcc) / Math.max(1, Math.abs(expectedAcc)));
-                unweighted = Math.max(unweighted, Math.abs(got.values()[i] - (a.values()[i] + b.values()[i]) / 2.0));
-                replicasApart = Math.max(replicasApart, Math.abs(a.values()[i] - b.values()[i]));
+        double apart = 0;
+        for (Parameter p : distributed.parameters().values()) {
+            int tableIndex = distributed.tables().indexOf(p);
+            boolean table = tableIndex >= 0;
+            int width = table ? (int) p.shape()[1] : p.values().length;
+            for (int row = offset; row < offset + p.values().length; row += width) {
+                double[] w = new double[2];
+                for (int rep = 0; rep < 2; rep++) {
+                    w[rep] = table ? updates[rep][tableIndex][(row - offset) / width] : examples[rep];
+                }
+                boolean exact = true;
+                for (int k = 0; k < width; k++) {
+                    int i = row + k;
+                    float a = reps[0].values()[i];
+                    float b = reps[1].values()[i];
+                    float expected = w[0] + w[1] == 0 ? start.values()[i] : (float) ((a * w[0] + b * w[1]) / (w[0] + w[1]));
+                    float expectedAcc = w[0] + w[1] == 0 ? start.accumulators()[i]
+                            : (float) ((reps[0].accumulators()[i] * w[0] + reps[1].accumulators()[i] * w[1]) / (w[0] + w[1]));
+                    worst = Math.max(worst, Math.abs(got.values()[i] - expected));
+                    worst = Math.max(worst, Math.abs(got.accumulators()[i] - expectedAcc) / Math.max(1, Math.abs(expectedAcc)));
+                    exact &= got.values()[i] == (w[0] > 0 ? a : b) && got.accumulators()[i]
+                            == (w[0] > 0 ? reps[0].accumulators()[i] : reps[1].accumulators()[i]);
+                    if (w[0] > 0 && w[1] > 0) {
+                        unweighted = Math.max(unweighted, Math.abs(got.values()[i] - (a + b) / 2.0));
+                        apart = Math.max(apart, Math.abs(a - b));
+                    }
+                }
+                boolean shared = table && w[0] > 0 && w[1] > 0;
+                sharedRows += shared ? 1 : 0;
+                if (p.name().equals(userTable) && w[0] + w[1] > 0) {
+                    sharedUserRows += shared ? 1 : 0;
+                    exactUserRows += !shared && exact ? 1 : 0;
+                }
             }
-            assertTrue(valueDiff < 1e-5, got.name() + ": values differ from the example-weighted average by " + valueDiff);
-            assertTrue(accDiff < 1e-5, got.name() + ": accumulators differ from the example-weighted average by " + accDiff);
-            worstValue = Math.max(worstValue, valueDiff);
-            worstAccumulator = Math.max(worstAccumulator, accDiff);
+            assertTrue(worst < 1e-5, p.name() + ": differs from the reference average by " + worst);
+            offset += p.values().length;
         }
-        // The comparison can tell: the replicas went apart, and the plain mean of the two is not the result.
-        assertTrue(replicasApart > 1e-2, "the replicas hardly differ: " + replicasApart);
-        assertTrue(unweighted > 1e-3, "the result is also the unweighted mean: " + unweighted);
+        assertTrue(userRows > 40, "user rows " + userRows);
         System.out.println("two-worker reference: examples " + examples[0] + " + " + examples[1] + ", " + batches
-                + " steps; largest difference " + worstValue + " (values), " + worstAccumulator
-                + " (accumulators, relative); unweighted mean off by " + unweighted + ", replicas apart by " + replicasApart);
+                + " steps; largest difference " + worst + "; rows both replicas updated " + sharedRows
+                + ", user rows exactly one replica's " + exactUserRows + "; unweighted mean off by " + unweighted
+                + ", replicas apart by " + apart + "; bytes per round " + trainer.timer().shippedBytesPerRound()
+                + " of " + trainer.timer().wholeStateBytesPerRound());
+        return new OneRound(sharedRows, apart, unweighted, exactUserRows, sharedUserRows,
+                trainer.timer().shippedBytesPerRound(), trainer.timer().wholeStateBytesPerRound());
+    }
+
+    /**
+     * Adds 1 to each table row one step's batch looks up: the query features of its rows, then the candidate features
+     * of its candidates (the tutorial's four features, each with its own table, in the model's table order), tokens
+     * of weight 0 (padding) left out.
+     */
+    private static void countLookups(Interactions batch, int[][] updates) {
+        io.deepretrieval.model.features.FeatureColumns[] towers = {batch.query(), data.corpus().inputs(batch.candidate())};
+        int t = 0;
+        for (io.deepretrieval.model.features.FeatureColumns cols : towers) {
+            for (int f = 0; f < cols.features(); f++, t++) {
+                java.util.Set<Integer> rows = new java.util.HashSet<>();
+                int[] ids = cols.ids(f);
+                assertTrue(ids != null, "feature " + f + " has no table");
+                float[] weights = cols.weights(f);
+                for (int i = 0; i < ids.length; i++) {
+                    if (weights == null || weights[i] != 0f) {
+                        rows.add(ids[i]);
+                    }
+                }
+                for (int r : rows) {
+                    updates[t][r]++;
+                }
+            }
+        }
+        assertEquals(updates.length, t, "the tutorial's features, one table each");
     }
 
     /** The rows as a DataFrame of the trainer's input columns, in order, over three slices of Spark's own cutting. */
@@ -208,6 +309,57 @@ class ParameterAveragingTest {
                 .add("timestamp", DataTypes.LongType, false)
                 .add("candidate", DataTypes.IntegerType, false);
         return spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 3), schema);
+    }
+
+    /**
+     * Two attempts of one partition's round at once in one executor JVM (what speculation or a retry racing its
+     * first attempt does), sharing the cached replica: each still trains from the broadcast state alone, so both
+     * return what one attempt alone returns.
+     */
+    @Test
+    void twoConcurrentAttemptsOfAPartitionEachReturnWhatOneAttemptAloneDoes() throws Exception {
+        ModelConfig config = ModelConfig.tutorial(new int[]{16}, 5);
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(TestSpark.session().sparkContext());
+        TwoTowerModel model = new TwoTowerModel(config, data.spec());
+        var spec = sc.broadcast(data.spec());
+        var corpus = sc.broadcast(data.corpus());
+        var state = sc.broadcast(ModelState.of(model));
+        DistributedOptions options = new DistributedOptions(2, 64, 12, false, "MEMORY_ONLY", 1);
+        java.util.function.Function<String, ParameterAveraging.RoundTask> task = fit -> new ParameterAveraging.RoundTask(
+                fit, config, spec, corpus, state, options, 1, 7, 1, 0, false);
+        Interactions rows = data.train();
+        WorkerResult alone = task.apply("alone").call(0, List.of(rows).iterator()).next();
+
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            ParameterAveraging.RoundTask shared = task.apply("shared");
+            var start = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<WorkerResult>> attempts = new ArrayList<>();
+            for (int a = 0; a < 2; a++) {
+                attempts.add(pool.submit(() -> {
+                    start.await();
+                    return shared.call(0, List.of(rows).iterator()).next();
+                }));
+            }
+            start.countDown();
+            for (var attempt : attempts) {
+                WorkerResult r = attempt.get();
+                assertEquals(alone.examples, r.examples);
+                assertEquals(alone.lossSum, r.lossSum, 0.0);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(alone.dense, r.dense);
+                for (int t = 0; t < alone.tables.length; t++) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(alone.tables[t].rows, r.tables[t].rows);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(alone.tables[t].values, r.tables[t].values);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(alone.tables[t].updates, r.tables[t].updates);
+                }
+            }
+            assertEquals(12, alone.batches, "the attempt trained its round's steps");
+        } finally {
+            pool.shutdownNow();
+            state.destroy();
+            spec.destroy();
+            corpus.destroy();
+        }
     }
 
     @Test
