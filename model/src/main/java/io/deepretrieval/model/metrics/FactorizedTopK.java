@@ -81,6 +81,18 @@ public final class FactorizedTopK {
         return tally.result();
     }
 
+    /** Accuracy per K from hit counts (in {@link #ks()} order) over {@code queries} queries; no queries: 0. */
+    public TopKAccuracy accuracy(long[] hits, long queries) {
+        if (hits.length != ks.length) {
+            throw new IllegalArgumentException(hits.length + " hit counts for " + ks.length + " Ks");
+        }
+        double[] acc = new double[ks.length];
+        for (int k = 0; k < ks.length; k++) {
+            acc[k] = queries == 0 ? 0 : (double) hits[k] / queries;
+        }
+        return new TopKAccuracy(ks, acc);
+    }
+
     /** A running count against {@code candidates} ([m, d]), fed block by block so queries need not all be held. */
     public Tally tally(INDArray candidates) {
         return new Tally(candidates);
@@ -136,11 +148,17 @@ public final class FactorizedTopK {
         }
 
         public TopKAccuracy result() {
-            double[] acc = new double[ks.length];
-            for (int k = 0; k < ks.length; k++) {
-                acc[k] = queries == 0 ? 0 : (double) hits[k] / queries;
-            }
-            return new TopKAccuracy(ks, acc);
+            return accuracy(hits, queries);
+        }
+
+        /** Hits so far per K (in {@link #ks()} order), so that tallies of several machines can be summed. */
+        public long[] hits() {
+            return hits.clone();
+        }
+
+        /** Queries counted so far. */
+        public long queries() {
+            return queries;
         }
     }
 }

@@ -18,9 +18,9 @@ import java.util.List;
 public final class EarlyStopping {
     private final int patience;
     private final int k;
-    private final Interactions slice;
+    private final HeldOutRows slice;
     private final CandidateCorpus corpus;
-    private final LocalTrainer scorer;
+    private final FactorizedTopK metric;
     private final List<CurvePoint> history = new ArrayList<>();
     private ModelState best;
     private int bestEpoch;
@@ -33,6 +33,11 @@ public final class EarlyStopping {
      * @param slice    the stopping rows (not trained on)
      */
     public EarlyStopping(int patience, int k, Interactions slice, CandidateCorpus corpus, FactorizedTopK metric) {
+        this(patience, k, HeldOutRows.inMemory(slice), corpus, metric);
+    }
+
+    /** As above, with the stopping rows wherever they live. */
+    public EarlyStopping(int patience, int k, HeldOutRows slice, CandidateCorpus corpus, FactorizedTopK metric) {
         if (patience < 1) {
             throw new IllegalArgumentException("patience: must be >= 1 evaluation, got " + patience);
         }
@@ -47,7 +52,7 @@ public final class EarlyStopping {
         this.k = k;
         this.slice = slice;
         this.corpus = corpus;
-        this.scorer = new LocalTrainer(new TrainingOptions(1, 1, 1, 0), metric, TrainingListener.NONE);
+        this.metric = metric;
     }
 
     /** Continues from a checkpoint: the stopping curve up to {@code epochsDone} and the best state it reached. */
@@ -70,7 +75,7 @@ public final class EarlyStopping {
 
     /** Scores the model after {@code epoch}; returns true when training should stop. */
     public boolean update(int epoch, double meanLoss, double trainSeconds, TwoTowerModel model) {
-        TopKAccuracy score = scorer.evaluate(model, corpus, slice);
+        TopKAccuracy score = slice.score(model, corpus, metric);
         if (record(new CurvePoint(epoch, meanLoss, score, trainSeconds))) {
             best = ModelState.of(model);
         }

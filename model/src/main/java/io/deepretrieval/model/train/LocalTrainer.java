@@ -11,7 +11,6 @@ import java.util.List;
 
 /** Trains a {@link TwoTowerModel} in one JVM: shuffled minibatches each epoch, evaluated on a test set on schedule. */
 public final class LocalTrainer {
-    private static final int EVAL_BLOCK = 4096;
     private final TrainingOptions options;
     private final FactorizedTopK metric;
     private final TrainingListener listener;
@@ -33,6 +32,12 @@ public final class LocalTrainer {
      */
     public List<CurvePoint> fit(TwoTowerModel model, CandidateCorpus corpus, Interactions train, Interactions test,
                                 int epochsDone, List<CurvePoint> curveSoFar) {
+        return fit(model, corpus, train, HeldOutRows.inMemory(test), epochsDone, curveSoFar);
+    }
+
+    /** As above, scoring held-out rows wherever they live. */
+    public List<CurvePoint> fit(TwoTowerModel model, CandidateCorpus corpus, Interactions train, HeldOutRows test,
+                                int epochsDone, List<CurvePoint> curveSoFar) {
         try (TrainingStep step = new TrainingStep(model, corpus, options.stepThreads())) {
             // Start from a collected heap: what preprocessing left behind would otherwise stack on the first steps'
             // buffers (measured on 10M ratings: resident memory peaked ~1 GB above its training level there).
@@ -43,7 +48,7 @@ public final class LocalTrainer {
     }
 
     private List<CurvePoint> fit(TrainingStep step, TwoTowerModel model, CandidateCorpus corpus, Interactions train,
-                                 Interactions test, int epochsDone, List<CurvePoint> curveSoFar) {
+                                 HeldOutRows test, int epochsDone, List<CurvePoint> curveSoFar) {
         List<CurvePoint> curve = new ArrayList<>(curveSoFar);
         double trainSeconds = curveSoFar.isEmpty() ? 0 : curveSoFar.get(curveSoFar.size() - 1).trainSeconds();
         double runSeconds = 0;
@@ -59,7 +64,7 @@ public final class LocalTrainer {
             double eta = runSeconds / (epoch - epochsDone) * (options.epochs() - epoch);
             listener.epochDone(epoch, options.epochs(), meanLoss, train.size() / seconds, eta);
             if (options.evaluatesAfter(epoch)) {
-                CurvePoint point = new CurvePoint(epoch, meanLoss, evaluate(model, corpus, test), trainSeconds);
+                CurvePoint point = new CurvePoint(epoch, meanLoss, test.score(model, corpus, metric), trainSeconds);
                 curve.add(point);
                 listener.evaluated(point);
                 if (listener.stopRequested()) {
@@ -93,11 +98,6 @@ public final class LocalTrainer {
      * query embeddings block by block, so memory does not grow with the number of test queries.
      */
     public TopKAccuracy evaluate(TwoTowerModel model, CandidateCorpus corpus, Interactions test) {
-        FactorizedTopK.Tally tally = metric.tally(model.candidateEmbeddings(corpus));
-        for (int from = 0; from < test.size(); from += EVAL_BLOCK) {
-            Interactions block = test.select(null, from, Math.min(test.size(), from + EVAL_BLOCK));
-            tally.add(model.queryEmbeddings(block), block.candidate());
-        }
-        return tally.result();
+        return HeldOutRows.inMemory(test).score(model, corpus, metric);
     }
 }

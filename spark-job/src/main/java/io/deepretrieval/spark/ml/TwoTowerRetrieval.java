@@ -16,7 +16,9 @@ import io.deepretrieval.model.train.TrainingOptions;
 import io.deepretrieval.spark.preprocess.EncodedRatings;
 import io.deepretrieval.spark.preprocess.FeaturePreprocessor;
 import io.deepretrieval.spark.sweep.ConsoleProgress;
+import io.deepretrieval.spark.train.DistributedHeldOut;
 import io.deepretrieval.spark.train.DistributedOptions;
+import io.deepretrieval.model.train.HeldOutRows;
 import io.deepretrieval.spark.train.CheckpointedTraining;
 import io.deepretrieval.spark.preprocess.InteractionSplits;
 import io.deepretrieval.spark.eval.RankingMetrics;
@@ -376,7 +378,9 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         }
         train = train.cache();
         FeatureSpec fitted = spec;
-        Interactions validation = validating ? EncodedRatings.collect(held, spec) : Interactions.none(spec);
+        DistributedOptions distributed = intOf(numWorkers) == 0 ? null : new DistributedOptions(intOf(numWorkers),
+                intOf(batchSize), intOf(averagingFrequency), true, "MEMORY_ONLY", intOf(nativeThreads));
+        HeldOutRows validation = heldOut(validating ? held : null, spec, distributed);
         if (validating) {
             LOG.info("Validation: {} split, {} rows held out", $(validationSplit), validation.size());
         }
@@ -394,15 +398,14 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         int every = validating || patience > 0 ? intOf(evalEvery) : intOf(maxEpochs);
         TrainingOptions training = new TrainingOptions(intOf(batchSize), intOf(maxEpochs), every, ((Long) $(seed)), threads);
         ConsoleProgress progress = new ConsoleProgress(Arrays.toString($(layerSizes)));
-        DistributedOptions distributed = intOf(numWorkers) == 0 ? null : new DistributedOptions(intOf(numWorkers),
-                intOf(batchSize), intOf(averagingFrequency), true, "MEMORY_ONLY", intOf(nativeThreads));
         FactorizedTopK metric = FactorizedTopK.tutorial();
         Dataset<Row> fitRows = train;
         EarlyStopping stopping = null;
+        HeldOutRows slice = null;
         if (patience > 0) {
             InteractionSplits.Split inner = stoppingSplit(train);
             fitRows = inner.train().cache();
-            Interactions slice = EncodedRatings.collect(inner.test(), fitted);
+            slice = heldOut(inner.test(), fitted, distributed);
             LOG.info("Early stopping: {} training rows held out as the stopping slice, patience {} evaluations of top-{}",
                     slice.size(), patience, intOf(earlyStoppingK));
             stopping = new EarlyStopping(patience, intOf(earlyStoppingK), slice, corpus, metric);
@@ -434,12 +437,29 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             result.setValidationRanking(ranking(result, cols, train, held));
         }
         train.unpersist();
+        for (HeldOutRows rows : new HeldOutRows[]{validation, slice}) {
+            if (rows instanceof DistributedHeldOut d) {
+                d.close();
+            }
+        }
         return result;
+    }
+
+    /**
+     * Rows held out for scoring: with {@code numWorkers >= 1} they stay on the executors and are scored there (the
+     * driver never collects them); otherwise they are brought to the driver. Null: none.
+     */
+    private static HeldOutRows heldOut(Dataset<Row> rows, FeatureSpec spec, DistributedOptions distributed) {
+        if (rows == null) {
+            return HeldOutRows.inMemory(Interactions.none(spec));
+        }
+        return distributed == null ? HeldOutRows.inMemory(EncodedRatings.collect(rows, spec))
+                : new DistributedHeldOut(rows, spec, distributed.workers(), distributed.nativeThreads());
     }
 
     /** One training run; a numeric fault or an unusable checkpoint folder is an error naming it. */
     private CheckpointedTraining.Result train(ModelConfig config, FeatureSpec spec, CandidateCorpus corpus,
-                                              Dataset<Row> rows, Interactions validation, TrainingOptions training,
+                                              Dataset<Row> rows, HeldOutRows validation, TrainingOptions training,
                                               DistributedOptions distributed, FactorizedTopK metric,
                                               java.nio.file.Path checkpoint, ConsoleProgress progress, String label,
                                               EarlyStopping stopping) {

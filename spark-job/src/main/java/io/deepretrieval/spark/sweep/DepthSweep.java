@@ -134,8 +134,8 @@ public final class DepthSweep {
                         + " this run started with (" + specFile + "); resume with the same data or start a new run");
             }
             data.spec().write(specFile);
-            LOG.info("{} train / {} test ratings, {} candidate records, features {}", data.train().size(),
-                    data.test().size(), data.corpus().size(), java.util.stream.Stream.concat(data.spec().query().stream(),
+            LOG.info("{} train / {} test ratings, {} candidate records, features {}", data.trainRows().count(),
+                    data.testRows().count(), data.corpus().size(), java.util.stream.Stream.concat(data.spec().query().stream(),
                             data.spec().candidate().stream()).map(f -> f.name() + " (" + f.tableRows() + " rows)").toList());
             List<DepthResult> results = new ArrayList<>();
             for (List<Integer> layers : config.layerSizes()) {
@@ -172,9 +172,21 @@ public final class DepthSweep {
                     config.workers(), config.batchSizePerWorker());
         }
         Path checkpointFile = dir.resolve("checkpoints").resolve(fileLabel + ".ckpt");
-        CheckpointedTraining.Result run = CheckpointedTraining.run(modelConfig, data.spec(), data.corpus(), data::train,
-                data.trainRows(), data.test(), training, config.distributed(), new FactorizedTopK(config.topKArray()),
-                checkpointFile, new ConsoleProgress(label), label);
+        // Distributed, the test rows are scored where they are cached; in the driver JVM, they are collected once.
+        io.deepretrieval.model.train.HeldOutRows test = config.distributed() == null
+                ? io.deepretrieval.model.train.HeldOutRows.inMemory(data.test())
+                : new io.deepretrieval.spark.train.DistributedHeldOut(data.testRows(), data.spec(),
+                config.distributed().workers(), config.distributed().nativeThreads());
+        CheckpointedTraining.Result run;
+        try {
+            run = CheckpointedTraining.run(modelConfig, data.spec(), data.corpus(), data::train,
+                    data.trainRows(), test, training, config.distributed(), new FactorizedTopK(config.topKArray()),
+                    checkpointFile, new ConsoleProgress(label), label);
+        } finally {
+            if (test instanceof io.deepretrieval.spark.train.DistributedHeldOut d) {
+                d.close();
+            }
+        }
         TwoTowerModel model = run.model();
         List<CurvePoint> curve = run.curve();
         String failure = run.failure();

@@ -16,13 +16,70 @@ import java.util.List;
 import io.deepretrieval.spark.ingest.DroppedLines;
 import io.deepretrieval.spark.ingest.InputPolicy;
 
-/** Everything training needs, prepared on Spark: the fitted spec, the candidate corpus, and the encoded split. */
-public record PreparedData(FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> trainRows, Dataset<Row> testRows,
-                           Interactions train, Interactions test, List<DroppedLines> dropped) {
+/**
+ * Everything training needs, prepared on Spark: the fitted spec, the candidate corpus, and the encoded split as
+ * cached DataFrames. The split's rows are brought to the driver only when {@link #train()} or {@link #test()} is
+ * first asked for (training in the driver JVM); distributed training leaves them on the executors.
+ */
+public final class PreparedData {
+    private final FeatureSpec spec;
+    private final CandidateCorpus corpus;
+    private final Dataset<Row> trainRows;
+    private final Dataset<Row> testRows;
+    private final List<DroppedLines> dropped;
+    private Interactions train;
+    private Interactions test;
+
+    private PreparedData(FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> trainRows, Dataset<Row> testRows,
+                         List<DroppedLines> dropped) {
+        this.spec = spec;
+        this.corpus = corpus;
+        this.trainRows = trainRows;
+        this.testRows = testRows;
+        this.dropped = dropped;
+    }
+
+    public FeatureSpec spec() {
+        return spec;
+    }
+
+    public CandidateCorpus corpus() {
+        return corpus;
+    }
+
+    /** The encoded training rows (cached). */
+    public Dataset<Row> trainRows() {
+        return trainRows;
+    }
+
+    /** The encoded test rows (cached). */
+    public Dataset<Row> testRows() {
+        return testRows;
+    }
+
+    public List<DroppedLines> dropped() {
+        return dropped;
+    }
+
+    /** The training rows in the driver, collected on first use. */
+    public synchronized Interactions train() {
+        if (train == null) {
+            train = EncodedRatings.collect(trainRows, spec);
+        }
+        return train;
+    }
+
+    /** The test rows in the driver, collected on first use. */
+    public synchronized Interactions test() {
+        if (test == null) {
+            test = EncodedRatings.collect(testRows, spec);
+        }
+        return test;
+    }
 
     /**
-     * Reads, fits, encodes and splits; the train and test rows are also brought to the driver. {@code dataDir} is
-     * a MovieLens folder as a Hadoop path or URI (see {@link MovieLensReader#read}).
+     * Reads, fits, encodes and splits. {@code dataDir} is a MovieLens folder as a Hadoop path or URI (see
+     * {@link MovieLensReader#read}).
      */
     public static PreparedData prepare(SparkSession spark, String dataDir, long seed, double testFraction,
                                        int timestampBuckets, int maxTokens) {
@@ -40,7 +97,6 @@ public record PreparedData(FeatureSpec spec, CandidateCorpus corpus, Dataset<Row
         EncodedRatings.Split split = EncodedRatings.split(encoded, seed, testFraction);
         Dataset<Row> train = split.train().cache();
         Dataset<Row> test = split.test().cache();
-        return new PreparedData(spec, corpus, train, test, EncodedRatings.collect(train, spec), EncodedRatings.collect(test, spec),
-                List.copyOf(dropped));
+        return new PreparedData(spec, corpus, train, test, List.copyOf(dropped));
     }
 }

@@ -9,6 +9,7 @@ import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.Checkpoint;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.model.train.EarlyStopping;
+import io.deepretrieval.model.train.HeldOutRows;
 import io.deepretrieval.model.train.LocalTrainer;
 import io.deepretrieval.model.train.ModelState;
 import io.deepretrieval.model.train.NumericFault;
@@ -55,7 +56,7 @@ public final class CheckpointedTraining {
      * @param checkpointFile null: no checkpoints
      */
     public static Result run(ModelConfig modelConfig, FeatureSpec spec, CandidateCorpus corpus,
-                             Supplier<Interactions> localTrain, Dataset<Row> trainRows, Interactions validation,
+                             Supplier<Interactions> localTrain, Dataset<Row> trainRows, HeldOutRows validation,
                              TrainingOptions training, DistributedOptions distributed, FactorizedTopK metric,
                              Path checkpointFile, TrainingListener progress, String label) throws IOException {
         return run(modelConfig, spec, corpus, localTrain, trainRows, validation, training, distributed, metric,
@@ -68,7 +69,7 @@ public final class CheckpointedTraining {
      * second file beside the checkpoint ({@code <checkpoint>.best}).
      */
     public static Result run(ModelConfig modelConfig, FeatureSpec spec, CandidateCorpus corpus,
-                             Supplier<Interactions> localTrain, Dataset<Row> trainRows, Interactions validation,
+                             Supplier<Interactions> localTrain, Dataset<Row> trainRows, HeldOutRows validation,
                              TrainingOptions training, DistributedOptions distributed, FactorizedTopK metric,
                              Path checkpointFile, TrainingListener progress, String label, EarlyStopping stopping)
             throws IOException {

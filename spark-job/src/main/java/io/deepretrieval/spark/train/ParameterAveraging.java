@@ -9,7 +9,7 @@ import io.deepretrieval.model.metrics.FactorizedTopK;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.CurvePoint;
-import io.deepretrieval.model.train.LocalTrainer;
+import io.deepretrieval.model.train.HeldOutRows;
 import io.deepretrieval.model.train.ModelState;
 import io.deepretrieval.model.train.NumericFault;
 import io.deepretrieval.model.train.TrainingListener;
@@ -70,16 +70,19 @@ public final class ParameterAveraging {
 
     /**
      * Trains {@code model} (its current parameters are the starting point and receive the result) on the encoded
-     * training rows, evaluating on the driver against {@code test}.
+     * training rows, evaluating in the driver against {@code test}.
      */
     public List<CurvePoint> fit(TwoTowerModel model, FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> trainRows,
                                 Interactions test) {
-        return fit(model, spec, corpus, trainRows, test, 0, List.of());
+        return fit(model, spec, corpus, trainRows, HeldOutRows.inMemory(test), 0, List.of());
     }
 
-    /** Continues after {@code epochsDone} epochs whose curve is {@code curveSoFar} (the model holds that state). */
+    /**
+     * Continues after {@code epochsDone} epochs whose curve is {@code curveSoFar} (the model holds that state),
+     * scoring {@code test} wherever it lives ({@link DistributedHeldOut}: on the executors).
+     */
     public List<CurvePoint> fit(TwoTowerModel model, FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> trainRows,
-                                Interactions test, int epochsDone, List<CurvePoint> curveSoFar) {
+                                HeldOutRows test, int epochsDone, List<CurvePoint> curveSoFar) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(trainRows.sparkSession().sparkContext());
         JavaRDD<Interactions> partitions = pack(trainRows, spec);
         List<Integer> sizes = partitions.map(Interactions::size).collect();
@@ -95,7 +98,6 @@ public final class ParameterAveraging {
         ModelConfig config = model.config();
         Broadcast<FeatureSpec> specB = sc.broadcast(spec);
         Broadcast<CandidateCorpus> corpusB = sc.broadcast(corpus);
-        LocalTrainer evaluator = new LocalTrainer(training, metric, TrainingListener.NONE);
         List<CurvePoint> curve = new ArrayList<>(curveSoFar);
         ModelState state = ModelState.of(model);
         StateLayout layout = StateLayout.of(model);
@@ -137,7 +139,7 @@ public final class ParameterAveraging {
                         runSeconds / (epoch - epochsDone) * (training.epochs() - epoch));
                 if (training.evaluatesAfter(epoch)) {
                     state.applyTo(model);
-                    CurvePoint point = new CurvePoint(epoch, meanLoss, evaluator.evaluate(model, corpus, test), trainSeconds);
+                    CurvePoint point = new CurvePoint(epoch, meanLoss, test.score(model, corpus, metric), trainSeconds);
                     curve.add(point);
                     listener.evaluated(point);
                     if (listener.stopRequested()) {

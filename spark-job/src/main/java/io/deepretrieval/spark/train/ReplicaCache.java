@@ -20,6 +20,8 @@ final class ReplicaCache {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaCache.class);
     private static final Map<String, Replica> REPLICAS = new ConcurrentHashMap<>();
     private static volatile String currentFit;
+    private static final Map<String, TwoTowerModel> SCORERS = new ConcurrentHashMap<>();
+    private static volatile String currentScoring;
 
     private ReplicaCache() {
     }
@@ -75,6 +77,27 @@ final class ReplicaCache {
             TwoTowerModel model = new TwoTowerModel(config, spec);
             return new Replica(model, new TrainingStep(model, corpus, stepThreads));
         });
+    }
+
+    /**
+     * A model for scoring one partition of held-out rows ({@link DistributedHeldOut}), one per model shape (the
+     * architecture and the features' kinds and table sizes) and partition, whatever set it scores (the validation
+     * rows and the stopping slice share them); those of another shape (the sweep's previous depth) are dropped.
+     */
+    static TwoTowerModel scorer(int partition, ModelConfig config, FeatureSpec spec) {
+        StringBuilder shape = new StringBuilder(config.toString());
+        java.util.stream.Stream.concat(spec.query().stream(), spec.candidate().stream()).forEach(f -> shape.append('/')
+                .append(f.name()).append(':').append(f.kind()).append(':').append(f.tableRows()).append(':').append(f.width()));
+        String scoring = shape.toString();
+        if (!scoring.equals(currentScoring)) {
+            synchronized (ReplicaCache.class) {
+                if (!scoring.equals(currentScoring)) {
+                    SCORERS.clear();
+                    currentScoring = scoring;
+                }
+            }
+        }
+        return SCORERS.computeIfAbsent(scoring + "/" + partition, k -> new TwoTowerModel(config, spec));
     }
 
     private static String hostName() {
