@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.LongStream;
 
-/** {@code experiment}: the retrieval-objective variants and a tuned ALS on the same splits and seeds (README, "Retrieval quality"). */
+/** {@code experiment}: the retrieval-objective variants, a tuned ALS and the most-popular ranking on the same splits and seeds (README, "Retrieval quality"). */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
-        description = "Tower objective variants and tuned ALS over splits and seeds on a MovieLens folder; resumable.")
+        description = "Tower objective variants, tuned ALS and most-popular over splits and seeds on a MovieLens folder; resumable.")
 final class ExperimentCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ExperimentCommand.class);
 
@@ -36,12 +36,12 @@ final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--seeds", defaultValue = "3", description = "seeds per split: seed, seed+1, ... (default: ${DEFAULT-VALUE})")
     int seeds;
 
-    @Option(names = "--variant", description = "tower variants to run (repeat; default: all of logq, logq+hits,"
-            + " logq+hits+mixed512, mixed512, tutorial, hits, temperature0.5)")
+    @Option(names = "--variant", description = "tower variants to run, in this order (repeat; default: all of logq, logq+hits,"
+            + " logq+side, logq+hits+side, mixed512, tutorial, side, hits, temperature0.5)")
     List<String> variants = new ArrayList<>();
 
-    @Option(names = "--no-als", description = "leave out the ALS baseline")
-    boolean noAls;
+    @Option(names = "--no-baselines", description = "leave out the ALS and most-popular baselines")
+    boolean noBaselines;
 
     @Option(names = "--epochs", defaultValue = "300", description = "epochs of fixed runs, most of early-stopped ones (default: ${DEFAULT-VALUE})")
     int epochs;
@@ -71,7 +71,7 @@ final class ExperimentCommand implements Callable<Integer> {
                 splits.isEmpty() ? List.of("random", "temporal") : splits,
                 LongStream.range(seed, seed + seeds).boxed().toList(),
                 variants.isEmpty() ? Variant.DEFAULTS : Variant.named(variants), epochs, evalEvery, patience,
-                testFraction, stoppingFraction, !noAls);
+                testFraction, stoppingFraction, !noBaselines);
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval experiment")) {
             new ObjectiveExperiment(settings).run(spark, out);
         }

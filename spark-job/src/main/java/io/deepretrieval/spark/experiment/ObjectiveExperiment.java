@@ -6,6 +6,7 @@ import io.deepretrieval.model.metrics.FactorizedTopK;
 import io.deepretrieval.model.metrics.TopKAccuracy;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.spark.baseline.AlsBaseline;
+import io.deepretrieval.spark.baseline.PopularityBaseline;
 import io.deepretrieval.spark.eval.RankingMetrics;
 import io.deepretrieval.spark.ingest.InputPolicy;
 import io.deepretrieval.spark.ingest.MovieLensData;
@@ -42,11 +43,13 @@ public final class ObjectiveExperiment {
     private static final Logger LOG = LoggerFactory.getLogger(ObjectiveExperiment.class);
     /** The name of the ALS rows. */
     public static final String ALS = "als";
+    /** The name of the most-popular rows. */
+    public static final String POPULARITY = "popularity";
     private static final int RANKING_K = 10;
 
     /** What to run. */
     public record Settings(String data, List<String> splits, List<Long> seeds, List<Variant> variants, int epochs,
-                           int evalEvery, int patience, double testFraction, double stoppingFraction, boolean als) {
+                           int evalEvery, int patience, double testFraction, double stoppingFraction, boolean baselines) {
         public Settings {
             for (String s : splits) {
                 if (!s.equals("random") && !s.equals("temporal")) {
@@ -94,10 +97,11 @@ public final class ObjectiveExperiment {
         table = table.cache();
         LOG.info("Experiment on {}: {} ratings; splits {}, seeds {}, variants {}{}", settings.data(), table.count(),
                 settings.splits(), settings.seeds(), settings.variants().stream().map(Variant::name).toList(),
-                settings.als() ? " and ALS" : "");
+                settings.baselines() ? " and the ALS and popularity baselines" : "");
         List<String> models = new ArrayList<>();
-        if (settings.als()) {
+        if (settings.baselines()) {
             models.add(ALS);
+            models.add(POPULARITY);
         }
         settings.variants().forEach(v -> models.add(v.name()));
         // Model by model over every split and seed: the cheap, informative comparisons finish first.
@@ -110,6 +114,7 @@ public final class ObjectiveExperiment {
                     LOG.info("=== {} on the {} split, seed {} ===", model, split, seed);
                     long start = System.nanoTime();
                     Run r = model.equals(ALS) ? als(table, split, seed, start)
+                            : model.equals(POPULARITY) ? popularity(table, split, seed, start)
                             : tower(table, split, seed, Variant.named(List.of(model)).get(0), start);
                     LOG.info("{} {} seed {}: top-100 {}, recall@10 {}, NDCG@10 {} ({} epochs, {} s)", model, split, seed,
                             f(r.top100()), f(r.recall10()), f(r.ndcg10()), r.epochs(), Math.round(r.seconds()));
@@ -140,7 +145,12 @@ public final class ObjectiveExperiment {
                 (System.nanoTime() - start) / 1e9, v.toString());
     }
 
-    private Run als(Dataset<Row> table, String split, long seed, long start) {
+    /** A baseline's view of a split: the Estimator's rows held out the Estimator's way, encoded for Spark's ALS. */
+    private record BaselineSplit(Dataset<Row> train, Dataset<Row> test, Dataset<Row> innerTrain, Dataset<Row> innerTest,
+                                 int candidates) {
+    }
+
+    private BaselineSplit baselineSplit(Dataset<Row> table, String split, long seed) {
         // The Estimator's key columns and its split of them: the same held-out rows as the towers'.
         Dataset<Row> rows = table.select(col("user_id").cast("string").as("user_id"),
                 col("movie_id").cast("string").as("movie_id"), col("timestamp").cast("long").as("timestamp"));
@@ -150,18 +160,33 @@ public final class ObjectiveExperiment {
                 settings.stoppingFraction(), 1);
         StringIndexerModel users = new StringIndexer().setInputCol("user_id").setOutputCol("_u").fit(rows);
         StringIndexerModel items = new StringIndexer().setInputCol("movie_id").setOutputCol("_i").fit(rows);
-        int candidates = items.labelsArray()[0].length;
         java.util.function.Function<Dataset<Row>, Dataset<Row>> encode = d -> items.transform(users.transform(d))
                 .select(col("_u").cast("int").as("user_index"), col("_i").cast("int").as("candidate")).cache();
-        Dataset<Row> train = encode.apply(test.train());
-        Dataset<Row> held = encode.apply(test.test());
-        AlsBaseline.Tuned tuned = AlsBaseline.tune(encode.apply(inner.train()), encode.apply(inner.test()), train, held,
-                candidates, FactorizedTopK.tutorial(), seed, 100);
-        RankingMetrics.Result ranking = AlsBaseline.ranking(tuned.model(), train, held, RANKING_K);
+        return new BaselineSplit(encode.apply(test.train()), encode.apply(test.test()), encode.apply(inner.train()),
+                encode.apply(inner.test()), items.labelsArray()[0].length);
+    }
+
+    private Run als(Dataset<Row> table, String split, long seed, long start) {
+        BaselineSplit b = baselineSplit(table, split, seed);
+        AlsBaseline.Tuned tuned = AlsBaseline.tune(b.innerTrain(), b.innerTest(), b.train(), b.test(), b.candidates(),
+                FactorizedTopK.tutorial(), seed, 100);
+        RankingMetrics.Result ranking = AlsBaseline.ranking(tuned.model(), b.train(), b.test(), RANKING_K);
         TopKAccuracy a = tuned.result().test();
         return new Run(split, seed, ALS, a.at(10), a.at(50), a.at(100), ranking.recallAtK(), ranking.ndcgAtK(),
                 ranking.users(), 0, tuned.result().validationTopK(), (System.nanoTime() - start) / 1e9,
                 tuned.result().label());
+    }
+
+    private Run popularity(Dataset<Row> table, String split, long seed, long start) {
+        BaselineSplit b = baselineSplit(table, split, seed);
+        PopularityBaseline.Result p = PopularityBaseline.score(b.train(), b.test(), b.candidates(),
+                FactorizedTopK.tutorial(), RANKING_K);
+        PopularityBaseline.Result inner = PopularityBaseline.score(b.innerTrain(), b.innerTest(), b.candidates(),
+                FactorizedTopK.tutorial(), RANKING_K);
+        TopKAccuracy a = p.test();
+        return new Run(split, seed, POPULARITY, a.at(10), a.at(50), a.at(100), p.ranking().recallAtK(),
+                p.ranking().ndcgAtK(), p.ranking().users(), 0, inner.test().at(100), (System.nanoTime() - start) / 1e9,
+                "most popular in the training rows");
     }
 
     /** The runs saved in {@code file} (none when it does not exist). */

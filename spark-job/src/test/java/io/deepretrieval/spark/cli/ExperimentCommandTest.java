@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The {@code experiment} command end to end on a small planted MovieLens folder: both splits, towers and ALS, resume. */
+/** The {@code experiment} command end to end on a small planted MovieLens folder: both splits, towers and baselines, resume. */
 class ExperimentCommandTest {
     private static final int MOVIES = 320;
 
@@ -31,7 +31,7 @@ class ExperimentCommandTest {
         CliRun.Result first = run(args);
         assertEquals(0, first.exitCode(), first.err());
         JsonNode runs = new ObjectMapper().readTree(dir.resolve("exp/results.json").toFile());
-        assertEquals(6, runs.size(), runs.toString());
+        assertEquals(8, runs.size(), runs.toString());
         Map<String, JsonNode> random = new HashMap<>();
         for (JsonNode r : runs) {
             if (r.get("split").asText().equals("random")) {
@@ -45,6 +45,9 @@ class ExperimentCommandTest {
             double top10 = random.get(model).get("top10").asDouble();
             assertTrue(top10 > 3 * chance, model + " top-10 " + top10 + ", chance " + chance);
         }
+        // Groups are equally popular, so the most-popular ranking knows nothing of a user's group.
+        assertTrue(random.get("logq").get("top10").asDouble() > random.get("popularity").get("top10").asDouble() + 0.1,
+                random.toString());
         int stoppedAt = random.get("logq").get("epochs").asInt();
         assertTrue(stoppedAt >= 1 && stoppedAt <= 6, "early stopping chose " + stoppedAt);
         assertEquals(6, random.get("tutorial").get("epochs").asInt(), "the tutorial runs its fixed length");
@@ -54,7 +57,8 @@ class ExperimentCommandTest {
         assertTrue(summary.contains("Best towers (logq) minus ALS, top-100:"), summary);
         byte[] png = Files.readAllBytes(dir.resolve("exp/top100.png"));
         assertArrayEquals(new byte[]{(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
-        assertEquals(7, Files.readAllLines(dir.resolve("exp/results.csv")).size(), "a header and six runs");
+        assertTrue(summary.contains("Best towers (logq) minus most popular, top-100:"), summary);
+        assertEquals(9, Files.readAllLines(dir.resolve("exp/results.csv")).size(), "a header and eight runs");
 
         // Started again on the same folder, nothing is rerun and the results stay as they were.
         String before = Files.readString(dir.resolve("exp/results.json"));
