@@ -30,17 +30,29 @@ public final class PopularityBaseline {
     }
 
     public static Result score(Dataset<Row> train, Dataset<Row> test, int candidates, FactorizedTopK metric, int rankingK) {
+        int[] order = order(train, candidates);
+        return new Result(accuracy(order, test, metric), ranking(order, train, test, rankingK));
+    }
+
+    /** Factorized top-K of the ranking on {@code test} only (no per-user lists: cheap). */
+    public static TopKAccuracy accuracy(Dataset<Row> train, Dataset<Row> test, int candidates, FactorizedTopK metric) {
+        return accuracy(order(train, candidates), test, metric);
+    }
+
+    /** Candidates by descending training count, ties to the lower index. */
+    private static int[] order(Dataset<Row> train, int candidates) {
         long[] counts = new long[candidates];
         for (Row r : train.groupBy("candidate").count().collectAsList()) {
             counts[r.getInt(0)] = r.getLong(1);
         }
-        Integer[] order = new Integer[candidates];
-        for (int i = 0; i < candidates; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, (a, b) -> counts[a] != counts[b] ? Long.compare(counts[b], counts[a]) : Integer.compare(a, b));
-        int[] rank = new int[candidates];
-        for (int i = 0; i < candidates; i++) {
+        return java.util.stream.IntStream.range(0, candidates).boxed()
+                .sorted((a, b) -> counts[a] != counts[b] ? Long.compare(counts[b], counts[a]) : Integer.compare(a, b))
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    private static TopKAccuracy accuracy(int[] order, Dataset<Row> test, FactorizedTopK metric) {
+        int[] rank = new int[order.length];
+        for (int i = 0; i < order.length; i++) {
             rank[order[i]] = i;
         }
         int[] ks = metric.ks();
@@ -53,19 +65,23 @@ public final class PopularityBaseline {
                 hits[k] += rank[r.getInt(0)] < ks[k] ? n : 0;
             }
         }
+        return metric.accuracy(hits, queries);
+    }
+
+    private static RankingMetrics.Result ranking(int[] order, Dataset<Row> train, Dataset<Row> test, int rankingK) {
         // Per user: the ranking without the user's training items, so ask for K plus the most any user has.
         Dataset<Row> seen = train.select(col("user_index").as("user"), col("candidate").as("item")).distinct();
         long most = seen.groupBy("user").count().agg(org.apache.spark.sql.functions.max("count")).first().getLong(0);
-        int length = (int) Math.min(candidates, rankingK + most);
+        int length = (int) Math.min(order.length, rankingK + most);
         List<Column> top = new ArrayList<>();
         for (int i = 0; i < length; i++) {
-            top.add(struct(lit(order[i]).as("item"), lit((float) counts[order[i]]).as("score")));
+            // The score is the negated rank: best first, as ALS's output schema expects.
+            top.add(struct(lit(order[i]).as("item"), lit((float) -i).as("score")));
         }
         Dataset<Row> truth = test.select(col("user_index").as("user"), col("candidate").as("item"));
         Dataset<Row> recommended = truth.select("user").distinct()
                 .withColumn(RankingMetrics.RECOMMENDATIONS, array(top.toArray(Column[]::new)));
         RankingMetrics metrics = new RankingMetrics("user", "item");
-        return new Result(metric.accuracy(hits, queries),
-                metrics.evaluate(metrics.withoutTrainingItems(recommended, seen), truth, rankingK));
+        return metrics.evaluate(metrics.withoutTrainingItems(recommended, seen), truth, rankingK);
     }
 }

@@ -181,11 +181,11 @@ public final class ObjectiveExperiment {
         BaselineSplit b = baselineSplit(table, split, seed);
         PopularityBaseline.Result p = PopularityBaseline.score(b.train(), b.test(), b.candidates(),
                 FactorizedTopK.tutorial(), RANKING_K);
-        PopularityBaseline.Result inner = PopularityBaseline.score(b.innerTrain(), b.innerTest(), b.candidates(),
-                FactorizedTopK.tutorial(), RANKING_K);
+        TopKAccuracy inner = PopularityBaseline.accuracy(b.innerTrain(), b.innerTest(), b.candidates(),
+                FactorizedTopK.tutorial());
         TopKAccuracy a = p.test();
         return new Run(split, seed, POPULARITY, a.at(10), a.at(50), a.at(100), p.ranking().recallAtK(),
-                p.ranking().ndcgAtK(), p.ranking().users(), 0, inner.test().at(100), (System.nanoTime() - start) / 1e9,
+                p.ranking().ndcgAtK(), p.ranking().users(), 0, inner.at(100), (System.nanoTime() - start) / 1e9,
                 "most popular in the training rows");
     }
 

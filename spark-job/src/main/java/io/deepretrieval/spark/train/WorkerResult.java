@@ -231,12 +231,21 @@ final class WorkerResult implements Serializable {
         }
 
         private void addInto(int i, TableRows out, int o) {
-            long w = summed() ? weights[i] : updates[i];
-            out.weights[o] += w;
-            for (int k = 0; k < dim; k++) {
-                out.weightedValues[o * dim + k] += summed() ? weightedValues[i * dim + k] : (double) values[i * dim + k] * w;
-                out.weightedAccumulators[o * dim + k] += summed() ? weightedAccumulators[i * dim + k]
-                        : (double) accumulators[i * dim + k] * w;
+            int from = i * dim;
+            int to = o * dim;
+            if (summed()) {
+                out.weights[o] += weights[i];
+                for (int k = 0; k < dim; k++) {
+                    out.weightedValues[to + k] += weightedValues[from + k];
+                    out.weightedAccumulators[to + k] += weightedAccumulators[from + k];
+                }
+            } else {
+                long w = updates[i];
+                out.weights[o] += w;
+                for (int k = 0; k < dim; k++) {
+                    out.weightedValues[to + k] += (double) values[from + k] * w;
+                    out.weightedAccumulators[to + k] += (double) accumulators[from + k] * w;
+                }
             }
         }
 
@@ -244,14 +253,14 @@ final class WorkerResult implements Serializable {
         void writeInto(float[] values, float[] accumulators, int offset) {
             for (int i = 0; i < rows.length; i++) {
                 int dst = offset + rows[i] * dim;
+                if (!summed()) {
+                    System.arraycopy(this.values, i * dim, values, dst, dim);
+                    System.arraycopy(this.accumulators, i * dim, accumulators, dst, dim);
+                    continue;
+                }
                 for (int k = 0; k < dim; k++) {
-                    if (summed()) {
-                        values[dst + k] = (float) (weightedValues[i * dim + k] / weights[i]);
-                        accumulators[dst + k] = (float) (weightedAccumulators[i * dim + k] / weights[i]);
-                    } else {
-                        values[dst + k] = this.values[i * dim + k];
-                        accumulators[dst + k] = this.accumulators[i * dim + k];
-                    }
+                    values[dst + k] = (float) (weightedValues[i * dim + k] / weights[i]);
+                    accumulators[dst + k] = (float) (weightedAccumulators[i * dim + k] / weights[i]);
                 }
             }
         }
