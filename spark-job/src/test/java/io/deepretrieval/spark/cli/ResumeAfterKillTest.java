@@ -8,25 +8,37 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.deepretrieval.model.train.Checkpoint;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The driver JVM is killed (SIGKILL) in the middle of the second depth; {@code --resume} finishes the sweep. */
+/**
+ * The driver JVM of a 2-worker parameter-averaging sweep is killed (SIGKILL) in the middle of the second depth;
+ * {@code --resume} finishes the sweep from the averaged state's checkpoint and ends with the same parameters as an
+ * uninterrupted run.
+ */
 class ResumeAfterKillTest {
+    /** Two replicas in local mode, three averaging rounds per epoch (2 × 2,400 training rows, 4 steps of 128 a round). */
+    private static final String[] AVERAGING = {"--master", "local[2]", "--workers", "2", "--batch-size-per-worker", "128",
+            "--averaging-frequency", "4"};
+
     @Test
-    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    @Timeout(value = 8, unit = TimeUnit.MINUTES)
     void resumeSkipsFinishedDepthsAndContinuesFromTheCheckpoint(@TempDir Path tmp) throws Exception {
         Path data = SyntheticMovieLens.write100k(tmp.resolve("ml"), 60, 120, 6000, 8);
         Path out = tmp.resolve("out");
         Path log = tmp.resolve("first.log");
-        Process first = cli(log, "sweep", "--no-baseline", "--data", data.toString(), "--out", out.toString(), "--name", "run",
-                "--epochs", "20", "--layers", "16", "--layers", "32,16", "--batch-size", "256");
+        Process first = cli(log, args("sweep", "--no-baseline", "--data", data.toString(), "--out", out.toString(),
+                "--name", "run", "--epochs", "20", "--layers", "16", "--layers", "32,16"));
         // Checkpoints come every 5 epochs: wait for the second depth's first one, then kill mid-depth.
         Path checkpoint = out.resolve("run.incomplete/checkpoints/32_16.ckpt");
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
@@ -61,6 +73,33 @@ class ResumeAfterKillTest {
         JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
         assertEquals(2, summary.size());
         assertTrue(Files.size(dir.resolve("top100.png")) > 0);
+        assertTrue(text.contains("Parameter averaging: 2 workers"), text);
+
+        // The same depth trained without interruption (each depth's initialisation depends only on the seed).
+        Path whole = tmp.resolve("whole");
+        Path wholeLog = tmp.resolve("whole.log");
+        Process uninterrupted = cli(wholeLog, args("sweep", "--no-baseline", "--data", data.toString(), "--out",
+                whole.toString(), "--name", "run", "--epochs", "20", "--layers", "32,16"));
+        assertTrue(uninterrupted.waitFor(4, TimeUnit.MINUTES), () -> CliProcess.read(wholeLog));
+        assertEquals(0, uninterrupted.exitValue(), () -> CliProcess.read(wholeLog));
+        Checkpoint resumedEnd = Checkpoint.read(dir.resolve("checkpoints/32_16.ckpt"));
+        Checkpoint wholeEnd = Checkpoint.read(whole.resolve("run/checkpoints/32_16.ckpt"));
+        assertEquals(20, resumedEnd.epoch());
+        assertEquals(20, wholeEnd.epoch());
+        assertArrayEquals(wholeEnd.state().values(), resumedEnd.state().values(), "parameters after 20 epochs");
+        assertArrayEquals(wholeEnd.state().accumulators(), resumedEnd.state().accumulators(), "Adagrad accumulators");
+        assertEquals(lossAndAccuracy(wholeEnd), lossAndAccuracy(resumedEnd), "the curves of both runs");
+    }
+
+    /** A curve without its training times, which differ between runs. */
+    private static List<String> lossAndAccuracy(Checkpoint ck) {
+        return ck.curve().stream().map(p -> p.epoch() + " " + p.meanLoss() + " " + Arrays.toString(p.accuracy().accuracy())).toList();
+    }
+
+    private static String[] args(String... args) {
+        String[] all = Arrays.copyOf(args, args.length + AVERAGING.length);
+        System.arraycopy(AVERAGING, 0, all, args.length, AVERAGING.length);
+        return all;
     }
 
     private static Process cli(Path log, String... args) throws Exception {
