@@ -112,6 +112,24 @@ public final class FeatureColumns implements java.io.Serializable {
         return values[feature];
     }
 
+    /**
+     * These columns with feature {@code feature}'s id set to 0 (out of vocabulary) on the rows {@code drop} marks;
+     * the other features' arrays are shared, not copied. The feature must have one id per row.
+     */
+    public FeatureColumns withIdsDropped(int feature, boolean[] drop) {
+        if (ids[feature] == null || widths[feature] != 1 || drop.length != rows) {
+            throw new IllegalArgumentException("feature " + feature + " has no single id per row to drop");
+        }
+        int[][] changed = ids.clone();
+        changed[feature] = ids[feature].clone();
+        for (int r = 0; r < rows; r++) {
+            if (drop[r]) {
+                changed[feature][r] = 0;
+            }
+        }
+        return new FeatureColumns(rows, widths, changed, weights, values);
+    }
+
     /** The rows of several column sets of the same features, in order. */
     public static FeatureColumns concat(List<FeatureColumns> parts) {
         FeatureColumns first = parts.get(0);

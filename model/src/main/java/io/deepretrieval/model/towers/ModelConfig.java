@@ -14,11 +14,21 @@ import java.util.TreeMap;
  * @param learningRateSchedule piecewise-constant Adagrad rate: from each key's epoch (1-based) on, its value;
  *                     before the first key, {@code learningRate} (empty: {@code learningRate} throughout)
  * @param objective    the in-batch softmax's options (the tutorial's plain form by default)
+ * @param idDropout    training-time dropout of a query id feature to the out-of-vocabulary row (none by default)
  */
 public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
                           double epsilon, long initSeed, NavigableMap<Integer, Double> learningRateSchedule,
-                          io.deepretrieval.model.task.RetrievalObjective objective)
+                          io.deepretrieval.model.task.RetrievalObjective objective,
+                          io.deepretrieval.model.features.IdDropout idDropout)
         implements java.io.Serializable {
+
+    /** No id dropout. */
+    public ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
+                       double epsilon, long initSeed, NavigableMap<Integer, Double> learningRateSchedule,
+                       io.deepretrieval.model.task.RetrievalObjective objective) {
+        this(embeddingDim, layerSizes, learningRate, initialAccumulator, epsilon, initSeed, learningRateSchedule,
+                objective, io.deepretrieval.model.features.IdDropout.NONE);
+    }
 
     /** The tutorial's objective. */
     public ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
@@ -30,7 +40,13 @@ public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRat
     /** These settings with another objective. */
     public ModelConfig withObjective(io.deepretrieval.model.task.RetrievalObjective o) {
         return new ModelConfig(embeddingDim, layerSizes, learningRate, initialAccumulator, epsilon, initSeed,
-                learningRateSchedule, o);
+                learningRateSchedule, o, idDropout);
+    }
+
+    /** These settings with another id dropout. */
+    public ModelConfig withIdDropout(io.deepretrieval.model.features.IdDropout d) {
+        return new ModelConfig(embeddingDim, layerSizes, learningRate, initialAccumulator, epsilon, initSeed,
+                learningRateSchedule, objective, d);
     }
 
     /** A constant learning rate. */
@@ -60,6 +76,7 @@ public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRat
         }
         layerSizes = layerSizes.clone();
         objective = objective == null ? io.deepretrieval.model.task.RetrievalObjective.TUTORIAL : objective;
+        idDropout = idDropout == null ? io.deepretrieval.model.features.IdDropout.NONE : idDropout;
         learningRateSchedule = new TreeMap<>(learningRateSchedule == null ? Map.of() : learningRateSchedule);
         for (Map.Entry<Integer, Double> e : learningRateSchedule.entrySet()) {
             if (e.getKey() == null || e.getKey() < 1 || e.getValue() == null || !(e.getValue() > 0)
@@ -114,7 +131,7 @@ public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRat
         return o instanceof ModelConfig m && embeddingDim == m.embeddingDim && Arrays.equals(layerSizes, m.layerSizes)
                 && learningRate == m.learningRate && initialAccumulator == m.initialAccumulator
                 && epsilon == m.epsilon && initSeed == m.initSeed && learningRateSchedule.equals(m.learningRateSchedule)
-                && objective.equals(m.objective);
+                && objective.equals(m.objective) && idDropout.equals(m.idDropout);
     }
 
     @Override
@@ -128,6 +145,7 @@ public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRat
                 + ", learningRate=" + learningRate + ", initialAccumulator=" + initialAccumulator
                 + ", epsilon=" + epsilon + ", initSeed=" + initSeed
                 + (learningRateSchedule.isEmpty() ? "" : ", learningRateSchedule=" + learningRateSchedule)
-                + (objective.plain() ? "" : ", objective=" + objective) + "]";
+                + (objective.plain() ? "" : ", objective=" + objective)
+                + (idDropout.active() ? ", idDropout=" + idDropout : "") + "]";
     }
 }

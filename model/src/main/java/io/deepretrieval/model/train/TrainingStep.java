@@ -43,6 +43,8 @@ public final class TrainingStep implements AutoCloseable {
     private Adagrad optimizer;
     private final List<GraphReplica> replicas = new ArrayList<>();
     private final ExecutorService pool;
+    /** The query feature id dropout acts on, or -1 without it. */
+    private final int dropoutPosition;
     private final StepProfile profile = new StepProfile();
     private long pendingInputNanos;
     private long pendingGraphNanos;
@@ -65,6 +67,7 @@ public final class TrainingStep implements AutoCloseable {
         }
         this.model = model;
         this.corpus = corpus;
+        this.dropoutPosition = model.config().idDropout().position(model.spec().query());
         this.optimizer = new Adagrad(model.config().learningRate(), model.config().epsilon());
         replicas.add(new GraphReplica(model, model.graph()));
         for (int i = 1; i < threads; i++) {
@@ -108,7 +111,9 @@ public final class TrainingStep implements AutoCloseable {
 
     /** Trains on one batch and returns its summed loss; on a NaN/infinite loss throws before changing anything. */
     public double run(Interactions batch) {
-        double loss = computeGradients(batch);
+        Interactions trained = dropoutPosition < 0 ? batch
+                : model.config().idDropout().apply(batch, dropoutPosition, model.config().initSeed());
+        double loss = computeGradients(trained);
         applyUpdates();
         if (++stepsSinceCollection >= COLLECT_EVERY_STEPS) {
             collectGarbage();

@@ -28,6 +28,14 @@ public final class SyntheticData {
     public final Interactions test;
 
     public SyntheticData(int users, int movies, int ratings, long seed) {
+        this(users, movies, ratings, seed, 0);
+    }
+
+    /**
+     * As above, with a share {@code popular} of the ratings drawn from a Zipf popularity over all movies (movie 1
+     * the most popular) instead of the user's group: what an unseen user can be expected to watch.
+     */
+    public SyntheticData(int users, int movies, int ratings, long seed, double popular) {
         SplittableRandom rng = new SplittableRandom(seed);
         int groups = WORDS.length;
         List<String> ids = new ArrayList<>();
@@ -42,7 +50,8 @@ public final class SyntheticData {
         for (int i = 0; i < ratings; i++) {
             int u = rng.nextInt(users);
             int g = u % groups;
-            int m = rng.nextInt(movies / groups) * groups + g; // a movie of the user's group
+            int m = rng.nextDouble() < popular ? zipf(rng, movies)
+                    : rng.nextInt(movies / groups) * groups + g; // a movie of the user's group
             userIds[i] = String.valueOf(u + 1);
             movieOf[i] = m;
             ts[i] = 880_000_000L + rng.nextInt(10_000_000);
@@ -81,5 +90,21 @@ public final class SyntheticData {
         int cut = ratings * 4 / 5;
         train = all.select(null, 0, cut);
         test = all.select(null, cut, ratings);
+    }
+
+    /** A draw in 0..n-1 with probability proportional to 1 / (rank + 1). */
+    private static int zipf(SplittableRandom rng, int n) {
+        double total = 0;
+        for (int i = 1; i <= n; i++) {
+            total += 1.0 / i;
+        }
+        double u = rng.nextDouble() * total;
+        for (int i = 1; i <= n; i++) {
+            u -= 1.0 / i;
+            if (u <= 0) {
+                return i - 1;
+            }
+        }
+        return n - 1;
     }
 }

@@ -28,11 +28,29 @@ import static org.apache.spark.sql.functions.xxhash64;
  */
 public final class AlsBaseline {
     private static final Logger LOG = LoggerFactory.getLogger(AlsBaseline.class);
-    private static final int[] RANKS = {16, 32};
-    private static final double[] REGS = {0.01, 0.1};
-    private static final double[] ALPHAS = {1.0, 10.0};
-
     private AlsBaseline() {
+    }
+
+    /** The settings ALS is tuned over: every combination of rank, regularisation and alpha. */
+    public record Grid(List<Integer> ranks, List<Double> regParams, List<Double> alphas) {
+        /** Ranks 16 and 32, regularisation 0.01 and 0.1, alpha 1 and 10: eight fits. */
+        public static final Grid DEFAULT = new Grid(List.of(16, 32), List.of(0.01, 0.1), List.of(1.0, 10.0));
+
+        public Grid {
+            ranks = List.copyOf(ranks);
+            regParams = List.copyOf(regParams);
+            alphas = List.copyOf(alphas);
+            check(!ranks.isEmpty() && ranks.stream().allMatch(r -> r >= 1), "ranks", ranks, "at least one, each >= 1");
+            check(!regParams.isEmpty() && regParams.stream().allMatch(r -> r >= 0), "regularisation values",
+                    regParams, "at least one, each >= 0");
+            check(!alphas.isEmpty() && alphas.stream().allMatch(a -> a > 0), "alphas", alphas, "at least one, each > 0");
+        }
+
+        private static void check(boolean ok, String what, List<?> values, String rule) {
+            if (!ok) {
+                throw new IllegalArgumentException("ALS grid " + what + " " + values + ": " + rule);
+            }
+        }
     }
 
     /** The tuned baseline's settings and its test accuracy. */
@@ -52,7 +70,7 @@ public final class AlsBaseline {
         // Validation slice: 10% of the training rows, by a seeded hash.
         Dataset<Row> keyed = train.withColumn("_h", xxhash64(lit(seed), col("user_index"), col("candidate")));
         return tune(keyed.filter(col("_h").mod(10).notEqual(0)).drop("_h"), keyed.filter(col("_h").mod(10).equalTo(0))
-                .drop("_h"), train, test, candidates, metric, seed, tuneK).result();
+                .drop("_h"), train, test, candidates, metric, seed, tuneK, Grid.DEFAULT).result();
     }
 
     /** A tuned baseline and its model, refitted on all training rows. */
@@ -60,13 +78,13 @@ public final class AlsBaseline {
     }
 
     /**
-     * Chooses rank, regularisation and alpha by top-{@code tuneK} on {@code validation} after fitting on
+     * Chooses rank, regularisation and alpha from {@code grid} by top-{@code tuneK} on {@code validation} after fitting on
      * {@code fit}, refits the best on {@code train} and scores it on {@code test}; all four are encoded rows
      * ({@code user_index}, {@code candidate}). The caller picks the validation slice (the experiment uses the
      * towers' early-stopping slice).
      */
     public static Tuned tune(Dataset<Row> fit, Dataset<Row> validation, Dataset<Row> train, Dataset<Row> test,
-                             int candidates, FactorizedTopK metric, long seed, int tuneK) {
+                             int candidates, FactorizedTopK metric, long seed, int tuneK, Grid grid) {
         Dataset<Row> fitPairs = interactions(fit).cache();
         Dataset<Row> validationPairs = interactions(validation).cache();
         FactorizedTopK tuning = new FactorizedTopK(tuneK);
@@ -74,9 +92,9 @@ public final class AlsBaseline {
         int bestRank = 0;
         double bestReg = 0;
         double bestAlpha = 0;
-        for (int rank : RANKS) {
-            for (double reg : REGS) {
-                for (double alpha : ALPHAS) {
+        for (int rank : grid.ranks()) {
+            for (double reg : grid.regParams()) {
+                for (double alpha : grid.alphas()) {
                     double acc = score(als(rank, reg, alpha, seed).fit(fitPairs), validationPairs, candidates, tuning).at(tuneK);
                     LOG.info("ALS rank {} reg {} alpha {}: validation top-{} {}", rank, reg, alpha, tuneK, acc);
                     if (acc > best) {

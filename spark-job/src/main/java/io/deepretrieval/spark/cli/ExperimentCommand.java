@@ -1,6 +1,7 @@
 package io.deepretrieval.spark.cli;
 
 import io.deepretrieval.spark.SparkSessions;
+import io.deepretrieval.spark.baseline.AlsBaseline;
 import io.deepretrieval.spark.experiment.ObjectiveExperiment;
 import io.deepretrieval.spark.experiment.Variant;
 import org.apache.spark.sql.SparkSession;
@@ -37,7 +38,8 @@ final class ExperimentCommand implements Callable<Integer> {
     int seeds;
 
     @Option(names = "--variant", description = "tower variants to run, in this order (repeat; default: all of logq, logq+hits,"
-            + " logq+side, logq+hits+side, mixed512, tutorial, side, hits, temperature0.5)")
+            + " logq+side, logq+hits+side, logq+side+unseen, logq+side+iddrop, logq+iddrop, mixed512, tutorial, side,"
+            + " hits, temperature0.5)")
     List<String> variants = new ArrayList<>();
 
     @Option(names = "--no-baselines", description = "leave out the ALS and most-popular baselines")
@@ -59,6 +61,15 @@ final class ExperimentCommand implements Callable<Integer> {
             + " stopping and ALS's tuning score on (default: ${DEFAULT-VALUE})")
     double stoppingFraction;
 
+    @Option(names = "--als-ranks", split = ",", defaultValue = "16,32", description = "ALS ranks tuned over (default: ${DEFAULT-VALUE})")
+    List<Integer> alsRanks;
+
+    @Option(names = "--als-regs", split = ",", defaultValue = "0.01,0.1", description = "ALS regularisation values tuned over (default: ${DEFAULT-VALUE})")
+    List<Double> alsRegs;
+
+    @Option(names = "--als-alphas", split = ",", defaultValue = "1,10", description = "ALS implicit-feedback alphas tuned over (default: ${DEFAULT-VALUE})")
+    List<Double> alsAlphas;
+
     @Option(names = "--master", defaultValue = "local[*]", description = "Spark master (default: ${DEFAULT-VALUE})")
     String master;
 
@@ -67,11 +78,17 @@ final class ExperimentCommand implements Callable<Integer> {
         if (seeds < 1) {
             throw new IllegalArgumentException("--seeds " + seeds + ": must be >= 1");
         }
+        AlsBaseline.Grid grid;
+        try {
+            grid = new AlsBaseline.Grid(alsRanks, alsRegs, alsAlphas);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--als-ranks / --als-regs / --als-alphas: " + e.getMessage(), e);
+        }
         ObjectiveExperiment.Settings settings = new ObjectiveExperiment.Settings(data,
                 splits.isEmpty() ? List.of("random", "temporal") : splits,
                 LongStream.range(seed, seed + seeds).boxed().toList(),
                 variants.isEmpty() ? Variant.DEFAULTS : Variant.named(variants), epochs, evalEvery, patience,
-                testFraction, stoppingFraction, !noBaselines);
+                testFraction, stoppingFraction, !noBaselines, grid);
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval experiment")) {
             new ObjectiveExperiment(settings).run(spark, out);
         }

@@ -106,6 +106,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--mixed-negatives", defaultValue = "0", description = "uniform extra negatives per batch (default: ${DEFAULT-VALUE})")
     int mixedNegatives;
 
+    @Option(names = "--id-dropout", defaultValue = "0", description = "share of training examples whose user id is"
+            + " replaced by the unknown-user row, which users unseen in training get (with --preprocess-on train)"
+            + " (default: ${DEFAULT-VALUE})")
+    double idDropout;
+
     @Option(names = "--early-stopping-patience", defaultValue = "0", description = "evaluations (every --eval-every"
             + " epochs) without a better top-K on a stopping slice of the training rows before training stops; 0: off"
             + " (default: ${DEFAULT-VALUE})")
@@ -181,7 +186,7 @@ final class TrainCommand implements Callable<Integer> {
                     .setValidationSplit(validationSplit).setValidationLastN(validationLastN).setPreprocessOn(preprocessOn)
                     .setCheckpointDir(checkpointDir == null ? "" : checkpointDir)
                     .setTemperature(temperature).setRemoveAccidentalHits(removeAccidentalHits)
-                    .setLogQCorrection(logQCorrection).setMixedNegatives(mixedNegatives)
+                    .setLogQCorrection(logQCorrection).setMixedNegatives(mixedNegatives).setIdDropout(idDropout)
                     .setEarlyStoppingPatience(earlyStoppingPatience).setEarlyStoppingFraction(earlyStoppingFraction)
                     .setEarlyStoppingK(earlyStoppingK).setRefitAfterStopping(!noRefit).fit(table);
             if (model.earlyStoppingBestEpoch() > 0) {

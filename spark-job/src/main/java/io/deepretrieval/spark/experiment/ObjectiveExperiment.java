@@ -49,7 +49,8 @@ public final class ObjectiveExperiment {
 
     /** What to run. */
     public record Settings(String data, List<String> splits, List<Long> seeds, List<Variant> variants, int epochs,
-                           int evalEvery, int patience, double testFraction, double stoppingFraction, boolean baselines) {
+                           int evalEvery, int patience, double testFraction, double stoppingFraction, boolean baselines,
+                           AlsBaseline.Grid alsGrid) {
         public Settings {
             for (String s : splits) {
                 if (!s.equals("random") && !s.equals("temporal")) {
@@ -169,7 +170,7 @@ public final class ObjectiveExperiment {
     private Run als(Dataset<Row> table, String split, long seed, long start) {
         BaselineSplit b = baselineSplit(table, split, seed);
         AlsBaseline.Tuned tuned = AlsBaseline.tune(b.innerTrain(), b.innerTest(), b.train(), b.test(), b.candidates(),
-                FactorizedTopK.tutorial(), seed, 100);
+                FactorizedTopK.tutorial(), seed, 100, settings.alsGrid());
         RankingMetrics.Result ranking = AlsBaseline.ranking(tuned.model(), b.train(), b.test(), RANKING_K);
         TopKAccuracy a = tuned.result().test();
         return new Run(split, seed, ALS, a.at(10), a.at(50), a.at(100), ranking.recallAtK(), ranking.ndcgAtK(),

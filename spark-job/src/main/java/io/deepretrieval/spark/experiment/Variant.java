@@ -6,10 +6,19 @@ import java.util.List;
 
 /**
  * One tower setting of the objective experiment: the retrieval-objective options and whether its length is chosen
- * by early stopping (then refitted on all training rows for the chosen epoch count) or fixed at the maximum.
+ * by early stopping (then refitted on all training rows for the chosen epoch count) or fixed at the maximum;
+ * {@code unseenUsers}: vocabularies of the training rows only (preprocessOn train), so users without training rows
+ * get the out-of-vocabulary row, which {@code idDropout} (a share of training examples) trains.
  */
 public record Variant(String name, double temperature, boolean removeAccidentalHits, boolean logQCorrection,
-                      int mixedNegatives, boolean sideFeatures, boolean earlyStopping) {
+                      int mixedNegatives, boolean sideFeatures, boolean earlyStopping, boolean unseenUsers,
+                      double idDropout) {
+    public Variant(String name, double temperature, boolean removeAccidentalHits, boolean logQCorrection,
+                   int mixedNegatives, boolean sideFeatures, boolean earlyStopping) {
+        this(name, temperature, removeAccidentalHits, logQCorrection, mixedNegatives, sideFeatures, earlyStopping,
+                false, 0);
+    }
+
     /** The tutorial's query features plus ML-100k's demographics ({@code u.user}). */
     static final String[] SIDE_QUERY = {"user=user_id:categorical", "timestamp=timestamp:timestamp:1000",
             "age:numeric", "gender:categorical", "occupation:categorical", "zip_prefix:categorical"};
@@ -32,6 +41,9 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
             new Variant("logq+hits", 1.0, true, true, 0, false, true),
             new Variant("logq+side", 1.0, false, true, 0, true, true),
             new Variant("logq+hits+side", 1.0, true, true, 0, true, true),
+            new Variant("logq+side+unseen", 1.0, false, true, 0, true, true, true, 0),
+            new Variant("logq+side+iddrop", 1.0, false, true, 0, true, true, true, 0.1),
+            new Variant("logq+iddrop", 1.0, false, true, 0, false, true, true, 0.1),
             new Variant("mixed512", 1.0, false, false, 512, false, true),
             TUTORIAL,
             new Variant("side", 1.0, false, false, 0, true, false),
@@ -50,7 +62,10 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
         if (sideFeatures) {
             estimator.setQueryFeatures(SIDE_QUERY).setCandidateFeatures(SIDE_CANDIDATE);
         }
-        return estimator.setTemperature(temperature).setRemoveAccidentalHits(removeAccidentalHits)
+        if (unseenUsers) {
+            estimator.setPreprocessOn("train");
+        }
+        return estimator.setIdDropout(idDropout).setTemperature(temperature).setRemoveAccidentalHits(removeAccidentalHits)
                 .setLogQCorrection(logQCorrection).setMixedNegatives(mixedNegatives)
                 .setEarlyStoppingPatience(earlyStopping ? patience : 0);
     }

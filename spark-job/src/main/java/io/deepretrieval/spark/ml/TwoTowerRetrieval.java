@@ -89,6 +89,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private final org.apache.spark.ml.param.BooleanParam removeAccidentalHits;
     private final org.apache.spark.ml.param.BooleanParam logQCorrection;
     private final IntParam mixedNegatives;
+    private final DoubleParam idDropout;
     private final StringArrayParam candidateFeatures;
     private final IntParam earlyStoppingPatience;
     private final DoubleParam earlyStoppingFraction;
@@ -164,6 +165,10 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 "lower each candidate's logit by the log of its expected count in a batch (training frequencies)");
         mixedNegatives = new IntParam(this, "mixedNegatives", "uniformly sampled items added to every batch as negatives",
                 ParamValidators.gtEq(0));
+        idDropout = new DoubleParam(this, "idDropout", "share of training examples whose user id (the categorical"
+                + " query feature on userCol) is replaced by the out-of-vocabulary index, so that the row unseen users"
+                + " get is trained (use with preprocessOn train, where unseen users map to it); 0: off",
+                ParamValidators.inRange(0, 1, true, false));
         earlyStoppingPatience = new IntParam(this, "earlyStoppingPatience", "evaluations (every evalEvery epochs)"
                 + " without a better top-earlyStoppingK on the stopping slice before training stops and the best"
                 + " epoch's parameters are kept (0: off, train maxEpochs)", ParamValidators.gtEq(0));
@@ -184,6 +189,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         setDefault(removeAccidentalHits, false);
         setDefault(logQCorrection, false);
         setDefault(mixedNegatives, 0);
+        setDefault(idDropout, 0.0);
         setDefault(validationSplit, "random");
         setDefault(validationLastN, 1);
         setDefault(preprocessOn, "all");
@@ -249,6 +255,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public org.apache.spark.ml.param.BooleanParam removeAccidentalHits() { return removeAccidentalHits; }
     public org.apache.spark.ml.param.BooleanParam logQCorrection() { return logQCorrection; }
     public IntParam mixedNegatives() { return mixedNegatives; }
+    public DoubleParam idDropout() { return idDropout; }
     public StringArrayParam candidateFeatures() { return candidateFeatures; }
     public IntParam earlyStoppingPatience() { return earlyStoppingPatience; }
     public DoubleParam earlyStoppingFraction() { return earlyStoppingFraction; }
@@ -285,6 +292,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public TwoTowerRetrieval setRemoveAccidentalHits(boolean v) { set(removeAccidentalHits, v); return this; }
     public TwoTowerRetrieval setLogQCorrection(boolean v) { set(logQCorrection, v); return this; }
     public TwoTowerRetrieval setMixedNegatives(int v) { set(mixedNegatives, v); return this; }
+    public TwoTowerRetrieval setIdDropout(double v) { set(idDropout, v); return this; }
     public TwoTowerRetrieval setCandidateFeatures(String... v) { set(candidateFeatures, v.clone()); return this; }
     public TwoTowerRetrieval setEarlyStoppingPatience(int v) { set(earlyStoppingPatience, v); return this; }
     public TwoTowerRetrieval setEarlyStoppingFraction(double v) { set(earlyStoppingFraction, v); return this; }
@@ -331,11 +339,25 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         }
     }
 
+    /** The id dropout of the params: on the categorical query feature that reads userCol. */
+    private io.deepretrieval.model.features.IdDropout idDropout(TowerFeatures features) {
+        double rate = doubleOf(idDropout);
+        if (rate == 0) {
+            return io.deepretrieval.model.features.IdDropout.NONE;
+        }
+        return features.query().stream()
+                .filter(f -> f.column().equals($(userCol)) && f.kind() == FeatureConfig.Kind.CATEGORICAL)
+                .findFirst().map(f -> new io.deepretrieval.model.features.IdDropout(f.name(), rate))
+                .orElseThrow(() -> new IllegalArgumentException("idDropout " + rate + " needs a categorical query"
+                        + " feature on userCol '" + $(userCol) + "'; queryFeatures has none"));
+    }
+
     @Override
     public StructType transformSchema(StructType schema) {
         InteractionColumns cols = columns();
         cols.checkForFit(schema);
         TowerFeatures features = towerFeatures();
+        idDropout(features); // a dropout without its feature fails before any work
         for (FeatureConfig f : features.query()) {
             cols.checkFeature(schema, f, "queryFeatures");
         }
@@ -387,7 +409,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
 
         ModelConfig config = new ModelConfig(intOf(embeddingDim), $(layerSizes), doubleOf(learningRate), doubleOf(initialAccumulator),
                 doubleOf(epsilon), ((Long) $(seed))).withObjective(new io.deepretrieval.model.task.RetrievalObjective(
-                doubleOf(temperature), (Boolean) $(removeAccidentalHits), (Boolean) $(logQCorrection), intOf(mixedNegatives)));
+                doubleOf(temperature), (Boolean) $(removeAccidentalHits), (Boolean) $(logQCorrection), intOf(mixedNegatives)))
+                .withIdDropout(idDropout(features));
         // As the sweep: ND4J's own op threads on top of the step's slice threads oversubscribe the cores (measured:
         // ML-100k [64, 32] at ~25k examples/s with ND4J's default against ~100k in the sweep).
         io.deepretrieval.model.io.NativeThreads.apply(intOf(nativeThreads));

@@ -85,6 +85,9 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                     .put("itemType", model.itemType().json());
             settings.set("layerSizes", JSON.valueToTree(c.layerSizes()));
             settings.set("objective", JSON.valueToTree(c.objective()));
+            if (c.idDropout().active()) {
+                settings.set("idDropout", JSON.valueToTree(c.idDropout()));
+            }
             writeText(fs, new Path(path, SETTINGS), JSON.writeValueAsString(settings));
 
             writeCorpus(spark, model.spec(), model.corpus(), new Path(path, CORPUS).toString());
@@ -239,6 +242,9 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                         s.get("initialAccumulator").asDouble(), s.get("epsilon").asDouble(), s.get("initSeed").asLong());
                 if (s.has("objective")) {
                     config = config.withObjective(JSON.treeToValue(s.get("objective"), io.deepretrieval.model.task.RetrievalObjective.class));
+                }
+                if (s.has("idDropout")) { // written only when on: models saved before it load as before
+                    config = config.withIdDropout(JSON.treeToValue(s.get("idDropout"), io.deepretrieval.model.features.IdDropout.class));
                 }
                 CandidateCorpus corpus = readCorpus(spark, spec, new Path(path, CORPUS).toString());
                 List<Row> chunks = spark.read().parquet(new Path(path, PARAMETERS).toString()).orderBy("chunk").collectAsList();

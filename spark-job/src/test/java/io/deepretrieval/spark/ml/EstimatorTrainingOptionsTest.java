@@ -115,14 +115,21 @@ class EstimatorTrainingOptionsTest {
     @Test
     void objectiveOptionsTrainBeatChanceAndSurviveSaveAndLoad() throws java.io.IOException {
         TwoTowerRetrievalModel m = TwoTowerRetrievalTest.estimator().setTemperature(0.5).setRemoveAccidentalHits(true)
-                .setLogQCorrection(true).setMixedNegatives(32).fit(interactions);
+                .setLogQCorrection(true).setMixedNegatives(32).setIdDropout(0.1).fit(interactions);
         double top10 = m.validationCurve().get(m.validationCurve().size() - 1).accuracy().at(10);
         double chance = 10.0 / TwoTowerRetrievalTest.ITEMS;
         assertTrue(top10 > 3 * chance, "validation top-10 " + top10 + " with every option on; chance " + chance);
         String path = dir.resolve("options-model").toString();
         m.write().save(path);
-        assertEquals(new io.deepretrieval.model.task.RetrievalObjective(0.5, true, true, 32),
-                TwoTowerRetrievalModel.load(path).config().objective());
+        TwoTowerRetrievalModel loaded = TwoTowerRetrievalModel.load(path);
+        assertEquals(new io.deepretrieval.model.task.RetrievalObjective(0.5, true, true, 32), loaded.config().objective());
+        assertEquals(new io.deepretrieval.model.features.IdDropout("user", 0.1), loaded.config().idDropout(),
+                "id dropout acts on the query feature of userCol");
+        IllegalArgumentException noId = assertThrows(IllegalArgumentException.class, () -> TwoTowerRetrievalTest
+                .estimator().setIdDropout(0.1).setQueryFeatures(new String[]{"when=seconds:timestamp:10"})
+                .fit(interactions));
+        assertTrue(noId.getMessage().contains("idDropout 0.1 needs a categorical query feature on userCol 'customer'"),
+                noId.getMessage());
     }
 
     @Test
