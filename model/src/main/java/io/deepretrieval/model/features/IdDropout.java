@@ -7,8 +7,9 @@ import java.util.SplittableRandom;
  * ID dropout for cold-start queries: during training, each example's id in one categorical query feature is
  * replaced by the out-of-vocabulary index 0 with probability {@code rate}. Index 0 is what a user unseen in training
  * gets at serving time; without dropout its embedding row is never trained and stays at its random initialisation,
- * so an unknown user's query is noise. With it, row 0 learns the average user (with logQ correction, close to the
- * popularity prior), and the other query features (demographics, time) still shape that query.
+ * and an unknown user's query rests on the other features and the dense layers' biases alone. With it, row 0 learns
+ * the average user (with logQ correction, close to the popularity prior). On ML-100k's temporal split it did not
+ * help (README, "Objective options").
  *
  * @param feature the query feature's name (e.g. {@code user}); ignored when {@code rate} is 0
  * @param rate    share of training examples whose id is dropped, in [0, 1); 0 = off

@@ -47,10 +47,14 @@ public final class SyntheticData {
         String[] userIds = new String[ratings];
         int[] movieOf = new int[ratings];
         long[] ts = new long[ratings];
+        double harmonic = 0;
+        for (int i = 1; i <= movies; i++) {
+            harmonic += 1.0 / i;
+        }
         for (int i = 0; i < ratings; i++) {
             int u = rng.nextInt(users);
             int g = u % groups;
-            int m = rng.nextDouble() < popular ? zipf(rng, movies)
+            int m = rng.nextDouble() < popular ? zipf(rng, movies, harmonic)
                     : rng.nextInt(movies / groups) * groups + g; // a movie of the user's group
             userIds[i] = String.valueOf(u + 1);
             movieOf[i] = m;
@@ -92,12 +96,8 @@ public final class SyntheticData {
         test = all.select(null, cut, ratings);
     }
 
-    /** A draw in 0..n-1 with probability proportional to 1 / (rank + 1). */
-    private static int zipf(SplittableRandom rng, int n) {
-        double total = 0;
-        for (int i = 1; i <= n; i++) {
-            total += 1.0 / i;
-        }
+    /** A draw in 0..n-1 with probability proportional to 1 / (rank + 1); {@code total} is the sum of 1 / i to n. */
+    private static int zipf(SplittableRandom rng, int n, double total) {
         double u = rng.nextDouble() * total;
         for (int i = 1; i <= n; i++) {
             u -= 1.0 / i;

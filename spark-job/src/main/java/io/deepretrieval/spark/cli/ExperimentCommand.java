@@ -37,9 +37,8 @@ final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--seeds", defaultValue = "3", description = "seeds per split: seed, seed+1, ... (default: ${DEFAULT-VALUE})")
     int seeds;
 
-    @Option(names = "--variant", description = "tower variants to run, in this order (repeat; default: all of logq, logq+hits,"
-            + " logq+side, logq+hits+side, logq+side+unseen, logq+side+iddrop, logq+iddrop, mixed512, tutorial, side,"
-            + " hits, temperature0.5)")
+    @Option(names = "--variant", completionCandidates = VariantNames.class, description = "tower variants to run,"
+            + " in this order (repeat; default: all of ${COMPLETION-CANDIDATES})")
     List<String> variants = new ArrayList<>();
 
     @Option(names = "--no-baselines", description = "leave out the ALS and most-popular baselines")
@@ -94,5 +93,13 @@ final class ExperimentCommand implements Callable<Integer> {
         }
         LOG.info("Experiment results: {}", out.resolve("summary.md").toAbsolutePath());
         return 0;
+    }
+
+    /** The names --help lists: those of {@link Variant#DEFAULTS}, in their order. */
+    static final class VariantNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return Variant.DEFAULTS.stream().map(Variant::name).iterator();
+        }
     }
 }

@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class NetworkHosts implements AutoCloseable {
     private final String prefix;
+    /** The namespace holding the bridge every host's veth joins. */
+    private final String switchNs;
     private final String subnet;
     private final Path mountPoint;
     private final Map<String, Path> dirs = new LinkedHashMap<>();
@@ -31,6 +33,7 @@ final class NetworkHosts implements AutoCloseable {
     NetworkHosts(Path root, Path mountPoint, List<String> hosts) throws IOException {
         int id = ThreadLocalRandom.current().nextInt(1 << 16);
         this.prefix = String.format("dr%04x", id); // names stay under the 15 characters of an interface name
+        this.switchNs = prefix + "-sw";
         this.subnet = "10.213." + (1 + id % 250);
         this.mountPoint = Files.createDirectories(mountPoint);
         try {
@@ -42,9 +45,9 @@ final class NetworkHosts implements AutoCloseable {
     }
 
     private void build(Path root, List<String> hosts) throws IOException {
-        ip("netns", "add", prefix + "-sw");
-        ip("-n", prefix + "-sw", "link", "add", "br0", "type", "bridge");
-        ip("-n", prefix + "-sw", "link", "set", "br0", "up");
+        ip("netns", "add", switchNs);
+        ip("-n", switchNs, "link", "add", "br0", "type", "bridge");
+        ip("-n", switchNs, "link", "set", "br0", "up");
         for (int i = 0; i < hosts.size(); i++) {
             String host = hosts.get(i);
             String ns = namespace(host);
@@ -54,8 +57,8 @@ final class NetworkHosts implements AutoCloseable {
             ip("netns", "add", ns);
             ip("link", "add", inside, "type", "veth", "peer", "name", outside);
             ip("link", "set", inside, "netns", ns);
-            ip("link", "set", outside, "netns", prefix + "-sw");
-            ip("-n", prefix + "-sw", "link", "set", outside, "master", "br0", "up");
+            ip("link", "set", outside, "netns", switchNs);
+            ip("-n", switchNs, "link", "set", outside, "master", "br0", "up");
             ip("-n", ns, "addr", "add", address + "/24", "dev", inside);
             ip("-n", ns, "link", "set", inside, "up");
             ip("-n", ns, "link", "set", "lo", "up");
@@ -106,7 +109,7 @@ final class NetworkHosts implements AutoCloseable {
     private IOException deleteNamespaces(List<String> hosts) {
         // Deleting a namespace deletes the veth ends in it; the bridge goes with the switch namespace.
         List<String> names = new ArrayList<>(hosts.stream().map(this::namespace).toList());
-        names.add(prefix + "-sw");
+        names.add(switchNs);
         IOException first = null;
         for (String ns : names) {
             if (Files.exists(Path.of("/var/run/netns", ns))) {
