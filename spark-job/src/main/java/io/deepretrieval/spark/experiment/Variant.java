@@ -5,23 +5,45 @@ import io.deepretrieval.spark.ml.TwoTowerRetrieval;
 import java.util.List;
 
 /**
- * One tower setting of the objective experiment: the retrieval-objective options and whether its length is chosen
- * by early stopping (then refitted on all training rows for the chosen epoch count) or fixed at the maximum;
- * {@code unseenUsers}: vocabularies of the training rows only (preprocessOn train), so users without training rows
- * get the out-of-vocabulary row, which {@code idDropout} (a share of training examples) trains.
+ * One tower setting of the objective experiment: the retrieval-objective options, the towers' {@link Features}, and
+ * whether its length is chosen by early stopping (then refitted on all training rows for the chosen epoch count) or
+ * fixed at the maximum; {@code unseenUsers}: vocabularies of the training rows only (preprocessOn train), so users
+ * without training rows get the out-of-vocabulary row, which {@code idDropout} (a share of training examples) trains.
  */
 public record Variant(String name, double temperature, boolean removeAccidentalHits, boolean logQCorrection,
-                      int mixedNegatives, boolean sideFeatures, boolean earlyStopping, boolean unseenUsers,
+                      int mixedNegatives, Features features, boolean earlyStopping, boolean unseenUsers,
                       double idDropout) {
     public Variant(String name, double temperature, boolean removeAccidentalHits, boolean logQCorrection,
                    int mixedNegatives, boolean sideFeatures, boolean earlyStopping) {
-        this(name, temperature, removeAccidentalHits, logQCorrection, mixedNegatives, sideFeatures, earlyStopping,
-                false, 0);
+        this(name, temperature, removeAccidentalHits, logQCorrection, mixedNegatives,
+                sideFeatures ? Features.SIDE : Features.TUTORIAL, earlyStopping, false, 0);
     }
 
-    /** The tutorial's query features plus ML-100k's demographics ({@code u.user}). */
-    static final String[] SIDE_QUERY = {"user=user_id:categorical", "timestamp=timestamp:timestamp:1000",
-            "age:numeric", "gender:categorical", "occupation:categorical", "zip_prefix:categorical"};
+    /**
+     * The towers' inputs: the tutorial's, or with ML-100k's demographics ({@code u.user}) in the query tower and the
+     * genres in the candidate tower; the last two leave out the timestamp (whose buckets of a later period get no
+     * training rows on a temporal split) and, for {@code DEMOGRAPHICS}, the user id too (a cold-start query tower).
+     */
+    public enum Features {
+        TUTORIAL(null),
+        SIDE(new String[]{"user=user_id:categorical", "timestamp=timestamp:timestamp:1000", "age:numeric",
+                "gender:categorical", "occupation:categorical", "zip_prefix:categorical"}),
+        SIDE_WITHOUT_TIME(new String[]{"user=user_id:categorical", "age:numeric", "gender:categorical",
+                "occupation:categorical", "zip_prefix:categorical"}),
+        DEMOGRAPHICS(new String[]{"age:numeric", "gender:categorical", "occupation:categorical",
+                "zip_prefix:categorical"});
+
+        private final String[] query;
+
+        Features(String[] query) {
+            this.query = query;
+        }
+    }
+
+    /** Whether the towers read the side columns (demographics and genres). */
+    public boolean sideFeatures() {
+        return features != Features.TUTORIAL;
+    }
     /** The tutorial's candidate features plus the movie's genres. */
     static final String[] SIDE_CANDIDATE = {"title=title:categorical", "title_token=title:text:10000",
             "genres:text:32"};
@@ -41,9 +63,12 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
             new Variant("logq+hits", 1.0, true, true, 0, false, true),
             new Variant("logq+side", 1.0, false, true, 0, true, true),
             new Variant("logq+hits+side", 1.0, true, true, 0, true, true),
-            new Variant("logq+side+unseen", 1.0, false, true, 0, true, true, true, 0),
-            new Variant("logq+side+iddrop", 1.0, false, true, 0, true, true, true, 0.1),
-            new Variant("logq+iddrop", 1.0, false, true, 0, false, true, true, 0.1),
+            new Variant("logq+side+unseen", 1.0, false, true, 0, Features.SIDE, true, true, 0),
+            new Variant("logq+side+iddrop", 1.0, false, true, 0, Features.SIDE, true, true, 0.1),
+            new Variant("logq+iddrop", 1.0, false, true, 0, Features.TUTORIAL, true, true, 0.1),
+            new Variant("logq+side-time", 1.0, false, true, 0, Features.SIDE_WITHOUT_TIME, true, false, 0),
+            new Variant("logq+side-time+unseen", 1.0, false, true, 0, Features.SIDE_WITHOUT_TIME, true, true, 0),
+            new Variant("logq+demographics", 1.0, false, true, 0, Features.DEMOGRAPHICS, true, false, 0),
             new Variant("mixed512", 1.0, false, false, 512, false, true),
             TUTORIAL,
             new Variant("side", 1.0, false, false, 0, true, false),
@@ -59,8 +84,8 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
 
     /** The Estimator with this variant's options set. */
     public TwoTowerRetrieval applyTo(TwoTowerRetrieval estimator, int patience) {
-        if (sideFeatures) {
-            estimator.setQueryFeatures(SIDE_QUERY).setCandidateFeatures(SIDE_CANDIDATE);
+        if (sideFeatures()) {
+            estimator.setQueryFeatures(features.query.clone()).setCandidateFeatures(SIDE_CANDIDATE);
         }
         if (unseenUsers) {
             estimator.setPreprocessOn("train");
