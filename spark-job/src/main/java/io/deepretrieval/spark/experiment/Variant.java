@@ -13,43 +13,46 @@ import java.util.List;
 public record Variant(String name, double temperature, boolean removeAccidentalHits, boolean logQCorrection,
                       int mixedNegatives, Features features, boolean earlyStopping, boolean unseenUsers,
                       double idDropout) {
+    /** Without ID dropout and with every row's vocabularies (the tutorial's preprocessing). */
     public Variant(String name, double temperature, boolean removeAccidentalHits, boolean logQCorrection,
-                   int mixedNegatives, boolean sideFeatures, boolean earlyStopping) {
-        this(name, temperature, removeAccidentalHits, logQCorrection, mixedNegatives,
-                sideFeatures ? Features.SIDE : Features.TUTORIAL, earlyStopping, false, 0);
+                   int mixedNegatives, Features features, boolean earlyStopping) {
+        this(name, temperature, removeAccidentalHits, logQCorrection, mixedNegatives, features, earlyStopping, false, 0);
     }
 
+    /** The tutorial's candidate features plus the movie's genres. */
+    static final String[] SIDE_CANDIDATE = {"title=title:categorical", "title_token=title:text:10000",
+            "genres:text:32"};
+
     /**
-     * The towers' inputs: the tutorial's, or with ML-100k's demographics ({@code u.user}) in the query tower and the
-     * genres in the candidate tower; the last two leave out the timestamp (whose buckets of a later period get no
-     * training rows on a temporal split) and, for {@code DEMOGRAPHICS}, the user id too (a cold-start query tower).
+     * The towers' inputs: the tutorial's, or ML-100k's demographics ({@code u.user}) added to the query tower and the
+     * genres to the candidate tower, with the tutorial's user id and timestamp ({@code SIDE}), without the timestamp
+     * (whose buckets of a later period get no training rows on a temporal split), or without both (a cold-start
+     * query tower).
      */
     public enum Features {
-        TUTORIAL(null),
-        SIDE(new String[]{"user=user_id:categorical", "timestamp=timestamp:timestamp:1000", "age:numeric",
-                "gender:categorical", "occupation:categorical", "zip_prefix:categorical"}),
-        SIDE_WITHOUT_TIME(new String[]{"user=user_id:categorical", "age:numeric", "gender:categorical",
-                "occupation:categorical", "zip_prefix:categorical"}),
-        DEMOGRAPHICS(new String[]{"age:numeric", "gender:categorical", "occupation:categorical",
-                "zip_prefix:categorical"});
+        TUTORIAL(false),
+        SIDE(true, "user=user_id:categorical", "timestamp=timestamp:timestamp:1000"),
+        SIDE_WITHOUT_TIME(true, "user=user_id:categorical"),
+        DEMOGRAPHICS(true);
 
+        /** The query features; null: the Estimator's defaults (the tutorial's). */
         private final String[] query;
 
-        Features(String[] query) {
-            this.query = query;
+        Features(boolean side, String... tutorialInputs) {
+            // Built here, not from constants of Variant: an enum constant must not wait on its outer class's init.
+            this.query = !side ? null : java.util.stream.Stream.concat(java.util.Arrays.stream(tutorialInputs),
+                    java.util.stream.Stream.of("age:numeric", "gender:categorical", "occupation:categorical",
+                            "zip_prefix:categorical")).toArray(String[]::new);
         }
     }
 
     /** Whether the towers read the side columns (demographics and genres). */
     public boolean sideFeatures() {
-        return features != Features.TUTORIAL;
+        return features.query != null;
     }
-    /** The tutorial's candidate features plus the movie's genres. */
-    static final String[] SIDE_CANDIDATE = {"title=title:categorical", "title_token=title:text:10000",
-            "genres:text:32"};
 
     /** The tutorial's plain in-batch softmax for the full 300 epochs. */
-    public static final Variant TUTORIAL = new Variant("tutorial", 1.0, false, false, 0, false, false);
+    public static final Variant TUTORIAL = new Variant("tutorial", 1.0, false, false, 0, Features.TUTORIAL, false);
 
     /**
      * Every setting the experiment runs, in the order it runs them (cheap early-stopped ones before the long
@@ -59,21 +62,21 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
      * ML-100k's {@code u.user} demographics and the genres.
      */
     public static final List<Variant> DEFAULTS = List.of(
-            new Variant("logq", 1.0, false, true, 0, false, true),
-            new Variant("logq+hits", 1.0, true, true, 0, false, true),
-            new Variant("logq+side", 1.0, false, true, 0, true, true),
-            new Variant("logq+hits+side", 1.0, true, true, 0, true, true),
+            new Variant("logq", 1.0, false, true, 0, Features.TUTORIAL, true),
+            new Variant("logq+hits", 1.0, true, true, 0, Features.TUTORIAL, true),
+            new Variant("logq+side", 1.0, false, true, 0, Features.SIDE, true),
+            new Variant("logq+hits+side", 1.0, true, true, 0, Features.SIDE, true),
             new Variant("logq+side+unseen", 1.0, false, true, 0, Features.SIDE, true, true, 0),
             new Variant("logq+side+iddrop", 1.0, false, true, 0, Features.SIDE, true, true, 0.1),
             new Variant("logq+iddrop", 1.0, false, true, 0, Features.TUTORIAL, true, true, 0.1),
-            new Variant("logq+side-time", 1.0, false, true, 0, Features.SIDE_WITHOUT_TIME, true, false, 0),
+            new Variant("logq+side-time", 1.0, false, true, 0, Features.SIDE_WITHOUT_TIME, true),
             new Variant("logq+side-time+unseen", 1.0, false, true, 0, Features.SIDE_WITHOUT_TIME, true, true, 0),
-            new Variant("logq+demographics", 1.0, false, true, 0, Features.DEMOGRAPHICS, true, false, 0),
-            new Variant("mixed512", 1.0, false, false, 512, false, true),
+            new Variant("logq+demographics", 1.0, false, true, 0, Features.DEMOGRAPHICS, true),
+            new Variant("mixed512", 1.0, false, false, 512, Features.TUTORIAL, true),
             TUTORIAL,
-            new Variant("side", 1.0, false, false, 0, true, false),
-            new Variant("hits", 1.0, true, false, 0, false, false),
-            new Variant("temperature0.5", 0.5, false, false, 0, false, false));
+            new Variant("side", 1.0, false, false, 0, Features.SIDE, false),
+            new Variant("hits", 1.0, true, false, 0, Features.TUTORIAL, false),
+            new Variant("temperature0.5", 0.5, false, false, 0, Features.TUTORIAL, false));
 
     /** The named defaults, in their order; an unknown name is an error listing the known ones. */
     public static List<Variant> named(List<String> names) {
