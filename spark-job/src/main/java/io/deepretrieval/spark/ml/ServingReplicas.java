@@ -3,6 +3,8 @@ package io.deepretrieval.spark.ml;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.FeatureColumns;
+import io.deepretrieval.model.features.FittedFeature;
+import io.deepretrieval.model.io.Futures;
 import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.retrieval.BruteForceTopK;
 import io.deepretrieval.model.towers.ModelConfig;
@@ -13,17 +15,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * A fitted model's towers, rebuilt once per JVM (driver or executor) from its broadcast state and cached by the
- * model's uid. Graphs run on one long-lived thread per JVM: SameDiff keeps a session per thread id for good, and
- * Spark's task threads come and go.
+ * A fitted model's towers, rebuilt once per JVM (driver or executor) from its broadcast state. The replica lives in
+ * the broadcast value itself, not in a JVM-wide cache: every model instance broadcasts its own state, so a refit,
+ * a cross-validation fold or a reloaded model never answers with another model's towers, and a replica goes when
+ * Spark drops its broadcast. Graphs run on one long-lived thread per JVM: SameDiff keeps a session per thread id
+ * for good, and Spark's task threads come and go.
  */
 final class ServingReplicas {
-    private static final Map<String, Replica> CACHE = new ConcurrentHashMap<>();
     private static final ExecutorService GRAPH_THREAD = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "two-tower-serving");
         t.setDaemon(true);
@@ -34,10 +37,46 @@ final class ServingReplicas {
     }
 
     /** What an executor needs to answer queries: plain data, broadcast once per model. */
-    record State(String uid, ModelConfig config, FeatureSpec spec, CandidateCorpus corpus, ModelState parameters,
-                 float[] itemEmbeddings) implements Serializable {
+    static final class State implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final ModelConfig config;
+        private final FeatureSpec spec;
+        private final CandidateCorpus corpus;
+        private final ModelState parameters;
+        private final float[] itemEmbeddings;
+        private transient volatile Replica replica;
+
+        State(ModelConfig config, FeatureSpec spec, CandidateCorpus corpus, ModelState parameters, float[] itemEmbeddings) {
+            this.config = config;
+            this.spec = spec;
+            this.corpus = corpus;
+            this.parameters = parameters;
+            this.itemEmbeddings = itemEmbeddings;
+        }
+
+        ModelConfig config() { return config; }
+        FeatureSpec spec() { return spec; }
+        CandidateCorpus corpus() { return corpus; }
+        ModelState parameters() { return parameters; }
+        float[] itemEmbeddings() { return itemEmbeddings; }
+
         int dim() {
             return config.outputDim();
+        }
+
+        /** This state's towers, built on first use in this JVM and kept as long as this (broadcast) value. */
+        Replica replica() {
+            Replica r = replica;
+            if (r == null) {
+                synchronized (this) {
+                    r = replica;
+                    if (r == null) {
+                        r = new Replica(this);
+                        replica = r;
+                    }
+                }
+            }
+            return r;
         }
     }
 
@@ -56,6 +95,15 @@ final class ServingReplicas {
             for (int r = 0; r < state.corpus().size(); r++) {
                 recordOfItem.put(state.corpus().movieId(r), r);
             }
+        }
+
+        /**
+         * True when the model knows this user id (it is in the user vocabulary), or when the query tower reads no
+         * user id, so that no user is unknown to it.
+         */
+        boolean knowsUser(Object user) {
+            FittedFeature feature = state.spec().userFeature();
+            return feature == null || feature.index(user) != 0;
         }
 
         /** The candidate record of an item id, or null for an item the model does not know. */
@@ -88,11 +136,7 @@ final class ServingReplicas {
         }
     }
 
-    static Replica get(State state) {
-        return CACHE.computeIfAbsent(state.uid(), k -> new Replica(state));
-    }
-
-    private static <T> T onGraphThread(java.util.concurrent.Callable<T> work) {
-        return io.deepretrieval.model.io.Futures.join(GRAPH_THREAD.submit(work));
+    private static <T> T onGraphThread(Callable<T> work) {
+        return Futures.join(GRAPH_THREAD.submit(work));
     }
 }

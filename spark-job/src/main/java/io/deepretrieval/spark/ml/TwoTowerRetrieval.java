@@ -57,6 +57,12 @@ import static org.apache.spark.sql.functions.count;
  */
 public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> implements DefaultParamsWritable {
     private static final Logger LOG = LoggerFactory.getLogger(TwoTowerRetrieval.class);
+    /** The values of {@code coldStartStrategy}, as ALS's. */
+    static final String[] COLD_START_STRATEGIES = {"nan", "drop"};
+    static final String COLD_START_DOC = "what the model does with rows it cannot score: nan (default) scores an"
+            + " unknown item NaN and embeds an unknown user through the out-of-vocabulary row; drop leaves out rows"
+            + " with an unknown user or item in transform and unknown users in recommendForUserSubset (as ALS, for"
+            + " cross-validation)";
     private final String uid;
 
     private final Param<String> userCol;
@@ -95,6 +101,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private final DoubleParam earlyStoppingFraction;
     private final IntParam earlyStoppingK;
     private final org.apache.spark.ml.param.BooleanParam refitAfterStopping;
+    private final Param<String> coldStartStrategy;
 
     public TwoTowerRetrieval() {
         this(Identifiable$.MODULE$.randomUID("twoTowerRetrieval"));
@@ -181,6 +188,9 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         refitAfterStopping = new org.apache.spark.ml.param.BooleanParam(this, "refitAfterStopping", "after early"
                 + " stopping, train a fresh model on every training row (stopping slice included) for the best epoch"
                 + " count, as TrainValidationSplit refits on all the data; false keeps the stopped model");
+        coldStartStrategy = new Param<>(this, "coldStartStrategy", COLD_START_DOC,
+                ParamValidators.inArray(COLD_START_STRATEGIES));
+        setDefault(coldStartStrategy, "nan");
         setDefault(earlyStoppingPatience, 0);
         setDefault(earlyStoppingFraction, 0.1);
         setDefault(earlyStoppingK, 100);
@@ -242,6 +252,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public IntParam stepThreads() { return stepThreads; }
     public IntParam nativeThreads() { return nativeThreads; }
     public IntParam timestampBuckets() { return timestampBuckets; }
+    public Param<String> coldStartStrategy() { return coldStartStrategy; }
+    public TwoTowerRetrieval setColdStartStrategy(String v) { set(coldStartStrategy, v); return this; }
     public IntParam maxTokens() { return maxTokens; }
     public DoubleParam validationFraction() { return validationFraction; }
     public IntParam evalEvery() { return evalEvery; }
@@ -455,6 +467,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         TwoTowerRetrievalModel result = new TwoTowerRetrievalModel(uid, cols, spec, corpus, config, ModelState.of(model),
                 io.deepretrieval.model.io.NdArrays.floats(model.candidateEmbeddings(corpus)), curve, dataset.schema().apply(cols.user()).dataType(), dataset.schema().apply(cols.item()).dataType());
         result.setParent(this);
+        result.setColdStartStrategy($(coldStartStrategy));
         result.setEarlyStopping(stoppingCurve, bestEpoch);
         if (validating && validation.size() > 0) {
             result.setValidationRanking(ranking(result, cols, train, held));
@@ -564,11 +577,11 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 query.add(col(c));
             }
         }
-        Dataset<Row> users = held.select(query.toArray(org.apache.spark.sql.Column[]::new)).dropDuplicates(cols.user());
+        Dataset<Row> users = held.select(query.toArray(org.apache.spark.sql.Column[]::new));
         Dataset<Row> seen = train.select(col("user_id").as(cols.user()), col("movie_id").as(cols.item()));
         Dataset<Row> truth = held.select(col("user_id").as(cols.user()), col("movie_id").as(cols.item()));
         RankingMetrics.Result r = new RankingMetrics(cols.user(), cols.item())
-                .evaluate(model.recommendForUserSubset(users, k, seen), truth, k);
+                .evaluate(model.copy(new ParamMap()).setColdStartStrategy("nan").recommendForUserSubset(users, k, seen), truth, k);
         LOG.info("Validation ranking ({} users, training items left out): recall@{} {}, NDCG@{} {}",
                 r.users(), k, String.format(java.util.Locale.ROOT, "%.4f", r.recallAtK()), k,
                 String.format(java.util.Locale.ROOT, "%.4f", r.ndcgAtK()));

@@ -2,6 +2,7 @@ package io.deepretrieval.spark.ml;
 
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.spark.preprocess.OneRowPerUser;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.model.train.ModelState;
@@ -11,10 +12,12 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -27,6 +30,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.function.Predicate;
 
 import static org.apache.spark.sql.functions.col;
 
@@ -45,6 +50,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     private final Param<String> titleCol;
     private final Param<String> queryEmbeddingCol;
     private final Param<String> scoreCol;
+    private final Param<String> coldStartStrategy;
 
     private final FeatureSpec spec;
     private final CandidateCorpus corpus;
@@ -69,6 +75,9 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         titleCol = new Param<>(this, "titleCol", "column of item titles the model was fitted with");
         queryEmbeddingCol = new Param<>(this, "queryEmbeddingCol", "output column of query embeddings");
         scoreCol = new Param<>(this, "scoreCol", "output column of user-item scores (when itemCol is present)");
+        coldStartStrategy = new Param<>(this, "coldStartStrategy", TwoTowerRetrieval.COLD_START_DOC,
+                ParamValidators.inArray(TwoTowerRetrieval.COLD_START_STRATEGIES));
+        setDefault(coldStartStrategy, "nan");
         setDefault(queryEmbeddingCol, "queryEmbedding");
         setDefault(scoreCol, "score");
         set(userCol, cols.user());
@@ -96,12 +105,14 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     public Param<String> titleCol() { return titleCol; }
     public Param<String> queryEmbeddingCol() { return queryEmbeddingCol; }
     public Param<String> scoreCol() { return scoreCol; }
+    public Param<String> coldStartStrategy() { return coldStartStrategy; }
 
     public TwoTowerRetrievalModel setUserCol(String v) { set(userCol, v); return this; }
     public TwoTowerRetrievalModel setItemCol(String v) { set(itemCol, v); return this; }
     public TwoTowerRetrievalModel setTimestampCol(String v) { set(timestampCol, v); return this; }
     public TwoTowerRetrievalModel setQueryEmbeddingCol(String v) { set(queryEmbeddingCol, v); return this; }
     public TwoTowerRetrievalModel setScoreCol(String v) { set(scoreCol, v); return this; }
+    public TwoTowerRetrievalModel setColdStartStrategy(String v) { set(coldStartStrategy, v); return this; }
 
     InteractionColumns columns() {
         return new InteractionColumns($(userCol), $(itemCol), $(timestampCol), $(titleCol));
@@ -182,7 +193,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     private Broadcast<ServingReplicas.State> state(SparkSession spark) {
         if (broadcast == null) {
             broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(
-                    new ServingReplicas.State(uid, config, spec, corpus, parameters, itemEmbeddings));
+                    new ServingReplicas.State(config, spec, corpus, parameters, itemEmbeddings));
         }
         return broadcast;
     }
@@ -205,7 +216,10 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
 
     /**
      * Adds each row's query embedding (user and time through the query tower) and, when the item column is
-     * present, the user-item score (null for an item the model does not know).
+     * present, the user-item score. Rows the model cannot score follow {@code coldStartStrategy}: with {@code nan}
+     * (the default) an item the model does not know (or a null item) scores NaN and a user it does not know is
+     * embedded through the out-of-vocabulary row; with {@code drop} both kinds of row are left out, so that an
+     * evaluator sees only rows the model knows (as ALS's {@code drop}, for cross-validation).
      */
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
@@ -213,11 +227,15 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         StructType in = dataset.schema();
         int[] queryAt = queryInputColumns().stream().mapToInt(in::fieldIndex).toArray();
         int itemAt = Arrays.asList(in.fieldNames()).contains($(itemCol)) ? in.fieldIndex($(itemCol)) : -1;
+        int userAt = Arrays.asList(in.fieldNames()).contains($(userCol)) ? in.fieldIndex($(userCol)) : -1;
+        boolean drop = $(coldStartStrategy).equals("drop");
         Broadcast<ServingReplicas.State> b = state(dataset.sparkSession());
-        JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(it -> {
-            ServingReplicas.Replica replica = ServingReplicas.get(b.value());
+        JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(all -> {
+            ServingReplicas.Replica replica = b.value().replica();
             int dim = replica.state().dim();
             float[] items = replica.state().itemEmbeddings();
+            Iterator<Row> it = !drop ? all : filter(all, r -> (userAt < 0 || replica.knowsUser(r.get(userAt)))
+                    && (itemAt < 0 || (!r.isNullAt(itemAt) && replica.recordOf(String.valueOf(r.get(itemAt))) != null)));
             return new Blocks<>(it, block -> {
                 float[] q = replica.queryEmbeddings(block.size(),
                         (r, c) -> io.deepretrieval.spark.preprocess.RowValues.get(block.get(r), queryAt[c]));
@@ -231,7 +249,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                     values[r.size()] = Arrays.copyOfRange(q, i * dim, (i + 1) * dim);
                     if (itemAt >= 0) {
                         Integer rec = r.isNullAt(itemAt) ? null : replica.recordOf(String.valueOf(r.get(itemAt)));
-                        values[r.size() + 1] = rec == null ? null : dot(q, i * dim, items, rec * dim, dim);
+                        values[r.size() + 1] = rec == null ? Float.NaN : dot(q, i * dim, items, rec * dim, dim);
                     }
                     result.add(RowFactory.create(values));
                 }
@@ -300,9 +318,11 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     }
 
     /**
-     * The {@code k} best items for each distinct user of {@code users} (one row per user is used), from its query
-     * columns: the user, side features if the model has them, and the time (when absent: the latest seen in
-     * fitting).
+     * The {@code k} best items for each distinct user of {@code users}, from its query columns: the user, side
+     * features if the model has them, and the time (when absent: the latest seen in fitting). When a user has
+     * several rows, the one with the latest time is used (ties: the smallest row in Spark's ordering of its
+     * columns), so the choice is a function of the data. A user the model does not know is recommended from the
+     * out-of-vocabulary row with {@code coldStartStrategy} {@code nan} and left out with {@code drop}.
      */
     public Dataset<Row> recommendForUserSubset(Dataset<?> users, int k) {
         return recommendForUserSubset(users, k, null);
@@ -335,7 +355,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
             userAt = select.size();
             select.add(col($(userCol)).cast("string").as($(userCol)));
         }
-        Dataset<Row> queries = users.toDF().select(select.toArray(org.apache.spark.sql.Column[]::new)).dropDuplicates($(userCol));
+        Dataset<Row> queries = OneRowPerUser.latest(users.toDF().select(select.toArray(Column[]::new)), $(userCol),
+                queryInputColumns().contains($(timestampCol)) ? $(timestampCol) : null);
         int width = select.size();
         if (seen != null) {
             InteractionColumns.check(seen.schema(), $(userCol), "userCol", List.of(userType, DataTypes.StringType));
@@ -347,11 +368,13 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         }
         int userIndex = userAt;
         boolean exclude = seen != null;
+        boolean drop = $(coldStartStrategy).equals("drop");
         Broadcast<ServingReplicas.State> b = state(users.sparkSession());
         DataType uType = userType;
         DataType iType = itemType;
-        JavaRDD<Row> rows = queries.javaRDD().mapPartitions(it -> {
-            ServingReplicas.Replica replica = ServingReplicas.get(b.value());
+        JavaRDD<Row> rows = queries.javaRDD().mapPartitions(all -> {
+            ServingReplicas.Replica replica = b.value().replica();
+            Iterator<Row> it = drop ? filter(all, r -> replica.knowsUser(r.getString(userIndex))) : all;
             CandidateCorpus c = replica.state().corpus();
             return new Blocks<>(it, block -> {
                 int n = block.size();
@@ -375,6 +398,38 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
             });
         });
         return users.sparkSession().createDataFrame(rows, recommendationSchema());
+    }
+
+    /** The rows of {@code in} that pass {@code keep}, lazily. */
+    private static Iterator<Row> filter(Iterator<Row> in, Predicate<Row> keep) {
+        return new Iterator<>() {
+            private Row next = advance();
+
+            private Row advance() {
+                while (in.hasNext()) {
+                    Row r = in.next();
+                    if (keep.test(r)) {
+                        return r;
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public Row next() {
+                if (next == null) {
+                    throw new NoSuchElementException();
+                }
+                Row r = next;
+                next = advance();
+                return r;
+            }
+        };
     }
 
     /** An id back in the type its column had when the model was fitted. */
@@ -439,6 +494,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         copy.validationRanking = validationRanking;
         copy.stoppingCurve = stoppingCurve;
         copy.stoppingBestEpoch = stoppingBestEpoch;
+        copy.broadcast = broadcast; // the same towers: one broadcast serves both
         return copyValues(copy, extra).setParent(parent());
     }
 
