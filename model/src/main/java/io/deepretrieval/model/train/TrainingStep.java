@@ -224,18 +224,27 @@ public final class TrainingStep implements AutoCloseable {
     }
 
     /**
-     * Sets each candidate record's share of the training interactions, which the logQ correction needs; trainers
-     * call it with their training rows (a replica with its partition's).
+     * Sets each candidate record's share of the training interactions, which the logQ correction needs, from the
+     * rows this trainer trains on (the single-JVM trainers).
      */
     public void candidateFrequencies(Interactions train) {
-        double[] share = new double[corpus.size()];
-        for (int c : train.candidate()) {
-            share[c]++;
+        candidateShares(CandidateShares.of(train, corpus.size()));
+    }
+
+    /**
+     * Sets each candidate record's share of the training interactions as counted elsewhere: a replica under
+     * parameter averaging gets the shares of all training rows, not its partition's.
+     */
+    public void candidateShares(double[] share) {
+        if (share.length != corpus.size()) {
+            throw new IllegalArgumentException(share.length + " candidate shares for " + corpus.size() + " candidates");
         }
-        for (int r = 0; r < share.length; r++) {
-            share[r] /= Math.max(1, train.size());
-        }
-        candidateShare = share;
+        candidateShare = share.clone();
+    }
+
+    /** The candidate shares the logQ correction uses (a copy), or null before they are set. */
+    public double[] candidateShares() {
+        return candidateShare == null ? null : candidateShare.clone();
     }
 
     /** Whether {@link #candidateFrequencies} was given. */

@@ -8,6 +8,7 @@ import io.deepretrieval.spark.preprocess.EncodedRatings;
 import io.deepretrieval.model.metrics.FactorizedTopK;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
+import io.deepretrieval.model.train.CandidateShares;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.model.train.HeldOutRows;
 import io.deepretrieval.model.train.ModelState;
@@ -98,6 +99,9 @@ public final class ParameterAveraging {
         ModelConfig config = model.config();
         Broadcast<FeatureSpec> specB = sc.broadcast(spec);
         Broadcast<CandidateCorpus> corpusB = sc.broadcast(corpus);
+        // logQ: the frequencies of all training rows, counted once, so W replicas train the single JVM's objective.
+        Broadcast<double[]> sharesB = model.config().objective().logQCorrection()
+                ? sc.broadcast(candidateShares(partitions, corpus.size())) : null;
         List<CurvePoint> curve = new ArrayList<>(curveSoFar);
         ModelState state = ModelState.of(model);
         StateLayout layout = StateLayout.of(model);
@@ -114,7 +118,7 @@ public final class ParameterAveraging {
                     Broadcast<ModelState> stateB = sc.broadcast(state);
                     long broadcastNanos = System.nanoTime() - roundStart;
                     WorkerResult sum = partitions
-                            .mapPartitionsWithIndex(new RoundTask(fitId, config, specB, corpusB, stateB, options,
+                            .mapPartitionsWithIndex(new RoundTask(fitId, config, specB, corpusB, sharesB, stateB, options,
                                     training.stepThreads(),
                                     training.shuffleSeed(), epoch, round, round == rounds - 1), true)
                             .treeAggregate(WorkerResult.empty(), WorkerResult::add, WorkerResult::add);
@@ -167,8 +171,18 @@ public final class ParameterAveraging {
             partitions.unpersist(false);
             specB.destroy();
             corpusB.destroy();
+            if (sharesB != null) {
+                sharesB.destroy();
+            }
         }
         return curve;
+    }
+
+    /** Each candidate record's share of all the rows of {@code partitions}: counted per partition, summed once. */
+    static double[] candidateShares(JavaRDD<Interactions> partitions, int corpusSize) {
+        long[] counts = partitions.map(p -> CandidateShares.counts(p, corpusSize))
+                .fold(new long[corpusSize], CandidateShares::add);
+        return CandidateShares.shares(counts);
     }
 
     /** The encoded rows as {@code workers} partitions, each one encoded column-wise into a single object. */
@@ -191,7 +205,8 @@ public final class ParameterAveraging {
 
     /** The work of one partition in one round: restore the broadcast state, train its minibatches, return state (package-private for tests). */
     record RoundTask(String fitId, ModelConfig config, Broadcast<FeatureSpec> spec,
-                             Broadcast<CandidateCorpus> corpus, Broadcast<ModelState> state, DistributedOptions options,
+                             Broadcast<CandidateCorpus> corpus, Broadcast<double[]> candidateShares,
+                             Broadcast<ModelState> state, DistributedOptions options,
                              int stepThreads,
                              long seed, int epoch, int round, boolean lastRound)
             implements org.apache.spark.api.java.function.Function2<Integer, Iterator<Interactions>, Iterator<WorkerResult>> {
@@ -220,7 +235,7 @@ public final class ParameterAveraging {
             replica.model().tables().forEach(io.deepretrieval.model.towers.EmbeddingTable::markUpdates);
             replica.step().startEpoch(epoch);
             if (config.objective().logQCorrection() && !replica.step().hasCandidateFrequencies()) {
-                replica.step().candidateFrequencies(data); // the partition's own frequencies, once per replica
+                replica.step().candidateShares(candidateShares.value()); // all training rows', once per replica
             }
             int[] order = replica.order(data.size(), seed + PARTITION_SEED_STRIDE * partition, epoch);
             long restored = System.nanoTime();

@@ -3,6 +3,7 @@ package io.deepretrieval.spark.train;
 import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.model.io.NativeThreads;
 import io.deepretrieval.model.metrics.FactorizedTopK;
+import io.deepretrieval.model.task.RetrievalObjective;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.Parameter;
 import io.deepretrieval.model.towers.TwoTowerModel;
@@ -32,6 +33,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,6 +47,36 @@ class ParameterAveragingTest {
     static void prepare() throws IOException {
         SyntheticMovieLens.write100k(dir.resolve("ml"), 60, 120, 3000, 9);
         data = PreparedData.prepare(TestSpark.session(), dir.resolve("ml").toString(), 42, 0.2, 100, 10_000);
+    }
+
+    /**
+     * logQ under averaging: with two partitions that hold disjoint halves of the catalogue, each replica still
+     * corrects by the frequencies of all training rows, as the single JVM does, not by its own partition's.
+     */
+    @Test
+    void logQFrequenciesAreThoseOfAllTrainingRowsWithSkewedPartitions() {
+        Interactions all = data.train();
+        int n = data.corpus().size();
+        // Oracle: the single JVM's shares, counted here by hand.
+        double[] expected = new double[n];
+        for (int c : all.candidate()) {
+            expected[c] += 1.0 / all.size();
+        }
+        int[] low = java.util.stream.IntStream.range(0, all.size()).filter(i -> all.candidate()[i] < n / 2).toArray();
+        int[] high = java.util.stream.IntStream.range(0, all.size()).filter(i -> all.candidate()[i] >= n / 2).toArray();
+        List<Interactions> parts = List.of(all.select(low, 0, low.length), all.select(high, 0, high.length));
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(TestSpark.session().sparkContext());
+        double[] shares = ParameterAveraging.candidateShares(sc.parallelize(parts, 2), n);
+        assertArrayEquals(expected, shares, 1e-12);
+
+        ModelConfig config = ModelConfig.tutorial(new int[]{16}, 5)
+                .withObjective(new RetrievalObjective(1.0, false, true, 0));
+        var task = new ParameterAveraging.RoundTask("logq-shares", config, sc.broadcast(data.spec()),
+                sc.broadcast(data.corpus()), sc.broadcast(shares), sc.broadcast(ModelState.of(new TwoTowerModel(config, data.spec()))),
+                new DistributedOptions(2, 64, 1, false, "MEMORY_ONLY", 1), 1, 7, 1, 0, false);
+        task.call(0, List.of(parts.get(0)).iterator()).next();
+        double[] used = ReplicaCache.get("logq-shares", 0, config, data.spec(), data.corpus(), 1).step().candidateShares();
+        assertArrayEquals(expected, used, 1e-12, "partition 0's replica corrects by every row's frequencies");
     }
 
     @Test
@@ -326,7 +358,7 @@ class ParameterAveragingTest {
         var state = sc.broadcast(ModelState.of(model));
         DistributedOptions options = new DistributedOptions(2, 64, 12, false, "MEMORY_ONLY", 1);
         java.util.function.Function<String, ParameterAveraging.RoundTask> task = fit -> new ParameterAveraging.RoundTask(
-                fit, config, spec, corpus, state, options, 1, 7, 1, 0, false);
+                fit, config, spec, corpus, null, state, options, 1, 7, 1, 0, false);
         Interactions rows = data.train();
         WorkerResult alone = task.apply("alone").call(0, List.of(rows).iterator()).next();
 
