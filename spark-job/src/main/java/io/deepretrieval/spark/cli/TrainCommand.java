@@ -3,6 +3,7 @@ package io.deepretrieval.spark.cli;
 import io.deepretrieval.spark.SparkSessions;
 import io.deepretrieval.spark.ml.TwoTowerRetrieval;
 import io.deepretrieval.spark.ml.TwoTowerRetrievalModel;
+import io.deepretrieval.spark.preprocess.CountedJoin;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -160,9 +161,10 @@ final class TrainCommand implements Callable<Integer> {
                 var side = reader.readSideFeatures(movielens);
                 // The side features ride along as columns (genres; age, gender, occupation, zip_prefix where the
                 // release has users): the towers read only the ones declared with --query/--candidate-feature.
-                table = data.ratings().join(data.movies(), "movie_id").join(side.genres(), "movie_id");
+                table = CountedJoin.join(data.ratings(), data.movies(), "movie_id", true, "--movielens movies").rows();
+                table = CountedJoin.join(table, side.genres(), "movie_id", true, "--movielens genres").rows();
                 if (side.users() != null) {
-                    table = table.join(side.users(), "user_id", "left");
+                    table = CountedJoin.join(table, side.users(), "user_id", false, "--movielens users").rows();
                 }
             } else if (ratings != null) {
                 table = Tables.read(spark, ratings, format);
@@ -172,7 +174,7 @@ final class TrainCommand implements Callable<Integer> {
                         throw new IllegalArgumentException("--items " + items + ": no column '" + itemCol
                                 + "' (--item-col) to join on; it has " + java.util.Arrays.toString(itemTable.columns()));
                     }
-                    table = table.join(itemTable, itemCol);
+                    table = CountedJoin.join(table, itemTable, itemCol, true, "--items " + items).rows();
                 }
             } else {
                 throw new IllegalArgumentException("train needs --ratings URI or --movielens DIR (a folder path or URI)");

@@ -18,6 +18,7 @@ import io.deepretrieval.spark.report.CurveFiles;
 import io.deepretrieval.spark.report.ExperimentReport;
 import org.apache.spark.ml.feature.StringIndexer;
 import org.apache.spark.ml.feature.StringIndexerModel;
+import io.deepretrieval.spark.preprocess.CountedJoin;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -85,7 +86,7 @@ public final class ObjectiveExperiment {
         List<Run> runs = new ArrayList<>(read(resultsFile));
         MovieLensReader reader = new MovieLensReader(spark, InputPolicy.FAIL_FAST);
         MovieLensData data = reader.read(settings.data());
-        Dataset<Row> table = data.ratings().join(data.movies(), "movie_id");
+        Dataset<Row> table = CountedJoin.join(data.ratings(), data.movies(), "movie_id", true, "--data movies").rows();
         if (settings.variants().stream().anyMatch(Variant::sideFeatures)) {
             // Only the side-feature variants read these columns; the others' features are the tutorial's.
             MovieLensReader.SideFeatures side = reader.readSideFeatures(settings.data());
@@ -93,7 +94,8 @@ public final class ObjectiveExperiment {
                 throw new IllegalArgumentException("--data " + settings.data() + ": the side-feature variants need"
                         + " the users' demographics (u.user or users.dat), which this release lacks");
             }
-            table = table.join(side.genres(), "movie_id").join(side.users(), "user_id");
+            table = CountedJoin.join(table, side.genres(), "movie_id", true, "--data genres").rows();
+            table = CountedJoin.join(table, side.users(), "user_id", true, "--data users").rows();
         }
         table = table.cache();
         LOG.info("Experiment on {}: {} ratings; splits {}, seeds {}, variants {}{}", settings.data(), table.count(),

@@ -95,6 +95,30 @@ class TrainCommandTest {
         assertTrue(!Files.exists(dir.resolve("bad")), "nothing written for a bad setting");
     }
 
+    /**
+     * An item table with one item twice (the same row twice, so no feature disagrees) would repeat that item's
+     * interactions; an item table without an interaction's item drops it, counted in the log.
+     */
+    @Test
+    void anItemTableWithAnItemTwiceIsAnErrorAndMissingItemsAreCounted(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("interactions.csv"), "member,sku,when\n1,1000,100\n1,1001,200\n2,1000,300\n2,1002,400\n");
+        Files.writeString(dir.resolve("items.csv"), "sku,name\n1000,alpha\n1001,beta\n1001,beta\n");
+        String[] args = {"train", "--ratings", dir.resolve("interactions.csv").toString(), "--format", "csv",
+                "--items", dir.resolve("items.csv").toString(), "--user-col", "member", "--item-col", "sku",
+                "--time-col", "when", "--title-col", "name", "--layers", "4", "--epochs", "1", "--batch-size", "2",
+                "--out", dir.resolve("model").toString()};
+        CliRun.Result twice = run(args);
+        assertEquals(2, twice.exitCode(), twice.err());
+        assertTrue(twice.err().contains("--items " + dir.resolve("items.csv") + ": sku ['1001' (2 rows)]"), twice.err());
+        assertFalse(Files.exists(dir.resolve("model")));
+
+        Files.writeString(dir.resolve("items.csv"), "sku,name\n1000,alpha\n1001,beta\n");
+        CliRun.Result missing = run(args);
+        assertEquals(0, missing.exitCode(), missing.err());
+        assertTrue(missing.err().contains("1 interactions dropped because their sku is missing from it, e.g. [1002]"),
+                missing.err());
+    }
+
     @Test
     void trainReadsAMovieLensFolderAtAHadoopUri(@TempDir Path dir) throws IOException {
         Path ml = SyntheticMovieLens.writeDat(dir.resolve("ml-1m"), 30, 36, 600, 3, true);
