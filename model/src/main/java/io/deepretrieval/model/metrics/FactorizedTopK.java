@@ -76,9 +76,10 @@ public final class FactorizedTopK {
      * @param positives  for each query, the row of its true candidate
      */
     public TopKAccuracy evaluate(INDArray queries, INDArray candidates, int[] positives) {
-        Tally tally = tally(candidates);
-        tally.add(queries, positives);
-        return tally.result();
+        try (Tally tally = tally(candidates)) {
+            tally.add(queries, positives);
+            return tally.result();
+        }
     }
 
     /** Accuracy per K from hit counts (in {@link #ks()} order) over {@code queries} queries; no queries: 0. */
@@ -102,9 +103,9 @@ public final class FactorizedTopK {
      * Hit counts per K over the query blocks added so far. Scoring is {@link BlockScores}, the same blockwise
      * matrix products as the exact top-k index ({@link io.deepretrieval.model.retrieval.BruteForceTopK}); only what
      * is done with a row differs: this counts how many candidates score above the true one instead of selecting the
-     * top k, which needs no heap and no sort. Its score buffers live as long as the tally.
+     * top k, which needs no heap and no sort. Its native score buffers live until {@link #close()}.
      */
-    public final class Tally {
+    public final class Tally implements AutoCloseable {
         private final int m;
         private final BlockScores scores;
         private final long[] hits = new long[ks.length];
@@ -159,6 +160,12 @@ public final class FactorizedTopK {
         /** Queries counted so far. */
         public long queries() {
             return queries;
+        }
+
+        /** Frees the native score buffers (not the candidates, which the caller owns); the counts stay readable. */
+        @Override
+        public void close() {
+            scores.close();
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.deepretrieval.model.towers;
 
+import io.deepretrieval.model.compat.SameDiffSessions;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureColumns;
 import io.deepretrieval.model.features.FeatureSpec;
@@ -193,7 +194,7 @@ public final class TwoTowerModel {
     public INDArray queryEmbeddings(FeatureColumns queries) {
         Map<String, INDArray> ph = new HashMap<>();
         inputs(spec.query(), queryTables, queries, ph);
-        return graph.output(ph, QueryTower.OUTPUT).get(QueryTower.OUTPUT).dup();
+        return outputCopy(ph, QueryTower.OUTPUT);
     }
 
     /** Query embeddings [n, outputDim] for some interactions. */
@@ -205,7 +206,24 @@ public final class TwoTowerModel {
     public INDArray candidateEmbeddings(CandidateCorpus corpus) {
         Map<String, INDArray> ph = new HashMap<>();
         inputs(spec.candidate(), candidateTables, corpus.features(), ph);
-        return graph.output(ph, CandidateTower.OUTPUT).get(CandidateTower.OUTPUT).dup();
+        return outputCopy(ph, CandidateTower.OUTPUT);
+    }
+
+    /**
+     * A copy of one graph output; the inputs and the session's outputs are freed at once, also on failure, rather
+     * than when the GC finds them (evaluations run this every few epochs).
+     */
+    private INDArray outputCopy(Map<String, INDArray> inputs, String output) {
+        try {
+            Map<String, INDArray> out = graph.output(inputs, output);
+            try {
+                return out.get(output).dup();
+            } finally {
+                SameDiffSessions.close(out.values());
+            }
+        } finally {
+            SameDiffSessions.close(inputs.values());
+        }
     }
 
     /** A batch's graph inputs and the encoded rows behind them. */

@@ -5,6 +5,7 @@ import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.model.metrics.FactorizedTopK;
 import io.deepretrieval.model.metrics.TopKAccuracy;
 import io.deepretrieval.model.towers.TwoTowerModel;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Rows held out of training that a model is scored on by factorized top-K at each evaluation: held in this JVM
@@ -33,16 +34,19 @@ public interface HeldOutRows {
 
         @Override
         public TopKAccuracy score(TwoTowerModel model, CandidateCorpus corpus, FactorizedTopK metric) {
-            FactorizedTopK.Tally tally = metric.tally(model.candidateEmbeddings(corpus));
-            tally(model, rows, tally);
-            return tally.result();
+            try (INDArray candidates = model.candidateEmbeddings(corpus); FactorizedTopK.Tally tally = metric.tally(candidates)) {
+                tally(model, rows, tally);
+                return tally.result();
+            }
         }
 
         /** Adds the hits of {@code rows}' query embeddings, block by block, to {@code tally}. */
         public static void tally(TwoTowerModel model, Interactions rows, FactorizedTopK.Tally tally) {
             for (int from = 0; from < rows.size(); from += BLOCK) {
                 Interactions block = rows.select(null, from, Math.min(rows.size(), from + BLOCK));
-                tally.add(model.queryEmbeddings(block), block.candidate());
+                try (INDArray queries = model.queryEmbeddings(block)) {
+                    tally.add(queries, block.candidate());
+                }
             }
         }
     }

@@ -4,6 +4,7 @@ import io.deepretrieval.model.compat.QuietStdout;
 import io.deepretrieval.model.compat.SameDiffSessions;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.model.io.Futures;
 import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.task.RetrievalLoss;
 import io.deepretrieval.model.towers.DenseParameter;
@@ -16,9 +17,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * One minibatch of training: look up embeddings, run the graph's forward and backward pass, apply Adagrad.
@@ -146,16 +150,14 @@ public final class TrainingStep implements AutoCloseable {
         long t0 = System.nanoTime();
         int slices = Math.min(replicas.size(), batch.size());
         int[] negatives = negatives(batch);
+        AtomicBoolean abort = new AtomicBoolean();
         List<Future<SliceResult>> others = new ArrayList<>();
         for (int i = 1; i < slices; i++) {
             int index = i;
-            others.add(pool.submit(() -> runSlice(batch, index, slices, negatives)));
+            others.add(pool.submit(() -> abort.get() ? null : runSlice(batch, index, slices, negatives)));
         }
-        List<SliceResult> results = new ArrayList<>();
-        results.add(runSlice(batch, 0, slices, negatives));
-        for (Future<SliceResult> f : others) {
-            results.add(io.deepretrieval.model.io.Futures.join(f));
-        }
+        List<SliceResult> results = collectSlices(() -> runSlice(batch, 0, slices, negatives), others, abort,
+                SliceResult::close);
         long t2 = System.nanoTime();
         double loss = 0;
         long inputNanos = 0;
@@ -164,6 +166,7 @@ public final class TrainingStep implements AutoCloseable {
             inputNanos = Math.max(inputNanos, r.inputNanos);
         }
         if (!Double.isFinite(loss)) {
+            results.forEach(SliceResult::close);
             throw new NumericFault("loss is " + loss + " on a batch of " + batch.size());
         }
         pendingInputNanos = inputNanos;
@@ -173,6 +176,49 @@ public final class TrainingStep implements AutoCloseable {
         }
         pendingExtractNanos = System.nanoTime() - t2;
         return loss;
+    }
+
+    /**
+     * Runs slice 0 here and gathers the others. When one fails, {@code abort} is set, so that slices which have not
+     * started return null without running; the running ones are waited for (none outlives the step), every finished
+     * slice's arrays are freed, and the first failure is thrown with the others suppressed (package-private for
+     * tests).
+     */
+    static <T> List<T> collectSlices(Callable<T> first, List<Future<T>> others, AtomicBoolean abort, Consumer<T> free) {
+        List<T> results = new ArrayList<>();
+        Throwable failure = null;
+        try {
+            results.add(first.call());
+        } catch (Exception | Error e) {
+            failure = e;
+            abort.set(true);
+        }
+        for (Future<T> f : others) {
+            try {
+                T r = Futures.join(f);
+                if (r != null) {
+                    results.add(r);
+                }
+            } catch (RuntimeException | Error e) {
+                abort.set(true);
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            results.forEach(free);
+            if (failure instanceof RuntimeException r) {
+                throw r;
+            }
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            throw new IllegalStateException(failure);
+        }
+        return results;
     }
 
     /**
@@ -329,6 +375,11 @@ public final class TrainingStep implements AutoCloseable {
     }
 
     private record SliceResult(TwoTowerModel.Feeds feeds, Map<String, INDArray> outputs, double loss, long inputNanos) {
+        /** Frees the slice's inputs and outputs. */
+        void close() {
+            SameDiffSessions.close(feeds.values().values());
+            SameDiffSessions.close(outputs.values());
+        }
     }
 
     /** One training graph's gradient function and the names of its outputs. */
@@ -360,7 +411,13 @@ public final class TrainingStep implements AutoCloseable {
         }
 
         SliceResult run(TwoTowerModel.Feeds feeds, long inputNanos) {
-            Map<String, INDArray> result = gradients.output(feeds.values(), outputs);
+            Map<String, INDArray> result;
+            try {
+                result = gradients.output(feeds.values(), outputs);
+            } catch (RuntimeException | Error e) {
+                SameDiffSessions.close(feeds.values().values());
+                throw e;
+            }
             return new SliceResult(feeds, result, result.get(RetrievalLoss.LOSS).getDouble(0), inputNanos);
         }
 
@@ -376,8 +433,7 @@ public final class TrainingStep implements AutoCloseable {
             model.addEmbeddingGradients(r.feeds, embeddingGradients);
             // Free this step's inputs and outputs now instead of at the next collection: with two slices they are
             // ~4 MB a step, which piled up between collections (every 100 steps on large data).
-            SameDiffSessions.close(r.feeds.values().values());
-            SameDiffSessions.close(r.outputs.values());
+            r.close();
         }
     }
 }

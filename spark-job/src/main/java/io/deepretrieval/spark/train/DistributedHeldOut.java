@@ -18,6 +18,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.List;
@@ -55,7 +56,10 @@ public final class DistributedHeldOut implements HeldOutRows, AutoCloseable {
             return metric.accuracy(new long[metric.ks().length], 0);
         }
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(partitions.context());
-        float[] candidates = NdArrays.floats(model.candidateEmbeddings(corpus));
+        float[] candidates;
+        try (INDArray embeddings = model.candidateEmbeddings(corpus)) {
+            candidates = NdArrays.floats(embeddings);
+        }
         Broadcast<float[]> candidatesB = sc.broadcast(candidates);
         Broadcast<ModelState> stateB = sc.broadcast(ModelState.of(model));
         try {
@@ -100,10 +104,12 @@ public final class DistributedHeldOut implements HeldOutRows, AutoCloseable {
             synchronized (replica) {
                 state.value().applyTo(replica);
                 float[] c = candidates.value();
-                FactorizedTopK.Tally tally = metric.tally(Nd4j.create(c, new long[]{candidateCount, c.length / candidateCount}, 'c'));
-                HeldOutRows.InMemory.tally(replica, data, tally);
-                out = java.util.Arrays.copyOf(tally.hits(), ks.length + 1);
-                out[ks.length] = tally.queries();
+                try (INDArray matrix = Nd4j.create(c, new long[]{candidateCount, c.length / candidateCount}, 'c');
+                     FactorizedTopK.Tally tally = metric.tally(matrix)) {
+                    HeldOutRows.InMemory.tally(replica, data, tally);
+                    out = java.util.Arrays.copyOf(tally.hits(), ks.length + 1);
+                    out[ks.length] = tally.queries();
+                }
             }
             return List.of(out).iterator();
         }
