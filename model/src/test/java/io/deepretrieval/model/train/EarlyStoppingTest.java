@@ -27,7 +27,8 @@ class EarlyStoppingTest {
     @Test
     void stopsAfterPatienceEvaluationsWithoutAStrictlyBetterScore() {
         EarlyStopping s = new EarlyStopping(2, 10, data.test, data.corpus, metric);
-        ModelState state = new ModelState(new float[]{1}, new float[]{2});
+        ModelState state = new ModelState(new ParameterLayout(List.of(new ParameterLayout.Entry("w", new long[]{1}))),
+                new float[]{1}, new float[]{2});
         // 0.30 at epoch 2 is the best; the tie at epoch 4 is no improvement (Keras's min_delta 0 is strict).
         s.resume(List.of(point(1, 0.1), point(2, 0.3), point(3, 0.2), point(4, 0.3)), state, 4);
         assertTrue(s.stopped());

@@ -464,7 +464,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         if (!validating) {
             curve = List.of();
         }
-        TwoTowerRetrievalModel result = new TwoTowerRetrievalModel(uid, cols, spec, corpus, config, ModelState.of(model),
+        TwoTowerRetrievalModel result = new TwoTowerRetrievalModel(uid, cols, spec, corpus, config,
+                ModelState.of(model).servingOnly(), // a fitted model serves; checkpoints keep the optimizer state
                 io.deepretrieval.model.io.NdArrays.floats(model.candidateEmbeddings(corpus)), curve, dataset.schema().apply(cols.user()).dataType(), dataset.schema().apply(cols.item()).dataType());
         result.setParent(this);
         result.setColdStartStrategy($(coldStartStrategy));

@@ -11,6 +11,7 @@ import io.deepretrieval.model.serving.ServingGraphs;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.ModelState;
+import io.deepretrieval.model.train.ParameterLayout;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -33,13 +34,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 /**
  * Saves a {@link TwoTowerRetrievalModel} to any Hadoop path, as Spark ML's own models do: the params as Spark's
- * metadata JSON, the feature spec and settings as JSON, the candidate records, the parameters (with their Adagrad
- * accumulators) and the item embeddings as Parquet, and both towers as SameDiff FlatBuffers files for serving
- * without Spark. Nothing is Java-serialized.
+ * metadata JSON, the feature spec and settings (with each parameter's name and shape) as JSON, the candidate
+ * records, the parameters by name (serving state only: no Adagrad accumulators) and the item embeddings as Parquet,
+ * and both towers as SameDiff FlatBuffers files for serving without Spark. Nothing is Java-serialized.
  */
 final class TwoTowerRetrievalWriter extends MLWriter {
     static final String SPEC = "data/feature-spec.json";
@@ -51,10 +53,13 @@ final class TwoTowerRetrievalWriter extends MLWriter {
     /** Floats per Parquet row of the parameter vector (keeps rows small for any model size). */
     static final int CHUNK = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Format 2: parameters by name, their layout in model.json, no optimizer state (format 1: flat, unnamed). */
+    static final int FORMAT = 2;
+    /** A parameter's values in chunks of at most {@link #CHUNK}, numbered from 0 within each parameter. */
     private static final StructType PARAMETER_ROWS = new StructType()
+            .add("name", DataTypes.StringType, false)
             .add("chunk", DataTypes.IntegerType, false)
-            .add("values", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-            .add("accumulators", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+            .add("values", DataTypes.createArrayType(DataTypes.FloatType, false), false);
     private static final StructType CANDIDATE_ROWS = new StructType()
             .add("record", DataTypes.IntegerType, false)
             .add("item", DataTypes.StringType, false)
@@ -75,7 +80,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
             writeText(fs, new Path(path, SPEC), model.spec().toJson());
             ModelConfig c = model.config();
             ObjectNode settings = JSON.createObjectNode()
-                    .put("formatVersion", 1)
+                    .put("formatVersion", FORMAT)
                     .put("embeddingDim", c.embeddingDim())
                     .put("learningRate", c.learningRate())
                     .put("initialAccumulator", c.initialAccumulator())
@@ -88,23 +93,87 @@ final class TwoTowerRetrievalWriter extends MLWriter {
             if (c.idDropout().active()) {
                 settings.set("idDropout", JSON.valueToTree(c.idDropout()));
             }
+            // Names and shapes of the parameters rows below, checked against the model's on load.
+            settings.set("parameters", model.parameters().layout().toJson());
             writeText(fs, new Path(path, SETTINGS), JSON.writeValueAsString(settings));
 
             writeCorpus(spark, model.spec(), model.corpus(), new Path(path, CORPUS).toString());
 
-            float[] values = model.parameters().values();
-            float[] acc = model.parameters().accumulators();
-            List<Row> chunks = new ArrayList<>();
-            for (int from = 0, i = 0; from < values.length; from += CHUNK, i++) {
-                int to = Math.min(values.length, from + CHUNK);
-                chunks.add(RowFactory.create(i, Arrays.copyOfRange(values, from, to), Arrays.copyOfRange(acc, from, to)));
-            }
-            spark.createDataFrame(chunks, PARAMETER_ROWS).coalesce(1).write().parquet(new Path(path, PARAMETERS).toString());
+            spark.createDataFrame(parameterRows(model.parameters()), PARAMETER_ROWS).coalesce(1).write()
+                    .parquet(new Path(path, PARAMETERS).toString());
             model.itemEmbeddings().coalesce(1).write().parquet(new Path(path, ITEM_EMBEDDINGS).toString());
             writeTowers(fs, new Path(path, TOWERS));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot save the model to " + path, e);
         }
+    }
+
+    /**
+     * Each parameter's values as rows of (name, chunk, values); a parameter with no values still gets its row. The
+     * accumulators are not saved: a fitted model serves, and training resumes from checkpoints, which keep them.
+     */
+    private static List<Row> parameterRows(ModelState state) {
+        List<Row> rows = new ArrayList<>();
+        ParameterLayout layout = state.layout();
+        for (int p = 0; p < layout.entries().size(); p++) {
+            int start = layout.offset(p);
+            int end = start + layout.entries().get(p).size();
+            int chunk = 0;
+            int from = start;
+            do {
+                int to = Math.min(end, from + CHUNK);
+                rows.add(RowFactory.create(layout.entries().get(p).name(), chunk++,
+                        Arrays.copyOfRange(state.values(), from, to)));
+                from = to;
+            } while (from < end);
+        }
+        return rows;
+    }
+
+    /**
+     * The values of {@link #parameterRows} placed by {@code layout}: every parameter's chunks numbered 0.. without a
+     * gap, exactly its size in all, and no row of a parameter the layout lacks.
+     */
+    private static float[] parameterValues(List<Row> rows, ParameterLayout layout, String source) throws IOException {
+        List<List<Row>> byParameter = new ArrayList<>();
+        for (int p = 0; p < layout.entries().size(); p++) {
+            byParameter.add(new ArrayList<>());
+        }
+        for (Row r : rows) {
+            String name = r.getString(r.fieldIndex("name"));
+            int p = layout.indexOf(name);
+            if (p < 0) {
+                throw new IOException(source + " holds values of parameter '" + name + "', which " + SETTINGS + " does not list");
+            }
+            byParameter.get(p).add(r);
+        }
+        float[] values = new float[layout.size()];
+        for (int p = 0; p < byParameter.size(); p++) {
+            ParameterLayout.Entry e = layout.entries().get(p);
+            List<Row> chunks = byParameter.get(p);
+            chunks.sort(Comparator.comparingInt(r -> r.getInt(r.fieldIndex("chunk"))));
+            int at = layout.offset(p);
+            int end = at + e.size();
+            for (int c = 0; c < chunks.size(); c++) {
+                Row r = chunks.get(c);
+                if (r.getInt(r.fieldIndex("chunk")) != c) {
+                    throw new IOException(source + ": parameter '" + e.name() + "' lacks chunk " + c + " or has it twice");
+                }
+                List<Object> v = r.getList(r.fieldIndex("values"));
+                if (v.size() > end - at) {
+                    throw new IOException(source + ": parameter '" + e.name() + "' holds more than the "
+                            + e.size() + " values of its shape " + Arrays.toString(e.shape()));
+                }
+                for (Object f : v) {
+                    values[at++] = (Float) f;
+                }
+            }
+            if (at != end) {
+                throw new IOException(source + ": parameter '" + e.name() + "' holds " + (e.size() - (end - at))
+                        + " values, its shape " + Arrays.toString(e.shape()) + " has " + e.size());
+            }
+        }
+        return values;
     }
 
     /**
@@ -234,8 +303,11 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                 FileSystem fs = new Path(path).getFileSystem(spark.sparkContext().hadoopConfiguration());
                 FeatureSpec spec = FeatureSpec.fromJson(readText(fs, new Path(path, SPEC)));
                 JsonNode s = JSON.readTree(readText(fs, new Path(path, SETTINGS)));
-                if (s.path("formatVersion").asInt() != 1) {
-                    throw new IOException(path + ": model format " + s.path("formatVersion") + " is not supported (this build reads 1)");
+                int format = s.path("formatVersion").asInt();
+                if (format != FORMAT) {
+                    throw new IOException(path + ": model format " + s.path("formatVersion") + " is not supported (this build reads "
+                            + FORMAT + (format == 1 ? "; format 1 stored the parameters without names or shapes: fit and save"
+                            + " the model again" : "") + ")");
                 }
                 ModelConfig config = new ModelConfig(s.get("embeddingDim").asInt(),
                         JSON.treeToValue(s.get("layerSizes"), int[].class), s.get("learningRate").asDouble(),
@@ -247,8 +319,13 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                     config = config.withIdDropout(JSON.treeToValue(s.get("idDropout"), io.deepretrieval.model.features.IdDropout.class));
                 }
                 CandidateCorpus corpus = readCorpus(spark, spec, new Path(path, CORPUS).toString());
-                List<Row> chunks = spark.read().parquet(new Path(path, PARAMETERS).toString()).orderBy("chunk").collectAsList();
-                ModelState parameters = new ModelState(concat(chunks, "values"), concat(chunks, "accumulators"));
+                // The saved names and shapes must be those of the model these settings and this spec build.
+                String settingsFile = new Path(path, SETTINGS).toString();
+                ParameterLayout layout = ParameterLayout.fromJson(s.get("parameters"), settingsFile);
+                layout.verify(ParameterLayout.of(new TwoTowerModel(config, spec)), settingsFile);
+                String parametersDir = new Path(path, PARAMETERS).toString();
+                float[] values = parameterValues(spark.read().parquet(parametersDir).collectAsList(), layout, parametersDir);
+                ModelState parameters = new ModelState(layout, values, null);
                 DataType userType = DataType.fromJson(s.get("userType").asText());
                 DataType itemType = DataType.fromJson(s.get("itemType").asText());
                 // The saved item embeddings, placed by item id into corpus order (no tower pass on load).
@@ -274,21 +351,6 @@ final class TwoTowerRetrievalWriter extends MLWriter {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("cannot load a two-tower model from " + path + ": " + e.getMessage(), e);
             }
-        }
-
-        private static float[] concat(List<Row> chunks, String column) {
-            int n = 0;
-            for (Row r : chunks) {
-                n += r.getList(r.fieldIndex(column)).size();
-            }
-            float[] out = new float[n];
-            int at = 0;
-            for (Row r : chunks) {
-                for (Object v : r.getList(r.fieldIndex(column))) {
-                    out[at++] = (Float) v;
-                }
-            }
-            return out;
         }
     }
 }

@@ -12,6 +12,7 @@ import io.deepretrieval.model.train.EarlyStopping;
 import io.deepretrieval.model.train.HeldOutRows;
 import io.deepretrieval.model.train.LocalTrainer;
 import io.deepretrieval.model.train.ModelState;
+import io.deepretrieval.model.train.ParameterLayout;
 import io.deepretrieval.model.train.NumericFault;
 import io.deepretrieval.model.train.TrainingListener;
 import io.deepretrieval.model.train.TrainingOptions;
@@ -84,13 +85,15 @@ public final class CheckpointedTraining {
                 throw new IllegalArgumentException(checkpointFile + " belongs to other settings (layers "
                         + Arrays.toString(ck.layerSizes()) + ", seed " + ck.shuffleSeed() + "); use another checkpoint folder");
             }
-            ck.state().applyTo(model);
+            ck.state().applyTo(model, checkpointFile.toString());
             epochsDone = ck.epoch();
             curve.addAll(ck.curve());
             LOG.info("Resuming {} from its checkpoint after epoch {}", label, epochsDone);
             Path bestFile = bestFile(checkpointFile);
             if (stopping != null && Files.exists(bestFile)) {
                 Checkpoint best = Checkpoint.read(bestFile);
+                // Checked now, naming its file, rather than when early stopping restores it at the end.
+                best.state().layout().verify(ParameterLayout.of(model), bestFile.toString());
                 stopping.resume(best.curve(), best.state(), epochsDone);
             }
         }

@@ -149,7 +149,7 @@ final class WorkerResult implements Serializable {
         for (int t = 0; t < tables.length; t++) {
             tables[t].writeInto(v, a, layout.tableOffsets()[t]);
         }
-        return new ModelState(v, a);
+        return new ModelState(base.layout(), v, a);
     }
 
     /**

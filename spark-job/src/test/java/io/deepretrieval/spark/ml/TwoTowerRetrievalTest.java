@@ -1,5 +1,11 @@
 package io.deepretrieval.spark.ml;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.deepretrieval.model.towers.Parameter;
+import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.spark.CliProcess;
 import io.deepretrieval.spark.SyntheticMovieLens;
@@ -17,18 +23,24 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -291,5 +303,68 @@ class TwoTowerRetrievalTest {
         assertEquals(e.uid(), back.uid());
         assertEquals(List.of(64, 32), java.util.Arrays.stream(back.getOrDefault(back.layerSizes())).boxed().toList());
         assertEquals("customer", back.getOrDefault(back.userCol()));
+    }
+
+    @Test
+    void aSavedModelKeepsServingStateOnlyByNameAndItsLoadChecksTheLayout() throws Exception {
+        // The fitted model keeps no optimizer state, and neither does its saved form.
+        assertNull(model.parameters().accumulators(), "the fitted model's Adagrad accumulators");
+        Path saved = dir.resolve("model-by-name");
+        model.write().save(saved.toString());
+        assertEquals(List.of("name", "chunk", "values"),
+                Arrays.asList(spark.read().parquet(saved.resolve("data/parameters").toString()).columns()));
+        // model.json lists the parameters of the model that the saved settings build, by name and shape, in order.
+        TwoTowerModel towers = new TwoTowerModel(model.config(), model.spec());
+        JsonNode settings = new ObjectMapper().readTree(saved.resolve("data/model.json").toFile());
+        assertEquals(2, settings.get("formatVersion").asInt());
+        JsonNode params = settings.get("parameters");
+        assertEquals(towers.parameters().size(), params.size());
+        int i = 0;
+        for (Parameter p : towers.parameters().values()) {
+            assertEquals(p.name(), params.get(i).get("name").asText());
+            assertArrayEquals(p.shape(), new ObjectMapper().treeToValue(params.get(i++).get("shape"), long[].class));
+        }
+        // Loaded, each parameter holds the fitted values: the fitted state is flat in the model's parameter order.
+        TwoTowerModel loaded = new TwoTowerModel(model.config(), model.spec());
+        TwoTowerRetrievalModel.load(saved.toString()).parameters().applyTo(loaded);
+        float[] fitted = model.parameters().values();
+        int offset = 0;
+        for (Parameter p : loaded.parameters().values()) {
+            assertArrayEquals(Arrays.copyOfRange(fitted, offset, offset + p.values().length), p.values(), p.name());
+            offset += p.values().length;
+        }
+        assertEquals(fitted.length, offset);
+
+        // The first two tables' shapes swapped: the same total, so only the layout check can tell.
+        String first = params.get(0).get("name").asText();
+        String swappedError = loadError(saved, "swapped", h -> {
+            ArrayNode list = (ArrayNode) h.get("parameters");
+            JsonNode shape = list.get(0).get("shape");
+            ((ObjectNode) list.get(0)).set("shape", list.get(1).get("shape"));
+            ((ObjectNode) list.get(1)).set("shape", shape);
+        });
+        assertTrue(swappedError.contains("model.json") && swappedError.contains("'" + first + "' has shape"), swappedError);
+        String renamed = loadError(saved, "renamed", h -> ((ObjectNode) h.get("parameters").get(0)).put("name", "other"));
+        assertTrue(renamed.contains("no parameter '" + first + "'"), renamed);
+        String future = loadError(saved, "future", h -> h.put("formatVersion", 99));
+        assertTrue(future.contains("model format 99 is not supported (this build reads 2)"), future);
+        String old = loadError(saved, "format1", h -> h.put("formatVersion", 1));
+        assertTrue(old.contains("model format 1") && old.contains("without names or shapes"), old);
+    }
+
+    /** The message of loading a copy of {@code saved} whose model.json was edited. */
+    private static String loadError(Path saved, String name, Consumer<ObjectNode> edit) throws IOException {
+        Path copy = dir.resolve("tampered-" + name);
+        try (Stream<Path> files = Files.walk(saved)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, copy.resolve(saved.relativize(f).toString()));
+            }
+        }
+        Path settings = copy.resolve("data/model.json");
+        ObjectNode h = (ObjectNode) new ObjectMapper().readTree(settings.toFile());
+        edit.accept(h);
+        Files.writeString(settings, new ObjectMapper().writeValueAsString(h));
+        Files.delete(copy.resolve("data/.model.json.crc")); // Hadoop's local checksum of the original
+        return assertThrows(RuntimeException.class, () -> TwoTowerRetrievalModel.load(copy.toString())).getMessage();
     }
 }

@@ -1,7 +1,10 @@
 package io.deepretrieval.spark.train;
 
 import io.deepretrieval.model.train.ModelState;
+import io.deepretrieval.model.train.ParameterLayout;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,7 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 class WorkerResultTest {
     /** A flat state of one table (3 rows of width 2, at offset 0) and one dense parameter of 2 values (offset 6). */
     private static final StateLayout LAYOUT = new StateLayout(new int[]{0}, new int[]{2}, new int[]{6}, new int[]{2}, 8);
-    private static final ModelState BASE = new ModelState(new float[]{0, 0, 1, 1, 2, 2, 9, 9}, new float[]{.1f, .1f, .1f, .1f, .1f, .1f, .1f, .1f});
+    private static final ModelState BASE = new ModelState(new ParameterLayout(List.of(
+            new ParameterLayout.Entry("table", new long[]{3, 2}), new ParameterLayout.Entry("dense", new long[]{2}))),
+            new float[]{0, 0, 1, 1, 2, 2, 9, 9}, new float[]{.1f, .1f, .1f, .1f, .1f, .1f, .1f, .1f});
 
     private static WorkerResult replica(float[] dense, float[] denseAcc, int[] rows, float[] values, float[] acc,
                                         int[] updates, double loss, long batches, long examples) {
