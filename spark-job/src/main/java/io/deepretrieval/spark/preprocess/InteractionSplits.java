@@ -141,11 +141,12 @@ public final class InteractionSplits {
 
     /**
      * The cut-off {@link #temporalQuantile} uses: the timestamp of row {@code floor(quantile * n)} in time order
-     * (0-based, nulls left out). The answer is exact (no rank error), and no task or driver receives the rows:
-     * {@code approxQuantile} (relative error {@value #QUANTILE_ERROR}) brackets the answer, and a count of the rows
-     * below the bracket plus a histogram of the distinct times inside it (the times of at most about
-     * {@code 6 * QUANTILE_ERROR * n} rows: a few thousand for 10M rows) pins the answer down on the driver.
-     * Three passes over the timestamps; cache the input if reading it is expensive.
+     * (0-based, nulls left out). The answer is exact (no rank error), and no task or the driver gathers a share of
+     * the rows (as a global sort or top-k would): {@code approxQuantile} (relative error {@value #QUANTILE_ERROR})
+     * brackets the answer from per-partition sketches of bounded size, and a count of the rows below the bracket
+     * plus a histogram of the distinct times inside it (the times of at most about {@code 6 * QUANTILE_ERROR * n}
+     * rows: a few thousand for 10M rows) pins it down on the driver. Three passes over the timestamps; cache the
+     * input if reading it is expensive.
      */
     public long quantileCutoff(Dataset<Row> interactions, double quantile) {
         check(interactions);
