@@ -411,6 +411,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             held = EncodedRatings.encode(dataset.sparkSession(), spec, corpus, split.test());
         }
         train = train.cache();
+        // Read for the validation metric and again for the ranking metrics: encoded once, not once per use.
+        held = held.cache();
         FeatureSpec fitted = spec;
         DistributedOptions distributed = intOf(numWorkers) == 0 ? null : new DistributedOptions(intOf(numWorkers),
                 intOf(batchSize), intOf(averagingFrequency), true, "MEMORY_ONLY", intOf(nativeThreads));
@@ -474,6 +476,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             result.setValidationRanking(ranking(result, cols, train, held));
         }
         train.unpersist();
+        held.unpersist();
         for (HeldOutRows rows : new HeldOutRows[]{validation, slice}) {
             if (rows instanceof DistributedHeldOut d) {
                 d.close();

@@ -7,27 +7,42 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.count_if;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.to_json;
+import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * Train/test splits of an interactions DataFrame (a user, an item and a timestamp column in seconds; any other
  * columns are kept): the tutorial's seeded random split, a global temporal cut-off, and leave-last-N per user.
- * Each split returns every input row exactly once, in train or in test.
+ * Each split returns every input row exactly once, in train or in test, and is a function of the rows: duplicate
+ * rows and the input's partitioning do not change which rows land on which side.
  */
 public final class InteractionSplits {
     /** The MovieLens columns: {@code user_id}, {@code movie_id}, {@code timestamp}. */
     public static final InteractionSplits DEFAULT = new InteractionSplits("user_id", "movie_id", "timestamp");
+
+    /** The relative error of the sketch that brackets {@link #quantileCutoff}'s answer (the answer itself is exact). */
+    public static final double QUANTILE_ERROR = 1e-4;
 
     private final String userCol;
     private final String itemCol;
@@ -45,22 +60,34 @@ public final class InteractionSplits {
     }
 
     /**
-     * Seeded shuffle, then the first {@code 1 - testFraction} of rows train and the rest test (the tutorial's
-     * 80,000 / 20,000 on MovieLens 100k). The order depends only on the seed and each rating's content, not on
-     * how Spark partitioned the file; both parts come in that shuffled order.
+     * Seeded shuffle, then the first {@code round(n * (1 - testFraction))} rows train and the rest test (the
+     * tutorial's 80,000 / 20,000 on MovieLens 100k); both parts come in that shuffled order.
+     *
+     * <p>The order is a function of the rows alone, so the split is the same however Spark partitions or re-reads
+     * them: first {@code xxhash64(seed, user, item, timestamp)}, then the user, item and timestamp, then every other
+     * column. Only identical rows tie, and which copy of an identical row lands where cannot change either side.
+     * The hash covers only the key columns so that the same interactions split alike whatever other columns ride
+     * along (the Estimator's encoded rows and the ALS baseline's bare keys hold out the same interactions).
+     *
+     * <p>The sorted, numbered rows are computed once and checkpointed locally (executor memory and disk, freed by
+     * Spark's cleaner once nothing references the split; a lost executor fails the job rather than sorting again),
+     * and both sides read that checkpoint, so using a side again costs no sort. A zero {@code testFraction} sorts
+     * nothing: the input itself trains, and test is empty.
      */
     public Split random(Dataset<Row> interactions, long seed, double testFraction) {
         check(interactions);
-        // 0 is allowed: every row trains, in the seeded order (the Estimator without a validation set).
         if (!(testFraction >= 0 && testFraction < 1)) {
             throw new IllegalArgumentException("testFraction: must be in [0, 1), got " + testFraction);
         }
-        Dataset<Row> ordered = interactions
-                .withColumn("_order", xxhash64(lit(seed), col(userCol), col(itemCol), col(timestampCol)))
-                .orderBy("_order", userCol, itemCol, timestampCol)
-                .drop("_order");
-        long n = ordered.count();
-        long trainRows = Math.round(n * (1 - testFraction));
+        if (testFraction == 0) {
+            // The Estimator without a validation set: nothing to hold out, so no reason to pay for a global sort.
+            return new Split(interactions, interactions.where(lit(false)));
+        }
+        List<Column> order = new ArrayList<>(List.of(
+                xxhash64(lit(seed), col(userCol), col(itemCol), col(timestampCol)),
+                col(userCol), col(itemCol), col(timestampCol)));
+        order.addAll(otherColumns(interactions));
+        Dataset<Row> ordered = interactions.orderBy(order.toArray(Column[]::new));
         StructType schema = ordered.schema().add("_row", DataTypes.LongType, false);
         // Numbering the sorted rows fixes the cut at an exact row count (a filter on the hash could not).
         JavaRDD<Row> numbered = ordered.javaRDD().zipWithIndex().map(t -> {
@@ -71,78 +98,161 @@ public final class InteractionSplits {
             values[values.length - 1] = t._2();
             return RowFactory.create(values);
         });
-        Dataset<Row> rows = interactions.sparkSession().createDataFrame(numbered, schema);
+        Dataset<Row> rows = interactions.sparkSession().createDataFrame(numbered, schema).localCheckpoint(true);
+        long trainRows = Math.round(rows.count() * (1 - testFraction));
         return new Split(rows.filter(col("_row").lt(trainRows)).drop("_row"),
                 rows.filter(col("_row").geq(trainRows)).drop("_row"));
     }
 
     /**
      * A global time cut-off: rows with {@code timestamp < cutoffSeconds} train, the rest (at or after it) test.
-     * A cut-off that leaves either part empty is an error naming it and the data's time range.
+     * A cut-off that leaves either part empty is an error naming it and the data's time range. Both parts are
+     * filters of the input, so they are a function of its rows; cache the input if reading it is expensive.
      */
     public Split temporal(Dataset<Row> interactions, long cutoffSeconds) {
         check(interactions);
-        long nulls = interactions.filter(col(timestampCol).isNull()).count();
+        Column ts = col(timestampCol);
+        // One pass for every check: the nulls, each side's size and the time range for the message.
+        Row counts = interactions.agg(count_if(ts.isNull()), count_if(ts.lt(cutoffSeconds)),
+                count_if(ts.geq(cutoffSeconds)), min(ts), max(ts)).first();
+        long nulls = counts.getLong(0);
         if (nulls > 0) {
             // A null time is neither before nor after the cut-off; dropping such rows silently would lose them.
             throw new IllegalArgumentException("column '" + timestampCol + "' is null in " + nulls
                     + " rows; a temporal split needs every row's time");
         }
-        Split split = new Split(interactions.filter(col(timestampCol).lt(cutoffSeconds)),
-                interactions.filter(col(timestampCol).geq(cutoffSeconds)));
-        boolean noTrain = split.train().isEmpty();
-        if (noTrain || split.test().isEmpty()) {
-            Row range = interactions.agg(org.apache.spark.sql.functions.min(timestampCol),
-                    org.apache.spark.sql.functions.max(timestampCol)).first();
+        boolean noTrain = counts.getLong(1) == 0;
+        if (noTrain || counts.getLong(2) == 0) {
             throw new IllegalArgumentException("cutoff: " + cutoffSeconds + " leaves the " + (noTrain ? "training" : "test")
-                    + " set empty (" + timestampCol + " runs from " + range.get(0) + " to " + range.get(1)
+                    + " set empty (" + timestampCol + " runs from " + counts.get(3) + " to " + counts.get(4)
                     + "; train is < cutoff, test >= cutoff)");
         }
-        return split;
+        return new Split(interactions.filter(ts.lt(cutoffSeconds)), interactions.filter(ts.geq(cutoffSeconds)));
     }
 
     /**
      * A temporal split at a quantile of the timestamps: with the n rows in time order, the cut-off is the exact
-     * timestamp of row {@code floor(quantile * n)} (0-based; computed by a sort, not approximated), so with
-     * distinct timestamps {@code floor(quantile * n)} rows train; rows sharing the cut-off's timestamp all test.
+     * timestamp of row {@code floor(quantile * n)} (0-based; see {@link #quantileCutoff}), so with distinct
+     * timestamps {@code floor(quantile * n)} rows train; rows sharing the cut-off's timestamp all test.
      */
     public Split temporalQuantile(Dataset<Row> interactions, double quantile) {
         return temporal(interactions, quantileCutoff(interactions, quantile));
     }
 
-    /** The cut-off {@link #temporalQuantile} uses: the timestamp of row {@code floor(quantile * n)} in time order. */
+    /**
+     * The cut-off {@link #temporalQuantile} uses: the timestamp of row {@code floor(quantile * n)} in time order
+     * (0-based, nulls left out). The answer is exact (no rank error), and no task or the driver gathers a share of
+     * the rows (as a global sort or top-k would): {@code approxQuantile} (relative error {@value #QUANTILE_ERROR})
+     * brackets the answer from per-partition sketches of bounded size, and a count of the rows below the bracket
+     * plus a histogram of the distinct times inside it (the times of at most about {@code 6 * QUANTILE_ERROR * n}
+     * rows: a few thousand for 10M rows) pins it down on the driver. Three passes over the timestamps; cache the
+     * input if reading it is expensive.
+     */
     public long quantileCutoff(Dataset<Row> interactions, double quantile) {
         check(interactions);
         if (!(quantile > 0 && quantile < 1)) {
             throw new IllegalArgumentException("quantile: must be between 0 and 1 (exclusive), got " + quantile);
         }
-        Dataset<Row> times = interactions.select(col(timestampCol).cast("long")).filter(col(timestampCol).isNotNull());
+        Column ts = col(timestampCol).cast("long");
+        Dataset<Row> times = interactions.select(ts.as("t")).filter(col("t").isNotNull());
         long n = times.count();
         if (n == 0) {
             throw new IllegalArgumentException("quantile " + quantile + ": column '" + timestampCol + "' holds no values");
         }
         long index = Math.min(n - 1, (long) Math.floor(quantile * n));
-        return times.orderBy(col(timestampCol)).offset(Math.toIntExact(index)).first().getLong(0);
+        double[] bracket = times.stat().approxQuantile("t", new double[]{Math.max(0, quantile - 2 * QUANTILE_ERROR),
+                Math.min(1, quantile + 2 * QUANTILE_ERROR)}, QUANTILE_ERROR);
+        // Doubles hold integral seconds exactly up to 2^53; rounding outwards keeps the bracket wide enough anyway.
+        return timeAt(times, index, (long) Math.floor(bracket[0]), (long) Math.ceil(bracket[1]));
+    }
+
+    /**
+     * The {@code index}-th smallest (0-based) of the column {@code t} of {@code times}, found in a histogram of the
+     * times in {@code [lo, hi]} plus a count of those below {@code lo} (null bounds: unbounded). A bracket that
+     * misses the answer opens up on the side that missed (at worst every distinct time comes to the driver)
+     * rather than giving a wrong time.
+     */
+    static long timeAt(Dataset<Row> times, long index, Long lo, Long hi) {
+        while (true) {
+            Column below = lo == null ? lit(false) : col("t").lt(lo);
+            Column inside = hi == null ? lit(true) : col("t").leq(hi);
+            List<Row> histogram = times.filter(below.or(inside))
+                    .groupBy(when(below, lit(null).cast("long")).otherwise(col("t")).as("t"))
+                    .count().collectAsList();
+            long before = 0;
+            TreeMap<Long, Long> counts = new TreeMap<>();
+            for (Row r : histogram) {
+                if (r.isNullAt(0)) {
+                    before = r.getLong(1);
+                } else {
+                    counts.put(r.getLong(0), r.getLong(1));
+                }
+            }
+            if (before > index) {
+                lo = null;
+                continue;
+            }
+            for (Map.Entry<Long, Long> e : counts.entrySet()) {
+                before += e.getValue();
+                if (before > index) {
+                    return e.getKey();
+                }
+            }
+            if (hi == null) {
+                throw new IllegalStateException("time " + index + " (0-based) asked of " + before
+                        + " counted (did the input change between passes?)");
+            }
+            hi = null;
+        }
     }
 
     /**
      * Leave-last-N per user: each user's {@code n} latest interactions test (latest by timestamp; equal timestamps
-     * broken by the larger item id as the later one, in the item column's own order, so the split is
-     * deterministic), the rest train. A user with {@code n} or fewer interactions keeps them all in train, as most
-     * recommender libraries do, so every test user also has training history.
+     * broken by the larger item id as the later one, in the item column's own order, then by the other columns
+     * in descending order, so only identical rows tie and the split is a function of the rows), the rest train. A
+     * user with {@code n} or fewer interactions keeps them all in train, as most recommender libraries do, so every
+     * test user also has training history. The ranked rows are computed once and checkpointed locally, as in
+     * {@link #random}.
      */
     public Split leaveLastN(Dataset<Row> interactions, int n) {
         check(interactions);
         if (n < 1) {
             throw new IllegalArgumentException("n: must be >= 1 (interactions held out per user), got " + n);
         }
-        WindowSpec latestFirst = Window.partitionBy(col(userCol)).orderBy(col(timestampCol).desc(), col(itemCol).desc());
-        Dataset<Row> ranked = interactions
-                .withColumn("_recency", row_number().over(latestFirst))
-                .withColumn("_count", count(lit(1)).over(Window.partitionBy(col(userCol))));
-        Column held = col("_recency").leq(n).and(col("_count").gt(n));
-        return new Split(ranked.filter(held.unary_$bang()).drop("_recency", "_count"),
-                ranked.filter(held).drop("_recency", "_count"));
+        List<Column> latestFirst = new ArrayList<>(List.of(col(timestampCol).desc(), col(itemCol).desc()));
+        otherColumns(interactions).forEach(c -> latestFirst.add(c.desc()));
+        WindowSpec byUser = Window.partitionBy(col(userCol));
+        Column held = row_number().over(byUser.orderBy(latestFirst.toArray(Column[]::new))).leq(n)
+                .and(count(lit(1)).over(byUser).gt(n));
+        Dataset<Row> ranked = interactions.withColumn("_held", held).localCheckpoint(true);
+        return new Split(ranked.filter(col("_held").unary_$bang()).drop("_held"), ranked.filter(col("_held")).drop("_held"));
+    }
+
+    /**
+     * The columns other than user, item and timestamp, as sort keys that break every tie between rows that are
+     * not identical. Maps cannot be sorted in Spark, so a map (or anything holding one) sorts by its JSON text.
+     */
+    private List<Column> otherColumns(Dataset<Row> interactions) {
+        List<Column> keys = new ArrayList<>();
+        for (StructField f : interactions.schema().fields()) {
+            if (!List.of(userCol, itemCol, timestampCol).contains(f.name())) {
+                keys.add(holdsMap(f.dataType()) ? to_json(col(f.name())) : col(f.name()));
+            }
+        }
+        return keys;
+    }
+
+    private static boolean holdsMap(DataType type) {
+        if (type instanceof MapType) {
+            return true;
+        }
+        if (type instanceof ArrayType a) {
+            return holdsMap(a.elementType());
+        }
+        if (type instanceof StructType s) {
+            return Arrays.stream(s.fields()).anyMatch(f -> holdsMap(f.dataType()));
+        }
+        return false;
     }
 
     /**

@@ -6,11 +6,16 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.execution.QueryExecution;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.util.QueryExecutionListener;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -18,6 +23,8 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.xxhash64;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,6 +62,154 @@ class InteractionSplitsTest {
         return df.collectAsList().stream().map(row -> row.getString(0) + "/" + row.getString(1) + "/" + row.getLong(2)).toList();
     }
 
+    /** Every column of each row, as a sorted list: a multiset that tells duplicates and other ratings apart. */
+    private static List<String> multiset(Dataset<Row> df) {
+        return df.collectAsList().stream().map(Row::toString).sorted().toList();
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        Collections.sort(all);
+        return all;
+    }
+
+    /**
+     * 4 users x 3 movies x 2 times, each (user, movie, time) rated twice with different ratings, and 6 of those rows
+     * twice more word for word: rows that tie on user, movie and time, and exact copies.
+     */
+    private static List<Object[]> rowsWithTiesAndCopies() {
+        List<Object[]> rows = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            for (double rating : new double[]{1, 4}) {
+                Object[] row = {"u" + i % 4, "m" + i % 3, 100L + i % 2, rating + i % 5};
+                rows.add(row);
+                if (i % 4 == 1) {
+                    rows.add(row.clone());
+                    rows.add(row.clone());
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** The same rows in one partition in their order, and reversed in 7 partitions (a round-robin shuffle). */
+    private List<Dataset<Row>> onePartitionAndSeven(List<Object[]> rows) {
+        List<Object[]> reversed = new ArrayList<>(rows);
+        Collections.reverse(reversed);
+        Dataset<Row> one = table(rows.toArray(Object[][]::new)).coalesce(1);
+        Dataset<Row> seven = table(reversed.toArray(Object[][]::new)).repartition(7);
+        assertEquals(1, one.rdd().getNumPartitions());
+        assertEquals(7, seven.rdd().getNumPartitions());
+        return List.of(one, seven);
+    }
+
+    @Test
+    void randomSplitKeepsEveryRowOnceWithTiesAndExactCopiesWhateverThePartitioning() {
+        List<Object[]> rows = rowsWithTiesAndCopies();
+        List<String> all = multiset(table(rows.toArray(Object[][]::new)));
+        List<Dataset<Row>> inputs = onePartitionAndSeven(rows);
+        for (double fraction : new double[]{0.1, 0.2, 0.3, 0.5, 0.7, 0.9}) {
+            List<List<String>> trains = new ArrayList<>();
+            List<List<String>> tests = new ArrayList<>();
+            for (Dataset<Row> input : inputs) {
+                InteractionSplits.Split split = splits.random(input, 42, fraction);
+                List<String> train = multiset(split.train());
+                List<String> test = multiset(split.test());
+                assertEquals(Math.round(all.size() * (1 - fraction)), train.size(), "exact cut at " + fraction);
+                assertEquals(all, concat(train, test), "each row once, in train or in test, at " + fraction);
+                assertEquals(train, multiset(split.train()), "train again");
+                assertEquals(test, multiset(split.test()), "test again");
+                trains.add(train);
+                tests.add(test);
+            }
+            assertEquals(trains.get(0), trains.get(1), "1 or 7 partitions: the same training rows at " + fraction);
+            assertEquals(tests.get(0), tests.get(1), "1 or 7 partitions: the same test rows at " + fraction);
+        }
+    }
+
+    @Test
+    void everySplitIsTheSameMultisetWhetherTheRowsComeInOneOrSevenPartitions() {
+        List<Object[]> rows = rowsWithTiesAndCopies();
+        List<String> all = multiset(table(rows.toArray(Object[][]::new)));
+        List<Dataset<Row>> inputs = onePartitionAndSeven(rows);
+        for (String kind : new String[]{"lastN", "temporal", "random"}) {
+            for (int lastN : new int[]{1, 3, 5}) {
+                List<List<String>> trains = new ArrayList<>();
+                List<List<String>> tests = new ArrayList<>();
+                for (Dataset<Row> input : inputs) {
+                    InteractionSplits.Split split = splits.holdOut(kind, input, 7, 0.25, lastN);
+                    trains.add(multiset(split.train()));
+                    tests.add(multiset(split.test()));
+                    assertEquals(all, concat(trains.get(trains.size() - 1), tests.get(tests.size() - 1)), kind);
+                }
+                String what = kind + (kind.equals("lastN") ? " " + lastN : "");
+                assertFalse(tests.get(0).isEmpty(), what);
+                assertEquals(trains.get(0), trains.get(1), what + ": 1 or 7 partitions, the same training rows");
+                assertEquals(tests.get(0), tests.get(1), what + ": 1 or 7 partitions, the same test rows");
+            }
+        }
+    }
+
+    @Test
+    void holdingNothingOutReturnsTheInputUnsortedAndAnEmptyTestSet() {
+        Dataset<Row> df = table(r("b", "2", 20), r("a", "1", 10), r("a", "1", 10), r("c", "3", 30));
+        InteractionSplits.Split split = splits.random(df, 42, 0);
+        assertSame(df, split.train(), "no sort, no numbering: the input itself trains");
+        assertEquals(0, split.test().count());
+        assertEquals(Arrays.asList(df.columns()), Arrays.asList(split.test().columns()));
+    }
+
+    @Test
+    void quantileCutoffIsExactAgainstASortInJavaAndNeverOrdersEveryRowInOneTask() throws Exception {
+        Random random = new Random(3);
+        List<Object[]> rows = new ArrayList<>();
+        long[] times = new long[20_000];
+        for (int i = 0; i < times.length; i++) {
+            // Mostly distinct times with some repeats, as MovieLens's seconds.
+            times[i] = 880_000_000L + random.nextInt(15_000);
+            rows.add(r("u" + random.nextInt(50), "m" + i, times[i]));
+        }
+        long[] sorted = times.clone();
+        Arrays.sort(sorted);
+        Dataset<Row> df = table(rows.toArray(Object[][]::new)).repartition(4).cache();
+        df.count();
+        List<String> plans = new ArrayList<>();
+        QueryExecutionListener listener = new QueryExecutionListener() {
+            @Override
+            public void onSuccess(String funcName, QueryExecution qe, long durationNs) {
+                plans.add(qe.executedPlan().toString());
+            }
+
+            @Override
+            public void onFailure(String funcName, QueryExecution qe, Exception exception) {
+            }
+        };
+        spark.listenerManager().register(listener);
+        try {
+            for (double q : new double[]{0.0001, 0.01, 0.25, 0.5, 0.8, 0.9, 0.99, 0.9999}) {
+                long expected = sorted[(int) Math.min(sorted.length - 1, (long) Math.floor(q * sorted.length))];
+                assertEquals(expected, splits.quantileCutoff(df, q), "quantile " + q);
+            }
+            // The listener hears of queries on Spark's event thread; wait for it before reading what it heard.
+            spark.sparkContext().listenerBus().waitUntilEmpty();
+        } finally {
+            spark.listenerManager().unregister(listener);
+            df.unpersist();
+        }
+        assertFalse(plans.isEmpty(), "the listener heard the cut-off's queries");
+        // Should the sketch's bracket miss the answer (it should not), the side that missed opens up.
+        Dataset<Row> t = df.select(col("timestamp").as("t"));
+        long median = sorted[10_000];
+        assertEquals(median, InteractionSplits.timeAt(t, 10_000, median + 5, median + 9), "bracket above the answer");
+        assertEquals(median, InteractionSplits.timeAt(t, 10_000, median - 9, median - 5), "bracket below the answer");
+        assertEquals(median, InteractionSplits.timeAt(t, 10_000, null, null), "no bracket");
+        for (String plan : plans) {
+            // A global sort (or a top-k of 80% of the rows) brings that share of the rows to one task or the driver.
+            assertFalse(plan.contains("TakeOrderedAndProject") || plan.matches("(?s).*Sort \\[[^\\]]*\\], true.*"), plan);
+        }
+    }
+
     @Test
     void randomSplitIsTheSeededHashOrderCutAtTheFractionWhateverThePartitioning() {
         List<Object[]> rows = new ArrayList<>();
@@ -74,7 +229,7 @@ class InteractionSplitsTest {
         assertEquals(expected.subList(0, 40), keysInOrder(old.train()), "EncodedRatings.split is this split");
         assertTrue(!keysInOrder(splits.random(df, 7, 0.2).test()).equals(expected.subList(40, 50)), "another seed, another split");
 
-        assertEquals(expected, keysInOrder(splits.random(df, 42, 0).train()), "a zero fraction trains every row, in order");
+        assertEquals(Set.copyOf(expected), keys(splits.random(df, 42, 0).train()), "a zero fraction trains every row");
         for (double bad : new double[]{1, -0.1, Double.NaN}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> splits.random(df, 42, bad));
             assertEquals("testFraction: must be in [0, 1), got " + bad, e.getMessage());
