@@ -1,5 +1,9 @@
 package io.deepretrieval.spark.cli;
 
+import io.deepretrieval.spark.ingest.MovieLensReader;
+import io.deepretrieval.spark.ml.PreparedInteractions;
+import io.deepretrieval.spark.ml.TwoTowerRetrieval;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.model.io.ResidentMemory;
@@ -14,7 +18,6 @@ import io.deepretrieval.model.train.TrainingOptions;
 import io.deepretrieval.model.train.TrainingStep;
 import io.deepretrieval.spark.SparkSessions;
 import io.deepretrieval.spark.bench.SyntheticRatings;
-import io.deepretrieval.spark.sweep.PreparedData;
 import io.deepretrieval.spark.train.DistributedOptions;
 import io.deepretrieval.spark.train.StepThreads;
 import io.deepretrieval.spark.train.ParameterAveraging;
@@ -103,15 +106,20 @@ final class BenchCommand implements Callable<Integer> {
         NativeThreads.apply(nativeThreads);
         int[] sizes = TrainCommand.layerSizes(layers);
         long prepStart = System.nanoTime();
-        PreparedData prepared;
+        PreparedInteractions prepared;
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval bench")) {
-            prepared = PreparedData.prepare(spark, dir.toString(), 42, 0.2, 1000, 10_000);
+            // The Estimator's own preprocessing and split (the tutorial's settings), so the bench trains what fit does.
+            prepared = new TwoTowerRetrieval().setSeed(42).setValidationFraction(0.2)
+                    .prepare(new MovieLensReader(spark).readTitledRatings(dir.toString()).table());
             threads = StepThreads.resolve(stepThreads, workers > 0, spark);
             emit("step_threads", threads, "threads");
             if (workers > 0) {
                 emit("preprocess_seconds", (System.nanoTime() - prepStart) / 1e9, "s");
                 return distributed(prepared, sizes);
             }
+            // Both sides in the driver before the session stops: the single-JVM bench needs no Spark after this.
+            prepared.train();
+            prepared.heldOut();
         }
         emit("preprocess_seconds", (System.nanoTime() - prepStart) / 1e9, "s");
         emit("peak_rss_after_preprocess_mb", ResidentMemory.peakBytes() / 1048576.0, "MB");
@@ -158,12 +166,12 @@ final class BenchCommand implements Callable<Integer> {
         double[] evals = new double[evalPasses];
         for (int i = 0; i < evalPasses; i++) {
             long t = System.nanoTime();
-            trainer.evaluate(model, prepared.corpus(), prepared.test());
+            trainer.evaluate(model, prepared.corpus(), prepared.heldOut());
             evals[i] = (System.nanoTime() - t) / 1e9;
         }
         Arrays.sort(evals);
         emit("phase_evaluation_seconds_per_pass", evals[evals.length / 2], "s");
-        emit("eval_queries", prepared.test().size(), "queries");
+        emit("eval_queries", prepared.heldOut().size(), "queries");
         emit("rss_after_warmup_mb", rssAfterWarmup / 1048576.0, "MB");
         emit("rss_after_training_mb", rssAfterTraining / 1048576.0, "MB");
         emit("rss_end_mb", ResidentMemory.bytes() / 1048576.0, "MB");
@@ -181,7 +189,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Parameter averaging: speed and the share of round time spent outside replicas' training steps. */
-    private int distributed(PreparedData prepared, int[] sizes) throws Exception {
+    private int distributed(PreparedInteractions prepared, int[] sizes) throws Exception {
         TwoTowerModel model = new TwoTowerModel(ModelConfig.tutorial(sizes, 42), prepared.spec());
         DistributedOptions options = new DistributedOptions(workers, batchSize, averagingFrequency, true, "MEMORY_ONLY", nativeThreads);
         double[] seconds = new double[epochs + 1];
@@ -206,7 +214,7 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 });
         self[0] = trainer;
-        trainer.fit(model, prepared.spec(), prepared.corpus(), prepared.trainRows(), prepared.test());
+        trainer.fit(model, prepared.spec(), prepared.corpus(), prepared.trainRows(), prepared.heldOut());
         double timed = Arrays.stream(seconds, 1, epochs + 1).sum(); // epoch 1 builds the replicas
         emit("workers", workers, "replicas");
         emit("averaging_frequency", averagingFrequency, "steps");

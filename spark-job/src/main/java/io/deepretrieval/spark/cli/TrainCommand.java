@@ -10,7 +10,9 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import io.deepretrieval.model.train.CurvePoint;
 
@@ -19,7 +21,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code train}: one setting of the Estimator on any interactions table, saved as a Spark ML model at a URI. */
-@Command(name = "train", mixinStandardHelpOptions = true,
+@Command(name = "train", mixinStandardHelpOptions = true, modelTransformer = EstimatorOptions.class,
         description = "Fit TwoTowerRetrieval on an interactions table (Parquet, CSV or JSON at any Hadoop URI) and save the model.")
 final class TrainCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
@@ -36,98 +38,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "parquet", description = "parquet, csv (with a header) or json (default: ${DEFAULT-VALUE})")
     String format;
 
-    @Option(names = "--user-col", defaultValue = "user_id", description = "(default: ${DEFAULT-VALUE})")
-    String userCol;
-
-    @Option(names = "--item-col", defaultValue = "movie_id", description = "(default: ${DEFAULT-VALUE})")
-    String itemCol;
-
-    @Option(names = "--time-col", defaultValue = "timestamp", description = "seconds; empty for none (default: ${DEFAULT-VALUE})")
-    String timeCol;
-
-    @Option(names = "--title-col", defaultValue = "title", description = "item title; empty: the item id (default: ${DEFAULT-VALUE})")
-    String titleCol;
-
-    @Option(names = "--layers", defaultValue = "32", description = "layer sizes, comma-separated (default: ${DEFAULT-VALUE})")
-    String layers;
-
-    @Option(names = "--epochs", defaultValue = "300", description = "(default: ${DEFAULT-VALUE})")
-    int epochs;
-
-    @Option(names = "--batch-size", defaultValue = "2048", description = "(default: ${DEFAULT-VALUE})")
-    int batchSize;
-
-    @Option(names = "--workers", defaultValue = "0", description = "0: train in the driver JVM; N: parameter averaging (default: ${DEFAULT-VALUE})")
-    int workers;
-
-    @Option(names = "--eval-every", defaultValue = "5", description = "epochs between validation points (default: ${DEFAULT-VALUE})")
-    int evalEvery;
-
-    @Option(names = "--seed", defaultValue = "42", description = "(default: ${DEFAULT-VALUE})")
-    long seed;
-
-    @Option(names = "--validation-fraction", defaultValue = "0", description = "share of rows held out (--validation-split random or temporal) for a logged top-K curve and per-user ranking (default: ${DEFAULT-VALUE})")
-    double validationFraction;
-
     @Option(names = "--items", description = "item table (any Hadoop URI, same --format) joined to the interactions on --item-col:"
             + " where candidate features such as titles or genres live")
     String items;
 
-    @Option(names = "--query-feature", description = "a query-tower feature, [name=]column:kind[:size] with kind categorical,"
-            + " text, numeric or timestamp (repeat; default: the tutorial's user id + time)")
-    List<String> queryFeatures = new java.util.ArrayList<>();
-
-    @Option(names = "--candidate-feature", description = "a candidate-tower feature, as --query-feature (repeat; default:"
-            + " the tutorial's title + title tokens, or the item id without a title)")
-    List<String> candidateFeatures = new java.util.ArrayList<>();
-
-    @Option(names = "--validation-split", defaultValue = "random", description = "random, temporal (the latest"
-            + " --validation-fraction by time) or lastN (each user's --validation-last-n latest) (default: ${DEFAULT-VALUE})")
-    String validationSplit;
-
-    @Option(names = "--validation-last-n", defaultValue = "1", description = "(default: ${DEFAULT-VALUE})")
-    int validationLastN;
-
-    @Option(names = "--preprocess-on", defaultValue = "all", description = "all (the tutorial) or train: the rows"
-            + " vocabularies and statistics are fitted on (default: ${DEFAULT-VALUE})")
-    String preprocessOn;
-
-    @Option(names = "--checkpoint-dir", description = "local folder for checkpoints; a rerun with the same settings resumes")
-    String checkpointDir;
-
-    @Option(names = "--temperature", defaultValue = "1", description = "softmax temperature (default: ${DEFAULT-VALUE})")
-    double temperature;
-
-    @Option(names = "--remove-accidental-hits", description = "mask in-batch duplicates of each row's positive")
-    boolean removeAccidentalHits;
-
-    @Option(names = "--logq-correction", description = "sampling-bias correction of the in-batch negatives")
-    boolean logQCorrection;
-
-    @Option(names = "--mixed-negatives", defaultValue = "0", description = "uniform extra negatives per batch (default: ${DEFAULT-VALUE})")
-    int mixedNegatives;
-
-    @Option(names = "--id-dropout", defaultValue = "0", description = "share of training examples whose user id is"
-            + " replaced by the unknown-user row, which users unseen in training get (with --preprocess-on train)"
-            + " (default: ${DEFAULT-VALUE})")
-    double idDropout;
-
-    @Option(names = "--early-stopping-patience", defaultValue = "0", description = "evaluations (every --eval-every"
-            + " epochs) without a better top-K on a stopping slice of the training rows before training stops; 0: off"
-            + " (default: ${DEFAULT-VALUE})")
-    int earlyStoppingPatience;
-
-    @Option(names = "--early-stopping-fraction", defaultValue = "0.1", description = "share of the training rows held"
-            + " out as the stopping slice, split like --validation-split (default: ${DEFAULT-VALUE})")
-    double earlyStoppingFraction;
-
-    @Option(names = "--early-stopping-k", defaultValue = "100", description = "the top-K early stopping watches: 1, 5,"
-            + " 10, 50 or 100 (default: ${DEFAULT-VALUE})")
-    int earlyStoppingK;
-
-    @Option(names = "--no-refit", description = "keep the early-stopped model instead of refitting on every training"
-            + " row for the best epoch count")
-    boolean noRefit;
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--master", defaultValue = "local[*]", description = "Spark master; spark-submit's wins (default: ${DEFAULT-VALUE})")
     String master;
@@ -151,7 +67,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int[] sizes = layerSizes(layers);
+        // Every Estimator param given as an option, checked by its validator before any work.
+        TwoTowerRetrieval estimator = EstimatorOptions.apply(spec, new TwoTowerRetrieval());
+        String itemCol = estimator.getOrDefault(estimator.itemCol());
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval train")) {
             Dataset<Row> table;
             if (movielens != null) {
@@ -179,21 +97,11 @@ final class TrainCommand implements Callable<Integer> {
             } else {
                 throw new IllegalArgumentException("train needs --ratings URI or --movielens DIR (a folder path or URI)");
             }
-            TwoTowerRetrievalModel model = new TwoTowerRetrieval().setUserCol(userCol).setItemCol(itemCol)
-                    .setTimestampCol(timeCol).setTitleCol(titleCol).setLayerSizes(sizes).setMaxEpochs(epochs)
-                    .setBatchSize(batchSize).setNumWorkers(workers).setSeed(seed)
-                    .setValidationFraction(validationFraction).setEvalEvery(evalEvery)
-                    .setQueryFeatures(queryFeatures.toArray(String[]::new))
-                    .setCandidateFeatures(candidateFeatures.toArray(String[]::new))
-                    .setValidationSplit(validationSplit).setValidationLastN(validationLastN).setPreprocessOn(preprocessOn)
-                    .setCheckpointDir(checkpointDir == null ? "" : checkpointDir)
-                    .setTemperature(temperature).setRemoveAccidentalHits(removeAccidentalHits)
-                    .setLogQCorrection(logQCorrection).setMixedNegatives(mixedNegatives).setIdDropout(idDropout)
-                    .setEarlyStoppingPatience(earlyStoppingPatience).setEarlyStoppingFraction(earlyStoppingFraction)
-                    .setEarlyStoppingK(earlyStoppingK).setRefitAfterStopping(!noRefit).fit(table);
+            TwoTowerRetrievalModel model = estimator.fit(table);
             if (model.earlyStoppingBestEpoch() > 0) {
                 LOG.info("Early stopping chose epoch {}{}", model.earlyStoppingBestEpoch(),
-                        noRefit ? "" : " (refitted on every training row for that many epochs)");
+                        estimator.getOrDefault(estimator.refitAfterStopping()).equals(Boolean.TRUE)
+                                ? " (refitted on every training row for that many epochs)" : "");
             }
             List<CurvePoint> curve = model.validationCurve();
             if (!curve.isEmpty()) {
@@ -204,7 +112,7 @@ final class TrainCommand implements Callable<Integer> {
                 LOG.info("Validation per user: {}", model.validationRanking());
             }
             model.write().save(out);
-            LOG.info("Saved {} model to {}", Arrays.toString(sizes), out);
+            LOG.info("Saved {} model to {}", Arrays.toString(estimator.getOrDefault(estimator.layerSizes())), out);
         }
         return 0;
     }

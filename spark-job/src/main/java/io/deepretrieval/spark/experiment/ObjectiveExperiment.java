@@ -15,9 +15,7 @@ import io.deepretrieval.spark.ml.TwoTowerRetrieval;
 import io.deepretrieval.spark.ml.TwoTowerRetrievalModel;
 import io.deepretrieval.spark.preprocess.InteractionSplits;
 import io.deepretrieval.spark.report.CurveFiles;
-import io.deepretrieval.spark.report.ExperimentReport;
-import org.apache.spark.ml.feature.StringIndexer;
-import org.apache.spark.ml.feature.StringIndexerModel;
+import io.deepretrieval.spark.baseline.IndexedPairs;
 import io.deepretrieval.spark.preprocess.CountedJoin;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -161,12 +159,9 @@ public final class ObjectiveExperiment {
         InteractionSplits.Split test = splits.holdOut(split, rows, seed, settings.testFraction(), 1);
         InteractionSplits.Split inner = splits.holdOut(split, test.train(), TwoTowerRetrieval.stoppingSeed(seed),
                 settings.stoppingFraction(), 1);
-        StringIndexerModel users = new StringIndexer().setInputCol("user_id").setOutputCol("_u").fit(rows);
-        StringIndexerModel items = new StringIndexer().setInputCol("movie_id").setOutputCol("_i").fit(rows);
-        java.util.function.Function<Dataset<Row>, Dataset<Row>> encode = d -> items.transform(users.transform(d))
-                .select(col("_u").cast("int").as("user_index"), col("_i").cast("int").as("candidate")).cache();
-        return new BaselineSplit(encode.apply(test.train()), encode.apply(test.test()), encode.apply(inner.train()),
-                encode.apply(inner.test()), items.labelsArray()[0].length);
+        IndexedPairs pairs = IndexedPairs.fit(rows);
+        return new BaselineSplit(pairs.encode(test.train()), pairs.encode(test.test()), pairs.encode(inner.train()),
+                pairs.encode(inner.test()), pairs.items());
     }
 
     private Run als(Dataset<Row> table, String split, long seed, long start) {

@@ -1,5 +1,7 @@
 package io.deepretrieval.spark.ingest;
 
+import io.deepretrieval.spark.preprocess.CountedJoin;
+import io.deepretrieval.spark.preprocess.EncodedRatings;
 import com.univocity.parsers.csv.CsvParser;
 import com.univocity.parsers.csv.CsvParserSettings;
 import org.apache.hadoop.conf.Configuration;
@@ -18,6 +20,7 @@ import org.apache.spark.sql.types.StructType;
 
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.apache.spark.sql.functions.col;
@@ -64,6 +67,23 @@ public final class MovieLensReader {
         Dataset<Row> ratings = parse(layout.ratings(dir), MovieLensLayout.TextEncoding.UTF8, new RatingParser(layout), RATINGS);
         Dataset<Row> movies = parse(layout.movies(dir), layout.moviesEncoding, new MovieParser(layout), MOVIES);
         return new MovieLensData(ratings, movies, layout, List.copyOf(dropped));
+    }
+
+    /** The interactions of a MovieLens folder with their movies' titles, and every line dropped on the way. */
+    public record TitledRatings(Dataset<Row> table, List<DroppedLines> dropped) {
+    }
+
+    /**
+     * The tutorial's interactions: every rating ({@code user_id, movie_id, timestamp}) with its movie's
+     * {@code title}. Ratings of a movie the movies file lacks stop the job under failFast and are dropped and
+     * counted under dropMalformed (see {@link EncodedRatings#withKnownMovies}).
+     */
+    public TitledRatings readTitledRatings(String folder) {
+        MovieLensData data = read(folder);
+        List<DroppedLines> lines = new ArrayList<>(data.dropped());
+        Dataset<Row> ratings = EncodedRatings.withKnownMovies(data.ratings(), data.movies(), policy, lines);
+        Dataset<Row> table = CountedJoin.join(ratings, data.movies(), "movie_id", true, "movies").rows();
+        return new TitledRatings(table, List.copyOf(lines));
     }
 
     /** Movies' genres: {@code movie_id}, {@code genres} (array of genre names; empty when none is listed). */

@@ -95,10 +95,18 @@ record InteractionColumns(String user, String item, String timestamp, String tit
      * features' columns as they are.
      */
     Dataset<Row> ratings(Dataset<?> df, TowerFeatures features) {
+        return ratings(df, features, "");
+    }
+
+    /** As {@link #ratings(Dataset, TowerFeatures)}, keeping {@code extra} (a column name; empty: none) as it is. */
+    Dataset<Row> ratings(Dataset<?> df, TowerFeatures features, String extra) {
         List<Column> cols = new java.util.ArrayList<>(List.of(col(user).cast("string").as("user_id"),
                 col(item).cast("string").as("movie_id"), time().as("timestamp")));
         features.query().stream().map(FeatureConfig::column).distinct().filter(c -> !keys().containsKey(c))
                 .forEach(c -> cols.add(col(c)));
+        if (!extra.isEmpty()) {
+            cols.add(col(extra));
+        }
         return df.select(cols.toArray(Column[]::new));
     }
 

@@ -5,7 +5,10 @@ import io.deepretrieval.model.features.FeatureConfig;
 import io.deepretrieval.model.features.TowerFeatures;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.model.io.NativeThreads;
+import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.metrics.FactorizedTopK;
+import io.deepretrieval.model.task.RetrievalObjective;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.CurvePoint;
@@ -15,7 +18,7 @@ import io.deepretrieval.model.train.ModelState;
 import io.deepretrieval.model.train.TrainingOptions;
 import io.deepretrieval.spark.preprocess.EncodedRatings;
 import io.deepretrieval.spark.preprocess.FeaturePreprocessor;
-import io.deepretrieval.spark.sweep.ConsoleProgress;
+import io.deepretrieval.spark.train.ConsoleProgress;
 import io.deepretrieval.spark.train.DistributedHeldOut;
 import io.deepretrieval.spark.train.DistributedOptions;
 import io.deepretrieval.model.train.HeldOutRows;
@@ -38,15 +41,21 @@ import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.sql.types.StructType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.not;
 
 /**
  * Two-tower retrieval as a Spark ML {@link Estimator}, in the form of MLlib's {@code ALS}: typed params with
@@ -102,6 +111,11 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private final IntParam earlyStoppingK;
     private final org.apache.spark.ml.param.BooleanParam refitAfterStopping;
     private final Param<String> coldStartStrategy;
+    private final Param<String> validationIndicatorCol;
+    private final IntArrayParam topK;
+    private final StringArrayParam learningRateSchedule;
+    private final Param<String> storageLevel;
+    private final org.apache.spark.ml.param.BooleanParam repartition;
 
     public TwoTowerRetrieval() {
         this(Identifiable$.MODULE$.randomUID("twoTowerRetrieval"));
@@ -191,6 +205,24 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         coldStartStrategy = new Param<>(this, "coldStartStrategy", COLD_START_DOC,
                 ParamValidators.inArray(COLD_START_STRATEGIES));
         setDefault(coldStartStrategy, "nan");
+        validationIndicatorCol = new Param<>(this, "validationIndicatorCol", "boolean column marking the validation"
+                + " rows (true) instead of validationSplit and validationFraction, as Spark's GBT and FM estimators take"
+                + " it: the caller holds out the rows, e.g. to keep one split across several seeds; empty: none");
+        topK = new IntArrayParam(this, "topK", "the Ks of the factorized top-K accuracy on the validation rows"
+                + " (ascending, each >= 1)", (scala.Function1<int[], Object> & java.io.Serializable) ks -> ks.length > 0
+                && java.util.stream.IntStream.range(0, ks.length).allMatch(i -> ks[i] >= 1 && (i == 0 || ks[i] > ks[i - 1])));
+        learningRateSchedule = new StringArrayParam(this, "learningRateSchedule", "piecewise-constant Adagrad rate,"
+                + " each entry epoch:rate (from that 1-based epoch on; before the first, learningRate); empty: constant");
+        storageLevel = new Param<>(this, "storageLevel", "Spark storage level of the training partitions under"
+                + " parameter averaging (numWorkers >= 1), e.g. MEMORY_ONLY or MEMORY_AND_DISK_SER",
+                (scala.Function1<String, Object> & java.io.Serializable) TwoTowerRetrieval::isStorageLevel);
+        repartition = new org.apache.spark.ml.param.BooleanParam(this, "repartition", "under parameter averaging,"
+                + " shuffle the training rows into numWorkers partitions of equal size (false: coalesce, no shuffle)");
+        setDefault(validationIndicatorCol, "");
+        setDefault(topK, new int[]{1, 5, 10, 50, 100});
+        setDefault(learningRateSchedule, new String[0]);
+        setDefault(storageLevel, "MEMORY_ONLY");
+        setDefault(repartition, true);
         setDefault(earlyStoppingPatience, 0);
         setDefault(earlyStoppingFraction, 0.1);
         setDefault(earlyStoppingK, 100);
@@ -253,6 +285,16 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public IntParam nativeThreads() { return nativeThreads; }
     public IntParam timestampBuckets() { return timestampBuckets; }
     public Param<String> coldStartStrategy() { return coldStartStrategy; }
+    public Param<String> validationIndicatorCol() { return validationIndicatorCol; }
+    public IntArrayParam topK() { return topK; }
+    public StringArrayParam learningRateSchedule() { return learningRateSchedule; }
+    public Param<String> storageLevel() { return storageLevel; }
+    public org.apache.spark.ml.param.BooleanParam repartition() { return repartition; }
+    public TwoTowerRetrieval setValidationIndicatorCol(String v) { set(validationIndicatorCol, v); return this; }
+    public TwoTowerRetrieval setTopK(int... v) { set(topK, v); return this; }
+    public TwoTowerRetrieval setLearningRateSchedule(String... v) { set(learningRateSchedule, v); return this; }
+    public TwoTowerRetrieval setStorageLevel(String v) { set(storageLevel, v); return this; }
+    public TwoTowerRetrieval setRepartition(boolean v) { set(repartition, v); return this; }
     public TwoTowerRetrieval setColdStartStrategy(String v) { set(coldStartStrategy, v); return this; }
     public IntParam maxTokens() { return maxTokens; }
     public DoubleParam validationFraction() { return validationFraction; }
@@ -370,6 +412,14 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         cols.checkForFit(schema);
         TowerFeatures features = towerFeatures();
         idDropout(features); // a dropout without its feature fails before any work
+        parsedLearningRateSchedule(); // as a malformed schedule
+        if (!$(validationIndicatorCol).isEmpty()) {
+            InteractionColumns.check(schema, $(validationIndicatorCol), "validationIndicatorCol", List.of(DataTypes.BooleanType));
+        }
+        if (intOf(earlyStoppingPatience) > 0 && Arrays.stream($(topK)).noneMatch(k -> k == intOf(earlyStoppingK))) {
+            throw new IllegalArgumentException("earlyStoppingK " + intOf(earlyStoppingK) + " is not one of topK "
+                    + Arrays.toString($(topK)));
+        }
         for (FeatureConfig f : features.query()) {
             cols.checkFeature(schema, f, "queryFeatures");
         }
@@ -381,106 +431,176 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
 
     @Override
     public TwoTowerRetrievalModel fit(Dataset<?> dataset) {
-        transformSchema(dataset.schema());
         LOG.debug("Fitting {} with {}", uid, explainParams().replace('\n', ';'));
+        try (PreparedInteractions data = prepare(dataset); FitCaches caches = new FitCaches()) {
+            return trainAndEvaluate(dataset, data, caches);
+        }
+    }
+
+    /** Spark caches and executor-side held-out rows of one fit, released when it ends, also on failure. */
+    private static final class FitCaches implements AutoCloseable {
+        private final List<Dataset<?>> datasets = new java.util.ArrayList<>();
+        private final List<AutoCloseable> others = new java.util.ArrayList<>();
+
+        <T> Dataset<T> cache(Dataset<T> d) {
+            datasets.add(d);
+            return d.cache();
+        }
+
+        HeldOutRows keep(HeldOutRows rows) {
+            if (rows instanceof DistributedHeldOut d) {
+                others.add(d::close);
+            }
+            return rows;
+        }
+
+        @Override
+        public void close() {
+            datasets.forEach(Dataset::unpersist);
+            for (AutoCloseable c : others) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    LOG.warn("Releasing held-out rows failed: {}", e.toString());
+                }
+            }
+        }
+    }
+
+    /**
+     * The first two steps of {@link #fit}: key columns, vocabularies and statistics, the candidates, then the
+     * held-out split, encoded and cached (released by {@link PreparedInteractions#close()}).
+     */
+    public PreparedInteractions prepare(Dataset<?> dataset) {
+        transformSchema(dataset.schema());
+        FitCaches caches = new FitCaches();
+        try {
+            return prepare(dataset, caches);
+        } catch (RuntimeException | Error e) {
+            caches.close();
+            throw e;
+        }
+    }
+
+    private PreparedInteractions prepare(Dataset<?> dataset, FitCaches caches) {
         InteractionColumns cols = columns();
         TowerFeatures features = towerFeatures();
-        Dataset<Row> ratings = cols.ratings(dataset, features).cache();
-        Dataset<Row> items = cols.items(dataset, features).cache();
+        String indicator = $(validationIndicatorCol);
+        Dataset<Row> ratings = caches.cache(cols.ratings(dataset, features, indicator));
+        Dataset<Row> items = caches.cache(cols.items(dataset, features));
         checkOneRowPerItem(items, cols, features);
-
         FeaturePreprocessor preprocessor = new FeaturePreprocessor(features, cols.user(), cols.item());
-        boolean validating = !$(validationSplit).equals("random") || doubleOf(validationFraction) > 0;
+        boolean validating = !indicator.isEmpty() || !$(validationSplit).equals("random") || doubleOf(validationFraction) > 0;
         FeatureSpec spec;
         CandidateCorpus corpus;
-        Dataset<Row> train;
-        Dataset<Row> held;
+        InteractionSplits.Split split;
         if ($(preprocessOn).equals("all")) {
             // As the tutorial: vocabularies over every row, then the split of the encoded rows.
             spec = preprocessor.fit(ratings, items);
             corpus = EncodedRatings.corpus(spec, items, cols.label());
-            InteractionSplits.Split split = split(EncodedRatings.encode(dataset.sparkSession(), spec, corpus, ratings));
-            train = split.train();
-            held = split.test();
+            split = split(EncodedRatings.encode(dataset.sparkSession(), spec, corpus, ratings));
         } else {
             // Vocabularies and statistics of the training rows only; candidates are still every item.
-            InteractionSplits.Split split = split(ratings);
-            spec = preprocessor.fit(split.train(), items);
+            InteractionSplits.Split raw = split(ratings);
+            spec = preprocessor.fit(raw.train(), items);
             corpus = EncodedRatings.corpus(spec, items, cols.label());
-            train = EncodedRatings.encode(dataset.sparkSession(), spec, corpus, split.train());
-            held = EncodedRatings.encode(dataset.sparkSession(), spec, corpus, split.test());
+            split = new InteractionSplits.Split(EncodedRatings.encode(dataset.sparkSession(), spec, corpus, raw.train()),
+                    EncodedRatings.encode(dataset.sparkSession(), spec, corpus, raw.test()));
         }
-        train = train.cache();
-        // Read for the validation metric and again for the ranking metrics: encoded once, not once per use.
-        held = held.cache();
-        FeatureSpec fitted = spec;
-        DistributedOptions distributed = intOf(numWorkers) == 0 ? null : new DistributedOptions(intOf(numWorkers),
-                intOf(batchSize), intOf(averagingFrequency), true, "MEMORY_ONLY", intOf(nativeThreads));
-        HeldOutRows validation = heldOut(validating ? held : null, spec, distributed);
-        if (validating) {
-            LOG.info("Validation: {} split, {} rows held out", $(validationSplit), validation.size());
-        }
+        // Both sides are read several times (training, the validation metric, the ranking): encoded once.
+        return new PreparedInteractions(cols, features, spec, corpus, caches.cache(split.train()),
+                caches.cache(split.test()), validating, caches::close);
+    }
 
-        ModelConfig config = new ModelConfig(intOf(embeddingDim), $(layerSizes), doubleOf(learningRate), doubleOf(initialAccumulator),
-                doubleOf(epsilon), ((Long) $(seed))).withObjective(new io.deepretrieval.model.task.RetrievalObjective(
-                doubleOf(temperature), (Boolean) $(removeAccidentalHits), (Boolean) $(logQCorrection), intOf(mixedNegatives)))
+    /** The model settings of these params. */
+    private ModelConfig modelConfig(TowerFeatures features) {
+        return new ModelConfig(intOf(embeddingDim), $(layerSizes), doubleOf(learningRate), doubleOf(initialAccumulator),
+                doubleOf(epsilon), (Long) $(seed), parsedLearningRateSchedule(), new RetrievalObjective(doubleOf(temperature),
+                (Boolean) $(removeAccidentalHits), (Boolean) $(logQCorrection), intOf(mixedNegatives)))
                 .withIdDropout(idDropout(features));
+    }
+
+    /** {@code learningRateSchedule} as epoch → rate; an entry that is not epoch:rate is an error naming it. */
+    private NavigableMap<Integer, Double> parsedLearningRateSchedule() {
+        TreeMap<Integer, Double> schedule = new TreeMap<>();
+        for (String entry : $(learningRateSchedule)) {
+            String[] parts = entry.split(":");
+            try {
+                if (parts.length != 2) {
+                    throw new NumberFormatException();
+                }
+                schedule.put(Integer.valueOf(parts[0].strip()), Double.valueOf(parts[1].strip()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("learningRateSchedule: '" + entry + "' is not epoch:rate (e.g. 100:0.05)");
+            }
+        }
+        return schedule;
+    }
+
+    /** Steps 3 and 4: training (with early stopping and its refit when asked), then the validation metrics. */
+    private TwoTowerRetrievalModel trainAndEvaluate(Dataset<?> dataset, PreparedInteractions data, FitCaches caches) {
+        FeatureSpec spec = data.spec();
+        CandidateCorpus corpus = data.corpus();
+        boolean validating = data.validating();
+        DistributedOptions distributed = intOf(numWorkers) == 0 ? null : new DistributedOptions(intOf(numWorkers),
+                intOf(batchSize), intOf(averagingFrequency), (Boolean) $(repartition), $(storageLevel), intOf(nativeThreads));
+        HeldOutRows validation = caches.keep(heldOut(validating ? data.heldOutRows() : null, spec, distributed));
+        if (validating) {
+            LOG.info("Validation: {}, {} rows held out", $(validationIndicatorCol).isEmpty() ? $(validationSplit) + " split"
+                    : "rows marked by " + $(validationIndicatorCol), validation.size());
+        }
+        ModelConfig config = modelConfig(data.features());
         // As the sweep: ND4J's own op threads on top of the step's slice threads oversubscribe the cores (measured:
         // ML-100k [64, 32] at ~25k examples/s with ND4J's default against ~100k in the sweep).
-        io.deepretrieval.model.io.NativeThreads.apply(intOf(nativeThreads));
+        NativeThreads.apply(intOf(nativeThreads));
         int threads = StepThreads.resolve(intOf(stepThreads), intOf(numWorkers) > 0, dataset.sparkSession());
         int patience = intOf(earlyStoppingPatience);
         // Without a validation set or early stopping the trainers still evaluate after the last epoch (on no rows);
         // evaluating only then keeps that to one cheap pass, and its point is dropped below.
         int every = validating || patience > 0 ? intOf(evalEvery) : intOf(maxEpochs);
-        TrainingOptions training = new TrainingOptions(intOf(batchSize), intOf(maxEpochs), every, ((Long) $(seed)), threads);
-        ConsoleProgress progress = new ConsoleProgress(Arrays.toString($(layerSizes)));
-        FactorizedTopK metric = FactorizedTopK.tutorial();
+        TrainingOptions training = new TrainingOptions(intOf(batchSize), intOf(maxEpochs), every, (Long) $(seed), threads);
+        String label = Arrays.toString($(layerSizes));
+        ConsoleProgress progress = new ConsoleProgress(label);
+        FactorizedTopK metric = new FactorizedTopK($(topK));
+        Dataset<Row> train = data.trainRows();
         Dataset<Row> fitRows = train;
         EarlyStopping stopping = null;
-        HeldOutRows slice = null;
         if (patience > 0) {
             InteractionSplits.Split inner = stoppingSplit(train);
-            fitRows = inner.train().cache();
-            slice = heldOut(inner.test(), fitted, distributed);
+            fitRows = caches.cache(inner.train());
+            HeldOutRows slice = caches.keep(heldOut(inner.test(), spec, distributed));
             LOG.info("Early stopping: {} training rows held out as the stopping slice, patience {} evaluations of top-{}",
                     slice.size(), patience, intOf(earlyStoppingK));
             stopping = new EarlyStopping(patience, intOf(earlyStoppingK), slice, corpus, metric);
         }
-        CheckpointedTraining.Result run = train(config, fitted, corpus, fitRows, validation, training, distributed,
-                metric, checkpointFile(spec, config, patience > 0 ? "stopping" : ""), progress, uid, stopping);
+        CheckpointedTraining.Result run = train(config, spec, corpus, fitRows, validation, training, distributed,
+                metric, checkpointFile(spec, config, patience > 0 ? "stopping" : ""), progress, label, stopping);
         int bestEpoch = stopping == null ? 0 : stopping.bestEpoch();
         List<CurvePoint> stoppingCurve = stopping == null ? List.of() : stopping.history();
         if (stopping != null && (Boolean) $(refitAfterStopping)) {
             fitRows.unpersist();
             LOG.info("Refitting on all {} training rows for the best epoch count, {}", train.count(), bestEpoch);
             TrainingOptions refit = new TrainingOptions(intOf(batchSize), bestEpoch,
-                    validating ? Math.min(intOf(evalEvery), bestEpoch) : bestEpoch, ((Long) $(seed)), threads);
-            run = train(config, fitted, corpus, train, validation, refit, distributed, metric,
-                    checkpointFile(spec, config, "refit"), progress, uid + " refit", null);
+                    validating ? Math.min(intOf(evalEvery), bestEpoch) : bestEpoch, (Long) $(seed), threads);
+            run = train(config, spec, corpus, train, validation, refit, distributed, metric,
+                    checkpointFile(spec, config, "refit"), progress, label + " refit", null);
         }
         TwoTowerModel model = run.model();
-        List<CurvePoint> curve = run.curve();
-        ratings.unpersist();
-        items.unpersist();
-        if (!validating) {
-            curve = List.of();
+        List<CurvePoint> curve = validating ? run.curve() : List.of();
+        float[] itemEmbeddings;
+        try (INDArray embeddings = model.candidateEmbeddings(corpus)) {
+            itemEmbeddings = NdArrays.floats(embeddings);
         }
+        InteractionColumns cols = data.columns();
         TwoTowerRetrievalModel result = new TwoTowerRetrievalModel(uid, cols, spec, corpus, config,
                 ModelState.of(model).servingOnly(), // a fitted model serves; checkpoints keep the optimizer state
-                io.deepretrieval.model.io.NdArrays.floats(model.candidateEmbeddings(corpus)), curve, dataset.schema().apply(cols.user()).dataType(), dataset.schema().apply(cols.item()).dataType());
+                itemEmbeddings, curve, dataset.schema().apply(cols.user()).dataType(),
+                dataset.schema().apply(cols.item()).dataType());
         result.setParent(this);
         result.setColdStartStrategy($(coldStartStrategy));
         result.setEarlyStopping(stoppingCurve, bestEpoch);
         if (validating && validation.size() > 0) {
-            result.setValidationRanking(ranking(result, cols, train, held));
-        }
-        train.unpersist();
-        held.unpersist();
-        for (HeldOutRows rows : new HeldOutRows[]{validation, slice}) {
-            if (rows instanceof DistributedHeldOut d) {
-                d.close();
-            }
+            result.setValidationRanking(ranking(result, cols, train, data.heldOutRows()));
         }
         return result;
     }
@@ -511,8 +631,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             throw new java.io.UncheckedIOException("checkpointDir '" + $(checkpointDir) + "': " + e.getMessage(), e);
         }
         if (!run.completed()) {
-            throw new IllegalStateException("training stopped: " + run.failure()
-                    + (checkpoint == null ? "" : "; the last good checkpoint is " + checkpoint));
+            throw new TrainingStoppedException("training stopped: " + run.failure()
+                    + (checkpoint == null ? "" : "; the last good checkpoint is " + checkpoint), run.curve());
         }
         return run;
     }
@@ -528,8 +648,28 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         return seed + 1;
     }
 
+    /** Whether Spark knows {@code name} as a storage level. */
+    private static boolean isStorageLevel(String name) {
+        try {
+            StorageLevel.fromString(name);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** The validation split of rows with {@code user_id, movie_id, timestamp} (a zero random fraction keeps every row). */
     private InteractionSplits.Split split(Dataset<Row> rows) {
+        String indicator = $(validationIndicatorCol);
+        if (!indicator.isEmpty()) {
+            long nulls = rows.filter(col(indicator).isNull()).count();
+            if (nulls > 0) {
+                throw new IllegalArgumentException("validationIndicatorCol: column '" + indicator + "' is null in "
+                        + nulls + " rows; each row must say whether it is a validation row");
+            }
+            return new InteractionSplits.Split(rows.filter(not(col(indicator))).drop(indicator),
+                    rows.filter(col(indicator)).drop(indicator));
+        }
         if ($(validationSplit).equals("temporal") && !(doubleOf(validationFraction) > 0)) {
             throw new IllegalArgumentException("validationSplit temporal needs a validationFraction > 0");
         }
@@ -559,7 +699,9 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             String settings = config + " batch=" + $(batchSize) + " workers=" + $(numWorkers) + " averaging="
                     + $(averagingFrequency) + " split="
                     + $(validationSplit) + "/" + $(validationFraction) + "/" + $(validationLastN) + " stopping="
-                    + $(earlyStoppingPatience) + "/" + $(earlyStoppingFraction) + "/" + $(earlyStoppingK);
+                    + $(earlyStoppingPatience) + "/" + $(earlyStoppingFraction) + "/" + $(earlyStoppingK)
+                    + " indicator=" + $(validationIndicatorCol) + " topK=" + Arrays.toString($(topK))
+                    + " schedule=" + parsedLearningRateSchedule() + " storage=" + $(storageLevel) + "/" + $(repartition);
             String digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                     .digest(settings.getBytes(java.nio.charset.StandardCharsets.UTF_8))).substring(0, 12);
             return dir.resolve(ModelConfig.label($(layerSizes)) + "-seed" + $(seed) + "-" + digest

@@ -119,6 +119,9 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     }
 
     FeatureSpec spec() { return spec; }
+
+    /** The fitted preprocessing: every feature's vocabulary, buckets and statistics, as training and serving read it. */
+    public FeatureSpec featureSpec() { return spec; }
     CandidateCorpus corpus() { return corpus; }
     ModelConfig config() { return config; }
     ModelState parameters() { return parameters; }
@@ -273,14 +276,23 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
 
     /** Every candidate item and its embedding: {@code itemCol, embedding array<float>}. */
     public Dataset<Row> itemEmbeddings() {
-        SparkSession spark = SparkSession.active();
+        return SparkSession.active().createDataFrame(itemEmbeddingRows(), itemEmbeddingSchema());
+    }
+
+    /** The schema of {@link #itemEmbeddings()}. */
+    StructType itemEmbeddingSchema() {
+        return new StructType().add($(itemCol), itemType, false)
+                .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+    }
+
+    /** The rows of {@link #itemEmbeddings()}, in candidate order. */
+    List<Row> itemEmbeddingRows() {
         int dim = rank();
         List<Row> rows = new ArrayList<>(corpus.size());
         for (int r = 0; r < corpus.size(); r++) {
             rows.add(RowFactory.create(typed(corpus.movieId(r), itemType), Arrays.copyOfRange(itemEmbeddings, r * dim, (r + 1) * dim)));
         }
-        return spark.createDataFrame(rows, new StructType().add($(itemCol), itemType, false)
-                .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false));
+        return rows;
     }
 
     /** The schema of recommendations: {@code userCol, recommendations array<struct<itemCol, score>>}, as ALS. */

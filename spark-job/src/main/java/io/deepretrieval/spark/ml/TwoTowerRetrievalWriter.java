@@ -12,6 +12,7 @@ import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.ModelState;
 import io.deepretrieval.model.train.ParameterLayout;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -44,6 +45,7 @@ import java.util.List;
  * and both towers as SameDiff FlatBuffers files for serving without Spark. Nothing is Java-serialized.
  */
 final class TwoTowerRetrievalWriter extends MLWriter {
+    static final String METADATA = "metadata/part-00000";
     static final String SPEC = "data/feature-spec.json";
     static final String SETTINGS = "data/model.json";
     static final String CORPUS = "data/candidates";
@@ -74,9 +76,14 @@ final class TwoTowerRetrievalWriter extends MLWriter {
     @Override
     public void saveImpl(String path) {
         SparkSession spark = sparkSession();
-        DefaultParamsWriter$.MODULE$.saveMetadata(model, path, spark.sparkContext(), Option.empty(), Option.empty());
+        // Every file is written by the driver through the path's filesystem (DefaultParamsWriter.saveMetadata and
+        // DataFrame writes would run on the executors; see DriverParquet), in the layout Spark ML reads back.
+        String metadata = DefaultParamsWriter$.MODULE$.getMetadataToSave(model, spark.sparkContext(), Option.empty(),
+                Option.empty());
         try {
-            FileSystem fs = new Path(path).getFileSystem(spark.sparkContext().hadoopConfiguration());
+            Configuration conf = spark.sparkContext().hadoopConfiguration();
+            FileSystem fs = new Path(path).getFileSystem(conf);
+            writeText(fs, new Path(path, METADATA), metadata);
             writeText(fs, new Path(path, SPEC), model.spec().toJson());
             ModelConfig c = model.config();
             ObjectNode settings = JSON.createObjectNode()
@@ -97,11 +104,10 @@ final class TwoTowerRetrievalWriter extends MLWriter {
             settings.set("parameters", model.parameters().layout().toJson());
             writeText(fs, new Path(path, SETTINGS), JSON.writeValueAsString(settings));
 
-            writeCorpus(spark, model.spec(), model.corpus(), new Path(path, CORPUS).toString());
+            writeCorpus(conf, model.spec(), model.corpus(), new Path(path, CORPUS).toString());
 
-            spark.createDataFrame(parameterRows(model.parameters()), PARAMETER_ROWS).coalesce(1).write()
-                    .parquet(new Path(path, PARAMETERS).toString());
-            model.itemEmbeddings().coalesce(1).write().parquet(new Path(path, ITEM_EMBEDDINGS).toString());
+            DriverParquet.write(conf, new Path(path, PARAMETERS), PARAMETER_ROWS, parameterRows(model.parameters()));
+            DriverParquet.write(conf, new Path(path, ITEM_EMBEDDINGS), model.itemEmbeddingSchema(), model.itemEmbeddingRows());
             writeTowers(fs, new Path(path, TOWERS));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot save the model to " + path, e);
@@ -180,7 +186,8 @@ final class TwoTowerRetrievalWriter extends MLWriter {
      * The candidate records as Parquet: record, item id, label, and each candidate feature's encoded columns
      * ({@code f<i>_ids}, {@code f<i>_weights} for text, {@code f<i>_value}), so a load needs no item table.
      */
-    private static void writeCorpus(SparkSession spark, FeatureSpec spec, CandidateCorpus corpus, String to) {
+    private static void writeCorpus(Configuration conf, FeatureSpec spec, CandidateCorpus corpus, String to)
+            throws IOException {
         StructType schema = CANDIDATE_ROWS;
         List<FittedFeature> features = spec.candidate();
         for (int f = 0; f < features.size(); f++) {
@@ -212,7 +219,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
             }
             records.add(RowFactory.create(v.toArray()));
         }
-        spark.createDataFrame(records, schema).coalesce(1).write().parquet(to);
+        DriverParquet.write(conf, new Path(to), schema, records);
     }
 
     /** The records written by {@link #writeCorpus}, in record order. */

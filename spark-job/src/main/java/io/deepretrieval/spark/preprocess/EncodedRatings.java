@@ -23,7 +23,7 @@ import static org.apache.spark.sql.functions.col;
 
 /**
  * Applies a fitted {@link FeatureSpec} to ratings: the candidate corpus, each rating's candidate record, the model's
- * inputs per partition, and the seeded train/test split.
+ * inputs per partition.
  */
 public final class EncodedRatings {
     public static final StructType CANDIDATE_RECORDS = new StructType()
@@ -105,15 +105,6 @@ public final class EncodedRatings {
                 .apply(org.apache.spark.sql.functions.col(user.column())));
     }
 
-    /**
-     * Seeded shuffle, then the first {@code 1 - testFraction} of rows train and the rest test (the tutorial's
-     * 80,000 / 20,000 on MovieLens 100k). The order depends only on the seed and each rating's content, not on
-     * how Spark partitioned the file. See {@link InteractionSplits#random}, which this is.
-     */
-    public static Split split(Dataset<Row> encoded, long seed, double testFraction) {
-        InteractionSplits.Split split = InteractionSplits.DEFAULT.random(encoded, seed, testFraction);
-        return new Split(split.train(), split.test());
-    }
 
     /** The encoded rows of each partition as model inputs, in DataFrame order (one {@link Interactions} per partition). */
     public static JavaRDD<Interactions> interactions(Dataset<Row> encoded, FeatureSpec spec) {
@@ -138,9 +129,5 @@ public final class EncodedRatings {
         List<Interactions> parts = new ArrayList<>();
         interactions(encoded, spec).toLocalIterator().forEachRemaining(parts::add);
         return Interactions.concat(spec, parts);
-    }
-
-    /** Train and test rows. */
-    public record Split(Dataset<Row> train, Dataset<Row> test) {
     }
 }

@@ -1,27 +1,33 @@
 package io.deepretrieval.spark.sweep;
 
-import io.deepretrieval.model.io.NativeThreads;
-import io.deepretrieval.spark.train.StepThreads;
-import io.deepretrieval.model.io.AtomicFiles;
-import io.deepretrieval.model.serving.SavedModel;
-import io.deepretrieval.model.metrics.FactorizedTopK;
-import io.deepretrieval.model.towers.ModelConfig;
-import io.deepretrieval.model.towers.TwoTowerModel;
-import io.deepretrieval.model.train.CurvePoint;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.deepretrieval.model.features.FeatureSpec;
-import io.deepretrieval.spark.train.CheckpointedTraining;
+import io.deepretrieval.model.io.AtomicFiles;
+import io.deepretrieval.model.io.BackendInfo;
+import io.deepretrieval.model.io.NativeThreads;
+import io.deepretrieval.model.metrics.FactorizedTopK;
+import io.deepretrieval.model.metrics.TopKAccuracy;
+import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.spark.SparkSessions;
+import io.deepretrieval.spark.baseline.AlsBaseline;
+import io.deepretrieval.spark.baseline.IndexedPairs;
 import io.deepretrieval.spark.config.SweepConfig;
 import io.deepretrieval.spark.ingest.DroppedLines;
 import io.deepretrieval.spark.ingest.InputPolicy;
-import io.deepretrieval.spark.report.InputReport;
-import io.deepretrieval.spark.report.HtmlReport;
-import io.deepretrieval.spark.report.SeedSpread;
-import io.deepretrieval.spark.baseline.AlsBaseline;
+import io.deepretrieval.spark.ingest.MovieLensReader;
+import io.deepretrieval.spark.ml.TrainingStoppedException;
+import io.deepretrieval.spark.ml.TwoTowerRetrieval;
+import io.deepretrieval.spark.ml.TwoTowerRetrievalModel;
+import io.deepretrieval.spark.preprocess.InteractionSplits;
 import io.deepretrieval.spark.report.AccuracyPlot;
 import io.deepretrieval.spark.report.CurveFiles;
 import io.deepretrieval.spark.report.DepthResult;
+import io.deepretrieval.spark.report.HtmlReport;
+import io.deepretrieval.spark.report.InputReport;
+import io.deepretrieval.spark.report.SeedSpread;
 import io.deepretrieval.spark.report.SummaryTable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +39,11 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+
+import static org.apache.spark.sql.functions.lit;
 
 /**
  * The main job: prepares the data on Spark, trains every depth setting, and writes per-depth curves (CSV, JSON),
@@ -47,7 +57,8 @@ public final class DepthSweep {
     private final SweepConfig config;
     private List<DroppedLines> dropped = List.of();
     private AlsBaseline.Result baseline;
-    private int stepThreads = 1;
+    /** The column that marks the test rows for the Estimator. */
+    static final String HELD_OUT = "held_out";
 
     public DepthSweep(SweepConfig config) {
         this.config = config;
@@ -83,7 +94,7 @@ public final class DepthSweep {
         }
         SweepConfig saved = SweepConfig.load(dir.resolve("config.json"));
         if (master != null) {
-            saved = saved.with(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("master", master), "--master");
+            saved = saved.with(JsonNodeFactory.instance.objectNode().put("master", master), "--master");
         }
         Files.deleteIfExists(dir.resolve("FAILED.txt"));
         return new DepthSweep(saved).runIn(dir, dir.resolveSibling(name.substring(0, name.length() - INCOMPLETE_SUFFIX.length())));
@@ -111,114 +122,131 @@ public final class DepthSweep {
         NativeThreads.apply(config.nativeThreads());
         try (SparkSession spark = SparkSessions.create(config.master(), "deep-retrieval depth sweep")) {
             LOG.info("Preparing MovieLens from {} on Spark {}; driver computes with ND4J {}", config.data(),
-                    spark.version(), io.deepretrieval.model.io.BackendInfo.describe());
-            stepThreads = StepThreads.resolve(config.stepThreads(), config.distributed() != null, spark);
-            PreparedData data = PreparedData.prepare(spark, config.data(), config.seed(),
-                    config.testFraction(), config.timestampBuckets(), config.maxTokens(),
-                    InputPolicy.fromConfig(config.inputPolicy()));
+                    spark.version(), BackendInfo.describe());
+            MovieLensReader.TitledRatings data = new MovieLensReader(spark, InputPolicy.fromConfig(config.inputPolicy()))
+                    .readTitledRatings(config.data());
             dropped = data.dropped();
             InputReport.write(workDir, dropped);
-            if (config.alsBaseline()) {
-                baseline = AlsBaseline.fitAndScore(data.trainRows(), data.testRows(), data.corpus().size(),
-                        new FactorizedTopK(config.topKArray()), config.seed(), config.topK().get(config.topK().size() - 1));
-                LOG.info("Baseline {}: {}", baseline.label(), baseline.test());
-                AtomicFiles.write(workDir.resolve("baseline.json"), CurveFiles.JSON.writeValueAsBytes(
-                        CurveFiles.JSON.createObjectNode().put("model", baseline.label()).put("rank", baseline.rank())
-                                .put("regParam", baseline.regParam()).put("alpha", baseline.alpha())
-                                .put("validationTopK", baseline.validationTopK())
-                                .set("testAccuracy", CurveFiles.JSON.valueToTree(accuracyMap(baseline.test())))));
-            }
-            Path specFile = workDir.resolve("feature-spec.json");
-            if (Files.exists(specFile) && !FeatureSpec.read(specFile).toJson().equals(data.spec().toJson())) {
-                throw new IllegalArgumentException("the data in " + config.data() + " no longer gives the feature spec"
-                        + " this run started with (" + specFile + "); resume with the same data or start a new run");
-            }
-            data.spec().write(specFile);
-            LOG.info("{} train / {} test ratings, {} candidate records, features {}", data.trainRows().count(),
-                    data.testRows().count(), data.corpus().size(), java.util.stream.Stream.concat(data.spec().query().stream(),
-                            data.spec().candidate().stream()).map(f -> f.name() + " (" + f.tableRows() + " rows)").toList());
-            List<DepthResult> results = new ArrayList<>();
-            for (List<Integer> layers : config.layerSizes()) {
-                for (int s = 0; s < config.seeds(); s++) {
-                    // Several seeds vary initialisation and shuffling; the split stays the one of config.seed().
-                    Long seed = config.seeds() == 1 ? null : config.seed() + s;
-                    ModelConfig modelConfig = config.model(layers, seed == null ? config.seed() : seed);
-                    String label = modelConfig.depthLabel() + (seed == null ? "" : "_seed" + seed);
-                    Path done = workDir.resolve("curve_" + label + ".json");
-                    if (Files.exists(done)) {
-                        LOG.info("{} already done in an earlier attempt: not retrained", layers + (seed == null ? "" : " seed " + seed));
-                        results.add(CurveFiles.read(done));
-                    } else {
-                        results.add(trainDepth(data, modelConfig, seed, label, workDir));
-                    }
-                    writeReports(workDir, results);
+            // One split for every depth and seed, so that seeds vary initialisation and shuffling only: the rows are
+            // marked and the Estimator holds out the marked ones (validationIndicatorCol).
+            InteractionSplits.Split split = InteractionSplits.DEFAULT.random(data.table(), config.seed(), config.testFraction());
+            Dataset<Row> marked = split.train().withColumn(HELD_OUT, lit(false))
+                    .unionByName(split.test().withColumn(HELD_OUT, lit(true))).cache();
+            try {
+                LOG.info("{} train / {} test ratings", split.train().count(), split.test().count());
+                if (config.alsBaseline()) {
+                    baseline(workDir, split);
                 }
+                List<DepthResult> results = new ArrayList<>();
+                for (List<Integer> layers : config.layerSizes()) {
+                    for (int s = 0; s < config.seeds(); s++) {
+                        // Several seeds vary initialisation and shuffling; the split stays the one of config.seed().
+                        Long seed = config.seeds() == 1 ? null : config.seed() + s;
+                        DepthResult run = new DepthResult(layers.stream().mapToInt(Integer::intValue).toArray(), seed,
+                                List.of(), 0, null);
+                        Path done = workDir.resolve("curve_" + run.label() + ".json");
+                        if (Files.exists(done)) {
+                            LOG.info("{} already done in an earlier attempt: not retrained", layers + (seed == null ? "" : " seed " + seed));
+                            results.add(CurveFiles.read(done));
+                        } else {
+                            results.add(trainDepth(marked, run, workDir));
+                        }
+                        writeReports(workDir, results);
+                    }
+                }
+            } finally {
+                marked.unpersist();
             }
         }
     }
 
-    private DepthResult trainDepth(PreparedData data, ModelConfig modelConfig, Long seed, String fileLabel, Path dir)
-            throws IOException {
-        int[] layers = modelConfig.layerSizes();
-        String label = Arrays.toString(layers) + (seed == null ? "" : " seed " + seed);
-        long shuffleSeed = modelConfig.initSeed();
-        io.deepretrieval.model.train.TrainingOptions training = new io.deepretrieval.model.train.TrainingOptions(
-                config.batchSize(), config.epochs(), config.evalEvery(), shuffleSeed, stepThreads);
-        if (config.distributed() == null) {
-            LOG.info("Training {} for {} epochs in the driver JVM, batch {} split over {} step thread(s)", label,
-                    config.epochs(), config.batchSize(), stepThreads);
+    /** ALS on the sweep's split, its ids indexed over every row. */
+    private void baseline(Path workDir, InteractionSplits.Split split) throws IOException {
+        IndexedPairs pairs = IndexedPairs.fit(split.train().unionByName(split.test()));
+        Dataset<Row> train = pairs.encode(split.train());
+        Dataset<Row> test = pairs.encode(split.test());
+        try {
+            baseline = AlsBaseline.fitAndScore(train, test, pairs.items(), new FactorizedTopK(config.topKArray()),
+                    config.seed(), config.topK().get(config.topK().size() - 1));
+        } finally {
+            train.unpersist();
+            test.unpersist();
+        }
+        LOG.info("Baseline {}: {}", baseline.label(), baseline.test());
+        AtomicFiles.write(workDir.resolve("baseline.json"), CurveFiles.JSON.writeValueAsBytes(
+                CurveFiles.JSON.createObjectNode().put("model", baseline.label()).put("rank", baseline.rank())
+                        .put("regParam", baseline.regParam()).put("alpha", baseline.alpha())
+                        .put("validationTopK", baseline.validationTopK())
+                        .set("testAccuracy", CurveFiles.JSON.valueToTree(accuracyMap(baseline.test())))));
+    }
+
+    /** The sweep's settings for one depth and seed as the Estimator's params. */
+    TwoTowerRetrieval estimator(int[] layers, long seed, Path checkpoints) {
+        SweepConfig c = config;
+        TwoTowerRetrieval e = new TwoTowerRetrieval().setLayerSizes(layers).setEmbeddingDim(c.embeddingDim())
+                .setMaxEpochs(c.epochs()).setEvalEvery(c.evalEvery()).setSeed(seed).setLearningRate(c.learningRate())
+                .setInitialAccumulator(c.initialAccumulator()).setEpsilon(c.epsilon())
+                .setLearningRateSchedule(c.learningRateSchedule().entrySet().stream()
+                        .map(en -> en.getKey() + ":" + en.getValue()).toArray(String[]::new))
+                .setTimestampBuckets(c.timestampBuckets()).setMaxTokens(c.maxTokens()).setTopK(c.topKArray())
+                .setTemperature(c.temperature()).setRemoveAccidentalHits(c.removeAccidentalHits())
+                .setLogQCorrection(c.logQCorrection()).setMixedNegatives(c.mixedNegatives())
+                .setStepThreads(c.stepThreads()).setNativeThreads(c.nativeThreads())
+                .setValidationIndicatorCol(HELD_OUT).setCheckpointDir(checkpoints.toString());
+        if (c.workers() > 0) {
+            e.setNumWorkers(c.workers()).setBatchSize(c.batchSizePerWorker()).setAveragingFrequency(c.averagingFrequency())
+                    .setRepartition(c.repartition()).setStorageLevel(c.storageLevel());
+        } else {
+            e.setBatchSize(c.batchSize());
+        }
+        return e;
+    }
+
+    /** Fits one depth and seed through the Estimator, saves its model and writes its curve files. */
+    private DepthResult trainDepth(Dataset<Row> marked, DepthResult run, Path dir) throws IOException {
+        int[] layers = run.layerSizes();
+        String label = Arrays.toString(layers) + (run.seed() == null ? "" : " seed " + run.seed());
+        if (config.workers() == 0) {
+            LOG.info("Training {} for {} epochs in the driver JVM, batch {}", label, config.epochs(), config.batchSize());
         } else {
             LOG.info("Training {} for {} epochs on {} Spark workers, batch {} per worker", label, config.epochs(),
                     config.workers(), config.batchSizePerWorker());
         }
-        Path checkpointFile = dir.resolve("checkpoints").resolve(fileLabel + ".ckpt");
-        // Distributed, the test rows are scored where they are cached; in the driver JVM, they are collected once.
-        io.deepretrieval.model.train.HeldOutRows test = config.distributed() == null
-                ? io.deepretrieval.model.train.HeldOutRows.inMemory(data.test())
-                : new io.deepretrieval.spark.train.DistributedHeldOut(data.testRows(), data.spec(),
-                config.distributed().workers(), config.distributed().nativeThreads());
-        CheckpointedTraining.Result run;
+        TwoTowerRetrieval estimator = estimator(layers, run.seed() == null ? config.seed() : run.seed(),
+                dir.resolve("checkpoints").resolve(run.label()));
+        DepthResult result;
         try {
-            run = CheckpointedTraining.run(modelConfig, data.spec(), data.corpus(), data::train,
-                    data.trainRows(), test, training, config.distributed(), new FactorizedTopK(config.topKArray()),
-                    checkpointFile, new ConsoleProgress(label), label);
-        } finally {
-            if (test instanceof io.deepretrieval.spark.train.DistributedHeldOut d) {
-                d.close();
-            }
-        }
-        TwoTowerModel model = run.model();
-        List<CurvePoint> curve = run.curve();
-        String failure = run.failure();
-        double seconds = curve.isEmpty() ? 0 : curve.get(curve.size() - 1).trainSeconds();
-        DepthResult result = new DepthResult(layers, seed, curve, seconds, failure);
-        if (result.completed()) {
-            saveModel(dir, model, data, result);
+            TwoTowerRetrievalModel model = estimator.fit(marked);
+            result = new DepthResult(layers, run.seed(), model.validationCurve(), seconds(model.validationCurve()), null);
+            checkSpec(dir, model.featureSpec());
+            Path target = dir.resolve("models").resolve(run.label());
+            model.write().overwrite().save(target.toString());
+            LOG.info("Saved model {} to {}", label, target);
+        } catch (TrainingStoppedException e) {
+            // A numeric fault ends this depth, not the sweep: its curve so far is reported as failed.
+            LOG.warn("{}: {}", label, e.getMessage());
+            result = new DepthResult(layers, run.seed(), e.curve(), seconds(e.curve()), e.getMessage());
         }
         CurveFiles.write(dir, result, config.topKArray());
         return result;
     }
 
-    /** The trained depth as a saved-model bundle under {@code models/<layers>/} (see {@link SavedModel}). */
-    private void saveModel(Path dir, TwoTowerModel model, PreparedData data, DepthResult result) throws IOException {
-        com.fasterxml.jackson.databind.node.ObjectNode info = CurveFiles.JSON.createObjectNode();
-        info.put("layerSizes", Arrays.toString(result.layerSizes()));
-        info.set("settings", CurveFiles.JSON.readTree(config.toJson()));
-        com.fasterxml.jackson.databind.node.ObjectNode metrics = info.putObject("finalMetrics");
-        CurvePoint last = result.last();
-        if (last != null) {
-            metrics.put("epoch", last.epoch());
-            for (int k : config.topKArray()) {
-                metrics.put("top" + k, last.accuracy().at(k));
-            }
-        }
-        Path target = dir.resolve("models").resolve(result.label());
-        SavedModel.save(target, model, data.spec(), data.corpus(), info);
-        LOG.info("Saved model {} to {}", Arrays.toString(result.layerSizes()), target);
+    private static double seconds(List<CurvePoint> curve) {
+        return curve.isEmpty() ? 0 : curve.get(curve.size() - 1).trainSeconds();
     }
 
-    private static java.util.Map<String, Double> accuracyMap(io.deepretrieval.model.metrics.TopKAccuracy a) {
-        java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+    /** The run folder's feature spec: written by the first depth, and every later one (or a resume) must match it. */
+    private void checkSpec(Path dir, FeatureSpec spec) throws IOException {
+        Path specFile = dir.resolve("feature-spec.json");
+        if (Files.exists(specFile) && !FeatureSpec.read(specFile).toJson().equals(spec.toJson())) {
+            throw new IllegalArgumentException("the data in " + config.data() + " no longer gives the feature spec"
+                    + " this run started with (" + specFile + "); resume with the same data or start a new run");
+        }
+        spec.write(specFile);
+    }
+
+    private static Map<String, Double> accuracyMap(TopKAccuracy a) {
+        Map<String, Double> m = new LinkedHashMap<>();
         for (int k : a.ks()) {
             m.put("top" + k, a.at(k));
         }

@@ -6,6 +6,7 @@ import io.deepretrieval.model.train.Checkpoint;
 import io.deepretrieval.spark.SyntheticMovieLens;
 import io.deepretrieval.spark.TestFileSystem;
 import io.deepretrieval.spark.TestSpark;
+import io.deepretrieval.spark.ml.TwoTowerRetrievalModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +41,15 @@ class SweepCommandTest {
         return CliRun.run(args);
     }
 
+    /** The one checkpoint of a depth's run in a sweep's folder ({@code checkpoints/<label>/}, named by its settings). */
+    static Path checkpointOf(Path runDir, String label) throws IOException {
+        try (var files = Files.list(runDir.resolve("checkpoints").resolve(label))) {
+            List<Path> found = files.filter(f -> f.toString().endsWith(".ckpt")).toList();
+            assertEquals(1, found.size(), "checkpoints of " + label + ": " + found);
+            return found.get(0);
+        }
+    }
+
     @Test
     void sweepWritesCurvesSummaryAndPlotPerDepth(@TempDir Path out) throws IOException {
         CliRun.Result r = run("sweep", "--data", wide.toString(), "--out", out.toString(), "--name", "run1",
@@ -49,9 +59,16 @@ class SweepCommandTest {
         assertFalse(Files.exists(out.resolve("run1.incomplete")));
         for (String f : List.of("curve_32.csv", "curve_32.json", "curve_16_8.csv", "curve_16_8.json",
                 "summary.csv", "summary.json", "summary.md", "top100.png", "feature-spec.json", "config.json",
-                "baseline.json", "report.html", "input-report.json", "checkpoints/32.ckpt", "models/16_8/query_tower.sdz")) {
+                "baseline.json", "report.html", "input-report.json", "models/16_8/data/model.json")) {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
+        assertTrue(Files.size(checkpointOf(dir, "32")) > 0, "the checkpoint of [32]");
+        // The saved model is the Estimator's: Spark ML loads it.
+        TestSpark.session();
+        TwoTowerRetrievalModel saved = TwoTowerRetrievalModel.load(dir.resolve("models/16_8").toString());
+        assertEquals(8, saved.rank(), "the [16, 8] towers' embedding width");
+        long candidates = saved.itemEmbeddings().count();
+        assertTrue(candidates > WIDE_MOVIES / 2 && candidates <= WIDE_MOVIES, candidates + " candidates");
         List<String> csv = Files.readAllLines(dir.resolve("curve_32.csv"));
         assertEquals("epoch,mean_loss,top1,top5,top10,top50,top100,train_seconds", csv.get(0));
         assertEquals(List.of("5", "6"), csv.stream().skip(1).map(l -> l.split(",")[0]).toList(), "evaluated every 5 epochs and after the last");
@@ -159,14 +176,14 @@ class SweepCommandTest {
         assertEquals(2, curve.get("points").size(), "epochs 1 and 2 were evaluated before the fault: " + curve);
 
         // The kept checkpoint is the state after epoch 2, bit for bit that of a run which stops there.
-        Checkpoint kept = Checkpoint.read(dir.resolve("checkpoints/16.ckpt"));
+        Checkpoint kept = Checkpoint.read(checkpointOf(dir, "16"));
         assertEquals(2, kept.epoch());
         assertEquals(2, kept.curve().size());
         assertTrue(kept.state().isFinite());
         CliRun.Result ref = run("sweep", "--no-baseline", "--data", data.toString(), "--out", out.toString(), "--name", "ref",
                 "--epochs", "2", "--layers", "16", "--batch-size", "256");
         assertEquals(0, ref.exitCode(), ref.err());
-        Checkpoint clean = Checkpoint.read(out.resolve("ref/checkpoints/16.ckpt"));
+        Checkpoint clean = Checkpoint.read(checkpointOf(out.resolve("ref"), "16"));
         assertEquals(2, clean.epoch());
         assertArrayEquals(clean.state().values(), kept.state().values(), "parameters after epoch 2");
         assertArrayEquals(clean.state().accumulators(), kept.state().accumulators(), "Adagrad accumulators after epoch 2");
@@ -184,7 +201,7 @@ class SweepCommandTest {
         assertEquals(3, r.exitCode(), r.err());
         assertTrue(r.err().matches("(?s).*\\[8] stopped: epoch 2, (round 1, partition \\d, step \\d+: loss is (NaN|Infinity)"
                 + "|averaging round 1: parameters became NaN or infinite).*"), r.err());
-        Checkpoint kept = Checkpoint.read(out.resolve("nan2/checkpoints/8.ckpt"));
+        Checkpoint kept = Checkpoint.read(checkpointOf(out.resolve("nan2"), "8"));
         assertEquals(1, kept.epoch());
         assertTrue(kept.state().isFinite());
     }
@@ -197,7 +214,7 @@ class SweepCommandTest {
         Path dir = out.resolve("seeds");
         for (long seed : new long[]{42, 43, 44}) {
             assertTrue(Files.exists(dir.resolve("curve_16_seed" + seed + ".csv")), "seed " + seed);
-            assertTrue(Files.exists(dir.resolve("models/16_seed" + seed + "/query_tower.sdz")), "model of seed " + seed);
+            assertTrue(Files.exists(dir.resolve("models/16_seed" + seed + "/data/model.json")), "model of seed " + seed);
         }
         JsonNode spread = new ObjectMapper().readTree(dir.resolve("seeds.json").toFile());
         assertEquals(1, spread.size());

@@ -2,7 +2,7 @@ package io.deepretrieval.spark.ingest;
 
 import io.deepretrieval.spark.SyntheticMovieLens;
 import io.deepretrieval.spark.TestSpark;
-import io.deepretrieval.spark.sweep.PreparedData;
+import io.deepretrieval.spark.TutorialData;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -72,12 +72,12 @@ class BadInputCorpusTest {
             assertThrows(MalformedInputException.class, () -> prepare(dir, InputPolicy.DROP_MALFORMED), kind);
             return;
         }
-        PreparedData data = prepare(dir, InputPolicy.DROP_MALFORMED);
+        TutorialData data = prepare(dir, InputPolicy.DROP_MALFORMED);
         DroppedLines d = data.dropped().stream().filter(x -> x.file().endsWith(droppedFile)).findFirst()
                 .orElseThrow(() -> new AssertionError(kind + ": nothing reported dropped from " + droppedFile + ": " + data.dropped()));
         assertEquals(droppedCount, d.count(), kind);
         assertTrue(d.examples().get(0).contains(message), kind + ": " + d.examples());
-        assertTrue(data.train().size() > 100, kind + ": the good lines must still train");
+        assertTrue(data.prepared().train().size() > 100, kind + ": the good lines must still train");
     }
 
     private Path fresh(Damage damage) throws IOException {
@@ -86,8 +86,8 @@ class BadInputCorpusTest {
         return dir;
     }
 
-    private static PreparedData prepare(Path dir, InputPolicy policy) {
-        return PreparedData.prepare(TestSpark.session(), dir.toString(), 1, 0.2, 10, 1000, policy);
+    private static TutorialData prepare(Path dir, InputPolicy policy) {
+        return TutorialData.read(TestSpark.session(), dir.toString(), 1, 0.2, 10, 1000, policy);
     }
 
     private static Arguments kind(String name, Damage damage, String message, String droppedFile, long count) {

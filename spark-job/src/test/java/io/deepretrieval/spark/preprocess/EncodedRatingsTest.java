@@ -64,8 +64,8 @@ class EncodedRatingsTest {
         FeatureSpec spec = FeaturePreprocessor.tutorial(100, 10_000).fit(data.ratings(), data.movies());
         CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies(), "title");
         Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, data.ratings());
-        EncodedRatings.Split a = EncodedRatings.split(encoded, 42, 0.2);
-        EncodedRatings.Split b = EncodedRatings.split(encoded.repartition(5), 42, 0.2);
+        InteractionSplits.Split a = InteractionSplits.DEFAULT.random(encoded, 42, 0.2);
+        InteractionSplits.Split b = InteractionSplits.DEFAULT.random(encoded.repartition(5), 42, 0.2);
         assertEquals(800, a.train().count());
         assertEquals(200, a.test().count());
         Interactions testA = EncodedRatings.collect(a.test(), spec);
@@ -79,7 +79,7 @@ class EncodedRatingsTest {
         a.train().collectAsList().forEach(r -> train.add(r.getString(0) + "/" + r.getString(1) + "/" + r.getLong(2)));
         long overlap = a.test().collectAsList().stream().filter(r -> train.contains(r.getString(0) + "/" + r.getString(1) + "/" + r.getLong(2))).count();
         assertEquals(0, overlap);
-        Interactions otherSeed = EncodedRatings.collect(EncodedRatings.split(encoded, 7, 0.2).test(), spec);
+        Interactions otherSeed = EncodedRatings.collect(InteractionSplits.DEFAULT.random(encoded, 7, 0.2).test(), spec);
         int same = 0;
         for (int i = 0; i < otherSeed.size(); i++) {
             same += otherSeed.candidate()[i] == testA.candidate()[i] ? 1 : 0;

@@ -225,8 +225,6 @@ class InteractionSplitsTest {
         assertEquals(expected.subList(0, 40), keysInOrder(split.train()));
         assertEquals(expected.subList(40, 50), keysInOrder(split.test()));
         assertEquals(List.of("user_id", "movie_id", "timestamp", "rating"), List.of(split.train().columns()), "all columns kept");
-        EncodedRatings.Split old = EncodedRatings.split(df, 42, 0.2);
-        assertEquals(expected.subList(0, 40), keysInOrder(old.train()), "EncodedRatings.split is this split");
         assertTrue(!keysInOrder(splits.random(df, 7, 0.2).test()).equals(expected.subList(40, 50)), "another seed, another split");
 
         assertEquals(Set.copyOf(expected), keys(splits.random(df, 42, 0).train()), "a zero fraction trains every row");

@@ -16,7 +16,8 @@ import io.deepretrieval.model.train.TrainingOptions;
 import io.deepretrieval.model.train.TrainingStep;
 import io.deepretrieval.spark.SyntheticMovieLens;
 import io.deepretrieval.spark.TestSpark;
-import io.deepretrieval.spark.sweep.PreparedData;
+import io.deepretrieval.spark.TutorialData;
+import io.deepretrieval.spark.ml.PreparedInteractions;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -41,12 +42,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ParameterAveragingTest {
     @TempDir
     static Path dir;
-    static PreparedData data;
+    static PreparedInteractions data;
 
     @BeforeAll
     static void prepare() throws IOException {
         SyntheticMovieLens.write100k(dir.resolve("ml"), 60, 120, 3000, 9);
-        data = PreparedData.prepare(TestSpark.session(), dir.resolve("ml").toString(), 42, 0.2, 100, 10_000);
+        data = TutorialData.prepare(TestSpark.session(), dir.resolve("ml").toString(), 42, 0.2, 100, 10_000);
     }
 
     /**
@@ -88,11 +89,11 @@ class ParameterAveragingTest {
         // reductions, and with it the float rounding the comparison allows for.
         NativeThreads.apply(1);
         TwoTowerModel local = new TwoTowerModel(config, data.spec());
-        new LocalTrainer(training, new FactorizedTopK(10), TrainingListener.NONE).fit(local, data.corpus(), data.train(), data.test());
+        new LocalTrainer(training, new FactorizedTopK(10), TrainingListener.NONE).fit(local, data.corpus(), data.train(), data.heldOut());
 
         TwoTowerModel distributed = new TwoTowerModel(config, data.spec());
         new ParameterAveraging(new DistributedOptions(1, 256, 1, true, "MEMORY_ONLY", 1), training, new FactorizedTopK(10),
-                TrainingListener.NONE).fit(distributed, data.spec(), data.corpus(), data.trainRows(), data.test());
+                TrainingListener.NONE).fit(distributed, data.spec(), data.corpus(), data.trainRows(), data.heldOut());
 
         float[] a = ModelState.of(local).values();
         float[] b = ModelState.of(distributed).values();
@@ -115,7 +116,7 @@ class ParameterAveragingTest {
         ParameterAveraging trainer = new ParameterAveraging(new DistributedOptions(2, 128, 3, true, "MEMORY_ONLY", 1),
                 new TrainingOptions(256, 6, 3, 7), new FactorizedTopK(1, 20), TrainingListener.NONE);
         List<CurvePoint> curve = trainer.fit(new TwoTowerModel(config, data.spec()), data.spec(), data.corpus(),
-                data.trainRows(), data.test());
+                data.trainRows(), data.heldOut());
         assertEquals(List.of(3, 6), curve.stream().map(CurvePoint::epoch).toList());
         // 120 movies, 20 per user group: a random ranking gets top-20 right one time in 6.
         double top20 = curve.get(1).accuracy().at(20);
@@ -245,7 +246,7 @@ class ParameterAveragingTest {
                 meanLoss[0] = loss;
             }
         });
-        trainer.fit(distributed, data.spec(), data.corpus(), rows, data.test());
+        trainer.fit(distributed, data.spec(), data.corpus(), rows, data.heldOut());
         assertEquals(1, trainer.timer().rounds(), "expected exactly one averaging round");
         assertEquals(lossSum / batches, meanLoss[0], 1e-6 * Math.abs(meanLoss[0]), "mean loss of the round's steps");
 

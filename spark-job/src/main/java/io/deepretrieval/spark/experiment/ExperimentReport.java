@@ -1,9 +1,8 @@
-package io.deepretrieval.spark.report;
+package io.deepretrieval.spark.experiment;
 
 import io.deepretrieval.model.io.AtomicFiles;
-import io.deepretrieval.spark.experiment.ObjectiveExperiment;
 import io.deepretrieval.spark.experiment.ObjectiveExperiment.Run;
-import io.deepretrieval.spark.experiment.Variant;
+import io.deepretrieval.spark.report.SeedSpread;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;

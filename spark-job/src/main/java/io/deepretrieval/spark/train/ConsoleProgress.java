@@ -1,4 +1,4 @@
-package io.deepretrieval.spark.sweep;
+package io.deepretrieval.spark.train;
 
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.model.train.TrainingListener;
