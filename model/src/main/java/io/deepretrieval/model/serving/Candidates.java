@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -69,17 +70,17 @@ public final class Candidates {
      * The {@code k} best movies for a query embedding by {@code index} (built over these embeddings), leaving out
      * {@code exclude} (ids the catalogue does not hold are ignored: they cannot be recommended anyway).
      */
-    public List<SavedModel.Recommendation> recommend(float[] query, int k, Set<String> exclude, TopK index) {
+    public List<Recommendation> recommend(float[] query, int k, Set<String> exclude, TopK index) {
         if (index.size() != size() || index.dim() != dim) {
             throw new IllegalArgumentException("index holds " + index.size() + " x " + index.dim()
                     + " candidates, the catalogue " + size() + " x " + dim);
         }
-        int[] leaveOut = exclude.stream().map(rowOf::get).filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).toArray();
+        int[] leaveOut = exclude.stream().map(rowOf::get).filter(Objects::nonNull).mapToInt(Integer::intValue).toArray();
         TopK.Hits hits = index.searchOne(query, k, leaveOut);
-        List<SavedModel.Recommendation> out = new ArrayList<>(hits.rows().length);
+        List<Recommendation> out = new ArrayList<>(hits.rows().length);
         for (int i = 0; i < hits.rows().length; i++) {
             int r = hits.rows()[i];
-            out.add(new SavedModel.Recommendation(ids.get(r), titles.get(r), hits.scores()[i]));
+            out.add(new Recommendation(ids.get(r), titles.get(r), hits.scores()[i]));
         }
         return out;
     }

@@ -5,11 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.deepretrieval.model.io.Futures;
-import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.retrieval.HnswTopK;
 import io.deepretrieval.model.retrieval.TopK;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,15 +22,17 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Recommendations over HTTP from a saved model: {@code GET /recommend}, {@code /health}, {@code /metadata}, JSON
- * in and out. The JDK's own {@link HttpServer}: a handful of JSON routes need no framework, it takes a fixed
- * thread pool and has a graceful {@code stop(delay)}, and it adds no dependency. Requests are answered on
- * {@code threads} pool threads; the query tower runs on one thread of its own, since a SameDiff graph must not run
- * {@code output} concurrently (and keeps a session per calling thread), while the top-k searches, which are
- * thread-safe, run on the pool threads in parallel.
+ * Recommendations over HTTP from a {@link ServingModel}: {@code GET /recommend}, {@code /health},
+ * {@code /metadata}, JSON in and out. The JDK's own {@link HttpServer}: a handful of JSON routes need no
+ * framework, it takes a fixed thread pool and has a graceful {@code stop(delay)}, and it adds no dependency.
+ * Requests are answered on {@code threads} pool threads; the query tower runs on the model's one graph thread
+ * (a SameDiff graph must not run concurrently), while the top-k searches, which are thread-safe, run on the pool
+ * threads in parallel.
  */
 public final class RecommendationServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RecommendationServer.class);
@@ -41,13 +40,12 @@ public final class RecommendationServer implements AutoCloseable {
     /** Default number of movies a request gets. */
     public static final int DEFAULT_K = 10;
 
-    private final SavedModel model;
+    private final ServingModel model;
     private final Candidates candidates;
     private final TopK index;
     private final int maxK;
     private final HttpServer server;
     private final ExecutorService pool;
-    private final ExecutorService tower;
 
     /**
      * @param candidates what to recommend from ({@code model.candidates()}, or a synthetic catalogue around it)
@@ -56,7 +54,7 @@ public final class RecommendationServer implements AutoCloseable {
      * @param threads    request threads
      * @param maxK       the largest k a request may ask for
      */
-    public RecommendationServer(SavedModel model, Candidates candidates, TopK index, InetSocketAddress address,
+    public RecommendationServer(ServingModel model, Candidates candidates, TopK index, InetSocketAddress address,
                                 int threads, int maxK) throws IOException {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -73,15 +71,14 @@ public final class RecommendationServer implements AutoCloseable {
         this.index = index;
         this.maxK = maxK;
         this.pool = Executors.newFixedThreadPool(threads, daemon("http"));
-        this.tower = Executors.newSingleThreadExecutor(daemon("query-tower"));
         this.server = HttpServer.create(address, 128);
         this.server.setExecutor(pool);
         // One context for every path, so that unknown routes get a JSON 404 like every other error.
         this.server.createContext("/", this::handle);
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, "serve-" + name + "-" + n.incrementAndGet());
             t.setDaemon(true);
@@ -103,7 +100,6 @@ public final class RecommendationServer implements AutoCloseable {
     public void stop(int delaySeconds) {
         server.stop(delaySeconds);
         pool.shutdown();
-        tower.shutdown();
         try {
             pool.awaitTermination(delaySeconds + 1L, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -219,15 +215,12 @@ public final class RecommendationServer implements AutoCloseable {
                 }
             }
         }
-        float[] query = Futures.join(tower.submit(() -> {
-            INDArray e = model.queryEmbedding(user, timestamp);
-            return NdArrays.floats(e);
-        }));
-        List<SavedModel.Recommendation> top = candidates.recommend(query, k, exclude, index);
+        float[] query = model.queryEmbedding(user, timestamp); // on the model's graph thread
+        List<Recommendation> top = candidates.recommend(query, k, exclude, index);
         ObjectNode out = JSON.createObjectNode().put("user", user).put("knownUser", model.knowsUser(user))
                 .put("timestamp", timestamp).put("k", k).put("index", index.kind());
         ArrayNode list = out.putArray("recommendations");
-        for (SavedModel.Recommendation r : top) {
+        for (Recommendation r : top) {
             list.addObject().put("movieId", r.movieId()).put("title", r.title()).put("score", r.score());
         }
         return out;

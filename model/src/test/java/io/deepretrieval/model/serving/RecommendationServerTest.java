@@ -10,7 +10,6 @@ import io.deepretrieval.model.train.TrainingStep;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -19,7 +18,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -37,14 +35,12 @@ class RecommendationServerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    @TempDir
-    static Path dir;
-    static SavedModel model;
+    static ServingModel model;
     static RecommendationServer exact;
     static RecommendationServer hnsw;
 
     @BeforeAll
-    static void trainSaveLoadAndServe() throws IOException {
+    static void trainAndServe() throws IOException {
         SyntheticData data = new SyntheticData(60, 96, 2000, 11);
         TwoTowerModel trained = new TwoTowerModel(ModelConfig.tutorial(new int[]{32, 16}, 4), data.spec);
         try (TrainingStep step = new TrainingStep(trained, data.corpus)) {
@@ -52,9 +48,7 @@ class RecommendationServerTest {
                 step.run(data.train.select(null, from, from + 256));
             }
         }
-        SavedModel.save(dir.resolve("model"), trained, data.spec, data.corpus,
-                JSON.createObjectNode().put("test", "RecommendationServerTest"));
-        model = SavedModel.load(dir.resolve("model"));
+        model = ServingModel.of(trained, data.corpus, JSON.createObjectNode().put("test", "RecommendationServerTest"));
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         Candidates c = model.candidates();
         exact = new RecommendationServer(model, c, model.exactIndex(), loopback, 4, 50).start();
@@ -66,6 +60,7 @@ class RecommendationServerTest {
     static void stop() {
         exact.stop(0);
         hnsw.stop(0);
+        model.close();
     }
 
     private static HttpResponse<String> get(RecommendationServer server, String pathAndQuery) throws Exception {
@@ -80,7 +75,7 @@ class RecommendationServerTest {
         return JSON.readTree(r.body());
     }
 
-    /** What SavedModel.recommend answers, as (movieId, title, score) rows. */
+    /** What ServingModel.recommend answers, as (movieId, title, score) rows. */
     private static List<String> expected(String user, long t, int k, Set<String> exclude) {
         return model.recommend(user, t, k, exclude).stream()
                 .map(r -> r.movieId() + "|" + r.title() + "|" + r.score()).toList();
@@ -94,7 +89,7 @@ class RecommendationServerTest {
     }
 
     @Test
-    void recommendationsEqualSavedModelRecommend() throws Exception {
+    void recommendationsEqualServingModelRecommend() throws Exception {
         long latest = model.latestTimestamp();
         for (String user : List.of("1", "7", "30", "no-such-user")) {
             JsonNode body = ok(exact, "/recommend?user=" + user);

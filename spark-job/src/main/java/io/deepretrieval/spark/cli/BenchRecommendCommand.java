@@ -3,6 +3,7 @@ package io.deepretrieval.spark.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.deepretrieval.model.io.ResidentMemory;
 import io.deepretrieval.spark.SparkSessions;
+import io.deepretrieval.spark.ml.SavedModels;
 import io.deepretrieval.spark.ml.TwoTowerRetrieval;
 import io.deepretrieval.spark.ml.TwoTowerRetrievalModel;
 import org.apache.spark.sql.Dataset;
@@ -26,7 +27,8 @@ import static org.apache.spark.sql.functions.xxhash64;
 @Command(name = "bench-recommend", mixinStandardHelpOptions = true,
         description = "Time recommendForAllUsers(k) on a saved model (--model) or on a synthetic users x items model.")
 final class BenchRecommendCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "a model saved by 'train' (default: fit one on synthetic data)")
+    @Option(names = "--model", description = "a model saved by 'train', or a PipelineModel folder holding one"
+            + " (default: fit one on synthetic data)")
     String model;
 
     @Option(names = "--users", defaultValue = "100000", description = "synthetic users (default: ${DEFAULT-VALUE})")
@@ -52,7 +54,7 @@ final class BenchRecommendCommand implements Callable<Integer> {
             TwoTowerRetrievalModel m;
             String dataset;
             if (model != null) {
-                m = TwoTowerRetrievalModel.load(model);
+                m = SavedModels.load(spark, model);
                 dataset = model;
             } else {
                 dataset = "synthetic-" + users + "x" + items;

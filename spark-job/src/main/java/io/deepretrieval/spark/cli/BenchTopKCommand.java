@@ -6,6 +6,8 @@ import io.deepretrieval.model.retrieval.BruteForceTopK;
 import io.deepretrieval.model.retrieval.HnswTopK;
 import io.deepretrieval.model.retrieval.Recall;
 import io.deepretrieval.model.retrieval.TopK;
+import io.deepretrieval.model.serving.Candidates;
+import io.deepretrieval.model.serving.ServingModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -62,7 +64,8 @@ final class BenchTopKCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "threads for the HNSW batch (default: the number of cores)")
     Integer threads;
 
-    @Option(names = "--model", description = "instead of synthetic vectors: a saved model's candidates (or, with"
+    @Option(names = "--model", description = "instead of synthetic vectors: a saved model's candidates (a model or"
+            + " PipelineModel folder, as serve takes; or, with"
             + " --synthetic-candidates, the catalogue 'serve' fabricates around them) and its users' query embeddings;"
             + " the HNSW graph is the one 'serve --index hnsw' keeps in the model folder (built there when missing)")
     Path model;
@@ -130,16 +133,24 @@ final class BenchTopKCommand implements Callable<Integer> {
 
     /** The saved model's catalogue against its users' queries (the first --queries users, at the latest time). */
     private int benchModel(int batchThreads) throws Exception {
-        io.deepretrieval.model.serving.SavedModel saved = io.deepretrieval.model.serving.SavedModel.load(model);
-        io.deepretrieval.model.serving.Candidates c = synthetic == null ? saved.candidates()
+        try (ServingModel saved = ServeCommand.load(model)) {
+            return benchModel(saved, batchThreads);
+        }
+    }
+
+    private int benchModel(ServingModel saved, int batchThreads) throws Exception {
+        Candidates c = synthetic == null ? saved.candidates()
                 : saved.candidates().synthetic(synthetic, 0.5, 42); // the catalogue serve fabricates
         dim = c.dim();
+        if (saved.spec().userFeature() == null) {
+            throw new IllegalArgumentException("--model " + model + ": its query tower reads no user id, so it has no"
+                    + " users to take queries from");
+        }
         List<String> users = saved.spec().userFeature().vocabulary().stream().filter(u -> !u.isEmpty()).limit(queries).toList();
         queries = users.size();
         float[] q = new float[queries * dim];
         for (int i = 0; i < queries; i++) {
-            System.arraycopy(io.deepretrieval.model.io.NdArrays.floats(saved.queryEmbedding(users.get(i), saved.latestTimestamp())),
-                    0, q, i * dim, dim);
+            System.arraycopy(saved.queryEmbedding(users.get(i), saved.latestTimestamp()), 0, q, i * dim, dim);
         }
         int m = c.size();
         String dataset = (synthetic == null ? "model-" : "synthetic-around-model-") + m + "x" + dim;

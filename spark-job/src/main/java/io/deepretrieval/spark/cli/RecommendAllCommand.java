@@ -1,6 +1,7 @@
 package io.deepretrieval.spark.cli;
 
 import io.deepretrieval.spark.SparkSessions;
+import io.deepretrieval.spark.ml.SavedModels;
 import io.deepretrieval.spark.ml.TwoTowerRetrievalModel;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -10,13 +11,17 @@ import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
-/** {@code recommend-all}: every known user's top-k from a model saved by {@code train}, as Parquet. */
+/**
+ * {@code recommend-all}: every known user's top-k from a model saved by {@code train} (or a PipelineModel holding
+ * one), as Parquet.
+ */
 @Command(name = "recommend-all", mixinStandardHelpOptions = true,
         description = "Top-k items for every user of a saved TwoTowerRetrievalModel, computed on the executors, written as Parquet.")
 final class RecommendAllCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(RecommendAllCommand.class);
 
-    @Option(names = "--model", required = true, description = "model saved by 'train' (any Hadoop URI)")
+    @Option(names = "--model", required = true, description = "model saved by 'train', or a PipelineModel folder"
+            + " holding one (any Hadoop URI)")
     String model;
 
     @Option(names = "--k", defaultValue = "10", description = "(default: ${DEFAULT-VALUE})")
@@ -34,7 +39,7 @@ final class RecommendAllCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--k must be >= 1, got " + k);
         }
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval recommend-all")) {
-            TwoTowerRetrievalModel m = TwoTowerRetrievalModel.load(model);
+            TwoTowerRetrievalModel m = SavedModels.load(spark, model);
             m.recommendForAllUsers(k).write().parquet(out);
             LOG.info("Wrote the top {} of every user to {}", k, out);
         }

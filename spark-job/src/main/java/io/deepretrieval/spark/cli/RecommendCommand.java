@@ -1,6 +1,7 @@
 package io.deepretrieval.spark.cli;
 
-import io.deepretrieval.model.serving.SavedModel;
+import io.deepretrieval.model.serving.Recommendation;
+import io.deepretrieval.model.serving.ServingModel;
 import io.deepretrieval.spark.ingest.MalformedInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,11 +15,12 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
-/** {@code recommend}: top-k movies for a user from a saved model; no Spark involved. */
+/** {@code recommend}: top-k movies for a user from a saved model; Spark only reads the model. */
 @Command(name = "recommend", mixinStandardHelpOptions = true,
-        description = "Print the top-k movies for a user from a saved model (results/<run>/models/<layers>).")
+        description = "Print the top-k movies for a user from a saved model (a TwoTowerRetrievalModel folder, e.g. from"
+                + " 'train --out', or a PipelineModel folder holding one).")
 final class RecommendCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "saved model folder")
+    @Option(names = "--model", required = true, description = "saved model folder, or PipelineModel folder holding one")
     Path model;
 
     @Option(names = "--user", required = true, description = "user id as in the ratings")
@@ -45,8 +47,14 @@ final class RecommendCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--exclude-seen needs --ratings FILE");
         }
         long loadStart = System.nanoTime();
-        SavedModel saved = SavedModel.load(model);
-        double loadMs = (System.nanoTime() - loadStart) / 1e6;
+        try (ServingModel saved = ServeCommand.load(model)) {
+            double loadMs = (System.nanoTime() - loadStart) / 1e6;
+            print(saved, loadMs);
+        }
+        return 0;
+    }
+
+    private void print(ServingModel saved, double loadMs) throws IOException {
         if (!saved.knowsUser(user)) {
             System.err.println("warning: user " + user + " is not in the model's vocabulary; answering with the"
                     + " out-of-vocabulary user embedding");
@@ -55,15 +63,14 @@ final class RecommendCommand implements Callable<Integer> {
         long at = time != null ? time : saved.latestTimestamp();
         saved.recommend(user, at, k, seen); // first query warms the graph
         long start = System.nanoTime();
-        List<SavedModel.Recommendation> top = saved.recommend(user, at, k, seen);
+        List<Recommendation> top = saved.recommend(user, at, k, seen);
         double queryMs = (System.nanoTime() - start) / 1e6;
         for (int i = 0; i < top.size(); i++) {
-            SavedModel.Recommendation r = top.get(i);
+            Recommendation r = top.get(i);
             System.out.printf(Locale.ROOT, "%2d. %-60s %8.4f  (movie %s)%n", i + 1, r.title(), r.score(), r.movieId());
         }
         System.err.printf(Locale.ROOT, "model loaded in %.0f ms; query answered in %.2f ms%s%n", loadMs, queryMs,
                 excludeSeen ? " (" + seen.size() + " seen movies excluded)" : "");
-        return 0;
     }
 
     /** Movie ids the user rated, from a u.data (tab) or ratings.csv (comma) file. */

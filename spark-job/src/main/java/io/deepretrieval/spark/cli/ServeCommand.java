@@ -4,23 +4,30 @@ import io.deepretrieval.model.retrieval.HnswTopK;
 import io.deepretrieval.model.retrieval.TopK;
 import io.deepretrieval.model.serving.Candidates;
 import io.deepretrieval.model.serving.RecommendationServer;
-import io.deepretrieval.model.serving.SavedModel;
+import io.deepretrieval.model.serving.ServingModel;
+import io.deepretrieval.spark.SparkSessions;
+import io.deepretrieval.spark.ml.SavedModels;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code serve}: an HTTP endpoint over a saved model (exact or HNSW top-k); no Spark involved. */
+/**
+ * {@code serve}: an HTTP endpoint over a saved model (exact or HNSW top-k); Spark only reads the model, then stops.
+ */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve recommendations over HTTP from a saved model (results/<run>/models/<layers>): "
+        description = "Serve recommendations over HTTP from a saved model (a TwoTowerRetrievalModel folder, e.g. from"
+                + " 'train --out', or a PipelineModel folder holding one): "
                 + "GET /recommend?user=ID[&timestamp=S][&k=N][&exclude=id1,id2], /health, /metadata.")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "saved model folder")
+    @Option(names = "--model", required = true, description = "saved model folder, or PipelineModel folder holding one")
     Path model;
 
     @Option(names = "--port", defaultValue = "8080", description = "port (0: any free one; default: ${DEFAULT-VALUE})")
@@ -69,7 +76,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--shutdown-delay must be >= 0, got " + shutdownDelay);
         }
         long t0 = System.nanoTime();
-        SavedModel saved = load(model);
+        ServingModel saved = load(model);
         Candidates candidates = synthetic == null ? saved.candidates() : saved.candidates().synthetic(synthetic, 0.5, 42);
         System.err.printf(Locale.ROOT, "model loaded in %.1f s: %d candidates of width %d%s%n",
                 (System.nanoTime() - t0) / 1e9, candidates.size(), candidates.dim(),
@@ -82,6 +89,7 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("stopping (up to " + shutdownDelay + " s for requests in flight)");
             server.stop(shutdownDelay);
             topK.close();
+            saved.close();
             stopped.countDown();
         }, "serve-shutdown"));
         server.start();
@@ -92,17 +100,15 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * A sweep's saved model folder, or a model saved by the Estimator ({@code train}; it has Spark ML's
-     * {@code metadata/}): that one is read once with a local Spark session, which is stopped before serving.
+     * The model saved in {@code model} (a model folder or a PipelineModel folder holding one, see
+     * {@link SavedModels#load}), read once with a local Spark session, which is stopped before anything is served
+     * (unless someone else started it), as a Spark-free {@link ServingModel}.
      */
-    static SavedModel load(Path model) throws IOException {
-        if (!java.nio.file.Files.isDirectory(model.resolve("metadata"))) {
-            return SavedModel.load(model);
-        }
-        boolean own = org.apache.spark.sql.SparkSession.getDefaultSession().isEmpty();
-        org.apache.spark.sql.SparkSession spark = io.deepretrieval.spark.SparkSessions.create("local[1]", "deep-retrieval serve");
+    static ServingModel load(Path model) throws IOException {
+        boolean own = SparkSession.getDefaultSession().isEmpty();
+        SparkSession spark = SparkSessions.create("local[1]", "deep-retrieval model loading");
         try {
-            return io.deepretrieval.spark.ml.TwoTowerRetrievalModel.load(model.toString()).serving();
+            return SavedModels.load(spark, model.toString()).serving();
         } finally {
             if (own) {
                 spark.stop(); // serving needs no Spark; a session someone else started stays theirs
@@ -129,7 +135,7 @@ final class ServeCommand implements Callable<Integer> {
             System.err.printf(Locale.ROOT, "HNSW graph opened from %s in %.1f s%n", dir, (System.nanoTime() - t0) / 1e9);
             return opened;
         }
-        if (java.nio.file.Files.isDirectory(dir) && !isEmpty(dir)) {
+        if (Files.isDirectory(dir) && !isEmpty(dir)) {
             throw new IOException("HNSW index folder " + dir + " holds a graph for other candidates or parameters;"
                     + " delete it or pass another --index-dir");
         }
@@ -140,7 +146,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private static boolean isEmpty(Path dir) throws IOException {
-        try (var entries = java.nio.file.Files.list(dir)) {
+        try (var entries = Files.list(dir)) {
             return entries.findAny().isEmpty();
         }
     }

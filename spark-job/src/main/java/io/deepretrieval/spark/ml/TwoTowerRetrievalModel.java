@@ -1,7 +1,10 @@
 package io.deepretrieval.spark.ml;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.serving.ServingModel;
 import io.deepretrieval.spark.preprocess.OneRowPerUser;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.train.CurvePoint;
@@ -480,23 +483,26 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     }
 
     /**
-     * The model as a {@link io.deepretrieval.model.serving.SavedModel} for the Spark-free server: its query tower's
-     * serving graph, every item with its label and embedding, and its settings as metadata.
+     * The model as a {@link ServingModel} for the Spark-free server and CLI: the same towers, parameters, items with
+     * their labels and embeddings, and a description of its settings as metadata. Each call makes a new one (with
+     * its own graph thread): close it when done.
      */
-    public io.deepretrieval.model.serving.SavedModel serving() {
-        io.deepretrieval.model.towers.TwoTowerModel towers = new io.deepretrieval.model.towers.TwoTowerModel(config, spec);
-        parameters.applyTo(towers);
+    public ServingModel serving() {
         List<String> ids = new ArrayList<>(corpus.size());
         List<String> labels = new ArrayList<>(corpus.size());
         for (int r = 0; r < corpus.size(); r++) {
             ids.add(corpus.movieId(r));
             labels.add(corpus.title(r));
         }
-        com.fasterxml.jackson.databind.node.ObjectNode info = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
-                .put("estimator", TwoTowerRetrieval.class.getName()).put("uid", uid)
-                .put("layerSizes", Arrays.toString(config.layerSizes())).put("objective", String.valueOf(config.objective()));
-        return io.deepretrieval.model.serving.SavedModel.of(spec, io.deepretrieval.model.serving.ServingGraphs.queryTower(towers),
-                ids, labels, org.nd4j.linalg.factory.Nd4j.create(itemEmbeddings, new long[]{corpus.size(), rank()}, 'c'), info);
+        ObjectNode info = new ObjectMapper().createObjectNode()
+                .put("class", TwoTowerRetrievalModel.class.getName()).put("uid", uid)
+                .put("formatVersion", TwoTowerRetrievalWriter.FORMAT)
+                .put("embeddingDim", config.embeddingDim())
+                .put("layerSizes", Arrays.toString(config.layerSizes()))
+                .put("objective", String.valueOf(config.objective()))
+                .put("userCol", $(userCol)).put("itemCol", $(itemCol)).put("timestampCol", $(timestampCol));
+        spec.queryColumns().forEach(info.putArray("queryColumns")::add);
+        return ServingModel.of(config, spec, parameters, ids, labels, itemEmbeddings, info);
     }
 
     @Override

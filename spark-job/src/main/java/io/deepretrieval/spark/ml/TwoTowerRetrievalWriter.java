@@ -7,7 +7,6 @@ import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureColumns;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.FittedFeature;
-import io.deepretrieval.model.serving.ServingGraphs;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.ModelState;
@@ -32,17 +31,35 @@ import scala.Option;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
 /**
- * Saves a {@link TwoTowerRetrievalModel} to any Hadoop path, as Spark ML's own models do: the params as Spark's
- * metadata JSON, the feature spec and settings (with each parameter's name and shape) as JSON, the candidate
- * records, the parameters by name (serving state only: no Adagrad accumulators) and the item embeddings as Parquet,
- * and both towers as SameDiff FlatBuffers files for serving without Spark. Nothing is Java-serialized.
+ * Saves a {@link TwoTowerRetrievalModel} to any Hadoop path, as Spark ML's own models do; this is the project's
+ * one saved-model format, read by {@link TwoTowerRetrievalModel#load}, {@code PipelineModel.load} (as a stage) and
+ * the CLI's {@code serve}, {@code recommend}, {@code recommend-all} and benches ({@link SavedModels#load}).
+ * Nothing is Java-serialized, and every file is written by the driver through the path's Hadoop filesystem, so a
+ * model saved in client mode to a folder only the driver sees is complete. The folder:
+ * <pre>
+ * metadata/               Spark ML's params JSON (class, uid, params)
+ * data/feature-spec.json  the fitted features (FeatureSpec, its own formatVersion)
+ * data/model.json         formatVersion, the model settings, the id column types, and each parameter's name and shape
+ * data/candidates/        Parquet: every candidate record (item id, label, encoded candidate features)
+ * data/parameters/        Parquet: (name, chunk, values) rows, serving state only (no Adagrad accumulators)
+ * data/item-embeddings/   Parquet: (item id, embedding) of every candidate
+ * </pre>
+ *
+ * <p>Compatibility: this build writes format {@value #FORMAT} and reads format {@value #FORMAT} only. A folder of
+ * another format (format 1, an older build's unnamed parameters, or a newer one) is refused on load with a message
+ * naming the path and its format, before anything else is read; the remedy is to fit and save the model again with
+ * this build. Within format {@value #FORMAT} the parameters are checked by name and shape against the model the
+ * saved settings build; settings added later are optional keys of {@code model.json} that default to the earlier
+ * behaviour (as {@code idDropout}), and any change to what a saved model computes or to this layout gets a new
+ * format number. The {@code metadata/} folder follows Spark's own rules for ML params. The sweep's JSON bundles
+ * of earlier builds ({@code query_tower.sdz}, {@code candidates.json}) and the {@code towers/} folder earlier
+ * format-2 models carried are not read (such a model still loads: the folder is ignored).
  */
 final class TwoTowerRetrievalWriter extends MLWriter {
     static final String METADATA = "metadata/part-00000";
@@ -51,7 +68,6 @@ final class TwoTowerRetrievalWriter extends MLWriter {
     static final String CORPUS = "data/candidates";
     static final String PARAMETERS = "data/parameters";
     static final String ITEM_EMBEDDINGS = "data/item-embeddings";
-    static final String TOWERS = "towers";
     /** Floats per Parquet row of the parameter vector (keeps rows small for any model size). */
     static final int CHUNK = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -108,7 +124,6 @@ final class TwoTowerRetrievalWriter extends MLWriter {
 
             DriverParquet.write(conf, new Path(path, PARAMETERS), PARAMETER_ROWS, parameterRows(model.parameters()));
             DriverParquet.write(conf, new Path(path, ITEM_EMBEDDINGS), model.itemEmbeddingSchema(), model.itemEmbeddingRows());
-            writeTowers(fs, new Path(path, TOWERS));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot save the model to " + path, e);
         }
@@ -267,26 +282,6 @@ final class TwoTowerRetrievalWriter extends MLWriter {
         return new CandidateCorpus(items, labels, new FeatureColumns(n, widths, ids, weights, values));
     }
 
-    /** The serving graphs (towers with their tables inside), written locally by SameDiff and copied over. */
-    private void writeTowers(FileSystem fs, Path dir) throws IOException {
-        TwoTowerModel towers = new TwoTowerModel(model.config(), model.spec());
-        model.parameters().applyTo(towers);
-        java.nio.file.Path tmp = Files.createTempDirectory("two-tower-towers");
-        try {
-            java.nio.file.Path q = tmp.resolve("query_tower.sdz");
-            java.nio.file.Path c = tmp.resolve("candidate_tower.sdz");
-            ServingGraphs.queryTower(towers).save(q.toFile(), false);
-            ServingGraphs.candidateTower(towers).save(c.toFile(), false);
-            fs.mkdirs(dir);
-            fs.copyFromLocalFile(true, true, new Path(q.toUri()), new Path(dir, "query_tower.sdz"));
-            fs.copyFromLocalFile(true, true, new Path(c.toUri()), new Path(dir, "candidate_tower.sdz"));
-        } finally {
-            Files.deleteIfExists(tmp.resolve("query_tower.sdz"));
-            Files.deleteIfExists(tmp.resolve("candidate_tower.sdz"));
-            Files.deleteIfExists(tmp);
-        }
-    }
-
     private static void writeText(FileSystem fs, Path file, String text) throws IOException {
         try (FSDataOutputStream out = fs.create(file, false)) {
             out.write(text.getBytes(StandardCharsets.UTF_8));
@@ -299,6 +294,20 @@ final class TwoTowerRetrievalWriter extends MLWriter {
         }
     }
 
+    /**
+     * Refuses a model of another format than {@value #FORMAT}: an input error (IllegalArgumentException, as a bad
+     * argument would be), naming the folder and the format found, before anything else is read.
+     */
+    static void checkFormat(String path, JsonNode settings) {
+        JsonNode version = settings.get("formatVersion");
+        int format = version == null || !version.canConvertToInt() ? -1 : version.asInt();
+        if (format != FORMAT) {
+            throw new IllegalArgumentException(path + ": model format " + (version == null ? "(none given)" : version)
+                    + " is not supported (this build reads " + FORMAT + "): " + (format == 1 ? "format 1 stored the"
+                    + " parameters without names or shapes; " : "") + "fit and save the model again with this build");
+        }
+    }
+
     /** Reads what {@link TwoTowerRetrievalWriter} wrote. */
     static final class Reader extends MLReader<TwoTowerRetrievalModel> {
         @Override
@@ -308,14 +317,9 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                     TwoTowerRetrievalModel.class.getName());
             try {
                 FileSystem fs = new Path(path).getFileSystem(spark.sparkContext().hadoopConfiguration());
-                FeatureSpec spec = FeatureSpec.fromJson(readText(fs, new Path(path, SPEC)));
                 JsonNode s = JSON.readTree(readText(fs, new Path(path, SETTINGS)));
-                int format = s.path("formatVersion").asInt();
-                if (format != FORMAT) {
-                    throw new IOException(path + ": model format " + s.path("formatVersion") + " is not supported (this build reads "
-                            + FORMAT + (format == 1 ? "; format 1 stored the parameters without names or shapes: fit and save"
-                            + " the model again" : "") + ")");
-                }
+                checkFormat(path, s);
+                FeatureSpec spec = FeatureSpec.fromJson(readText(fs, new Path(path, SPEC)));
                 ModelConfig config = new ModelConfig(s.get("embeddingDim").asInt(),
                         JSON.treeToValue(s.get("layerSizes"), int[].class), s.get("learningRate").asDouble(),
                         s.get("initialAccumulator").asDouble(), s.get("epsilon").asDouble(), s.get("initSeed").asLong());

@@ -159,7 +159,8 @@ class ComposeClusterIT {
                 String.join("\n", csv));
         JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
         assertEquals("completed", summary.get(0).get("status").asText(), summary.toString());
-        assertTrue(Files.size(dir.resolve("models/16/query_tower.sdz")) > 0, "saved query tower");
+        assertTrue(Files.size(dir.resolve("models/16/data/model.json")) > 0, "saved model settings");
+        assertTrue(Files.size(dir.resolve("models/16/metadata/part-00000")) > 0, "saved Spark ML metadata, written by the driver");
         try (Stream<Path> model = Files.list(dir.resolve("models/16"))) {
             assertTrue(model.count() > 1, "saved model files");
         }

@@ -1,5 +1,7 @@
 package io.deepretrieval.spark.ml;
 
+import io.deepretrieval.model.serving.Recommendation;
+import io.deepretrieval.model.serving.ServingModel;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.spark.SyntheticMovieLens;
 import io.deepretrieval.spark.TestSpark;
@@ -13,11 +15,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -117,6 +121,28 @@ class SideFeaturesTest {
         for (int i = 0; i < a.size(); i++) {
             assertEquals(a.get(i).getList(a.get(i).fieldIndex("queryEmbedding")),
                     b.get(i).getList(b.get(i).fieldIndex("queryEmbedding")));
+        }
+    }
+
+    /**
+     * Serving without Spark: a user alone gives the side features as unknown (the fitted mean, the out-of-vocabulary
+     * segment), which answers rather than fails; given its side columns, a query embeds as {@code transform} does.
+     */
+    @Test
+    void theServingModelAnswersWithSideFeaturesUnknownOrGiven() throws IOException {
+        String path = dir.resolve("side-model-to-serve").toString();
+        model.write().save(path);
+        try (ServingModel serving = SavedModels.load(spark, path).serving()) {
+            assertTrue(!serving.knowsUser("u1"), "the query tower reads no user id");
+            List<Recommendation> recs = serving.recommend("u1", serving.latestTimestamp(), 5, Set.of());
+            assertEquals(5, recs.size());
+            Row user = interactions.select("user", "segment", "age").orderBy("user").first();
+            float[] given = serving.queryEmbedding(Map.of("segment", user.getString(1), "age", user.getDouble(2)));
+            Row embedded = model.queryEmbeddings(interactions.select("user", "segment", "age").orderBy("user").limit(1)).first();
+            List<Object> expected = embedded.getList(embedded.fieldIndex("queryEmbedding"));
+            for (int d = 0; d < given.length; d++) {
+                assertEquals((Float) expected.get(d), given[d], 1e-6f, "dimension " + d);
+            }
         }
     }
 

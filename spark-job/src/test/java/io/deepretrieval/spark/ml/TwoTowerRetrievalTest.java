@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.deepretrieval.model.serving.Recommendation;
+import io.deepretrieval.model.serving.ServingModel;
 import io.deepretrieval.model.towers.Parameter;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.CurvePoint;
@@ -32,6 +34,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -202,20 +205,26 @@ class TwoTowerRetrievalTest {
     }
 
     @Test
-    void aSavedEstimatorModelServesTheSameRecommendations() throws Exception {
+    void aSavedModelAndASavedPipelineServeTheSameRecommendations() throws Exception {
         Path saved = dir.resolve("model-to-serve");
         model.write().save(saved.toString());
-        io.deepretrieval.model.serving.SavedModel serving = io.deepretrieval.spark.cli.ServeCommandAccess.load(saved);
+        Path pipeline = dir.resolve("pipeline-to-serve");
+        fitted.write().save(pipeline.toString());
         Map<String, List<Map.Entry<String, Double>>> reference = bruteForce();
-        for (int u = 0; u < USERS; u += 9) {
-            String user = "c-" + u;
-            List<io.deepretrieval.model.serving.SavedModel.Recommendation> recs =
-                    serving.recommend(user, model.latestTimestamp(), 5, java.util.Set.of());
-            assertTrue(serving.knowsUser(user));
-            for (int j = 0; j < 5; j++) {
-                assertEquals(reference.get(user).get(j).getValue(), recs.get(j).score(), 1e-4, user + " rank " + j);
+        try (ServingModel fromModel = SavedModels.load(spark, saved.toString()).serving();
+             ServingModel fromPipeline = SavedModels.load(spark, pipeline.toString()).serving()) {
+            for (int u = 0; u < USERS; u += 9) {
+                String user = "c-" + u;
+                List<Recommendation> recs = fromModel.recommend(user, model.latestTimestamp(), 5, Set.of());
+                assertTrue(fromModel.knowsUser(user));
+                for (int j = 0; j < 5; j++) {
+                    assertEquals(reference.get(user).get(j).getValue(), recs.get(j).score(), 1e-4, user + " rank " + j);
+                }
+                assertTrue(recs.get(0).title().startsWith("The "), "titles come along: " + recs.get(0));
+                assertEquals(recs, fromPipeline.recommend(user, model.latestTimestamp(), 5, Set.of()), user);
             }
-            assertTrue(recs.get(0).title().startsWith("The "), "titles come along: " + recs.get(0));
+            assertEquals(model.uid(), fromPipeline.info().get("uid").asText());
+            assertEquals(2, fromModel.info().get("formatVersion").asInt());
         }
     }
 
@@ -291,7 +300,14 @@ class TwoTowerRetrievalTest {
         TwoTowerRetrievalModel again = (TwoTowerRetrievalModel) loaded.stages()[0];
         assertEquals(model.uid(), again.uid());
         assertEquals("product_name", again.getOrDefault(again.titleCol()));
-        assertTrue(Files.isRegularFile(saved.resolve("stages").toFile().listFiles()[0].toPath().resolve("towers/query_tower.sdz")));
+        // The one format: Spark's metadata, JSON and Parquet; no SameDiff graph files beside them.
+        Path stage = saved.resolve("stages").toFile().listFiles()[0].toPath();
+        try (Stream<Path> top = Files.list(stage); Stream<Path> data = Files.list(stage.resolve("data"))) {
+            assertEquals(List.of("data", "metadata"), top.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith("."))
+                    .sorted().toList());
+            assertEquals(List.of("candidates", "feature-spec.json", "item-embeddings", "model.json", "parameters"),
+                    data.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList());
+        }
     }
 
     @Test

@@ -1,11 +1,9 @@
 package io.deepretrieval.model.serving;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
-import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.Parameter;
@@ -13,33 +11,36 @@ import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.ModelState;
 import io.deepretrieval.model.train.SyntheticData;
 import io.deepretrieval.model.train.TrainingStep;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The saved serving graphs against the training graph they were built from: a model trained a few steps (so no
- * parameter is at its initial value), saved and loaded back must embed the same queries and candidates as the
- * trained {@link TwoTowerModel} itself (its lookups in Java plus the training graph's towers), and rank the same
- * movies first.
+ * The serving model against the trained model it was built from: a model trained a few steps (so no parameter is
+ * at its initial value), turned into a {@link ServingModel} (fresh towers holding the trained parameters) must
+ * embed the same queries and candidates as the trained {@link TwoTowerModel} itself, and rank the same movies
+ * first, from any thread.
  */
-class SavedModelTest {
+class ServingModelTest {
     private static final double TOLERANCE = 1e-6;
     /** The synthetic ratings' timestamps lie in [880,000,000, 890,000,000). */
     private static final long[] TIMESTAMPS = {
@@ -49,14 +50,12 @@ class SavedModelTest {
     private static final String FINAL_CANDIDATE_BIAS = "candidate_dense1_bias";
     private static final String[] USERS = {"1", "2", "7", "30", "60", "no-such-user"};
 
-    @TempDir
-    static Path dir;
     static SyntheticData data;
     static TwoTowerModel trained;
-    static SavedModel loaded;
+    static ServingModel served;
 
     @BeforeAll
-    static void trainSaveAndLoad() throws IOException {
+    static void trainAndServe() {
         data = new SyntheticData(60, 96, 2000, 11);
         trained = new TwoTowerModel(ModelConfig.tutorial(new int[]{32, 16}, 4), data.spec);
         ModelState init = ModelState.of(trained);
@@ -66,22 +65,21 @@ class SavedModelTest {
             }
         }
         // The last candidate bias gets no gradient: it adds q·b to every logit of a query's row, which the softmax
-        // ignores (measured: it moves ~1e-6 in these steps). Give it values by hand so that saving it is checked too.
+        // ignores (measured: it moves ~1e-6 in these steps). Give it values by hand so that carrying it is checked too.
         Parameter bias = trained.parameters().get(FINAL_CANDIDATE_BIAS);
-        java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+        SplittableRandom rng = new SplittableRandom(3);
         for (int i = 0; i < bias.values().length; i++) {
             bias.values()[i] = (float) rng.nextDouble(-0.5, 0.5);
         }
         bias.valuesChanged();
         assertMovedFromInit(init, ModelState.of(trained));
-        ObjectNode info = new ObjectMapper().createObjectNode().put("test", "SavedModelTest");
-        SavedModel.save(dir.resolve("model"), trained, data.spec, data.corpus, info);
-        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir.resolve("model"))) {
-            // Every file is written to a temporary sibling, fsynced and renamed: none may be left behind.
-            org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), files.map(f -> f.getFileName().toString())
-                    .filter(n -> n.endsWith(".tmp")).toList());
-        }
-        loaded = SavedModel.load(dir.resolve("model"));
+        ObjectNode info = new ObjectMapper().createObjectNode().put("test", "ServingModelTest");
+        served = ServingModel.of(trained, data.corpus, info);
+    }
+
+    @AfterAll
+    static void close() {
+        served.close();
     }
 
     /** Every parameter (dense kernels and biases, each embedding table) has left its initial values. */
@@ -104,11 +102,13 @@ class SavedModelTest {
     }
 
     private static float[][] rows(INDArray matrix) {
-        float[] flat = NdArrays.floats(matrix);
-        int cols = (int) matrix.columns();
-        float[][] out = new float[(int) matrix.rows()][];
+        return rows(NdArrays.floats(matrix), (int) matrix.columns());
+    }
+
+    private static float[][] rows(float[] flat, int cols) {
+        float[][] out = new float[flat.length / cols][];
         for (int r = 0; r < out.length; r++) {
-            out[r] = java.util.Arrays.copyOfRange(flat, r * cols, (r + 1) * cols);
+            out[r] = Arrays.copyOfRange(flat, r * cols, (r + 1) * cols);
         }
         return out;
     }
@@ -123,16 +123,16 @@ class SavedModelTest {
     }
 
     @Test
-    void queryEmbeddingsOfTheLoadedModelEqualTheTrainingGraphs() {
-        assertTrue(loaded.knowsUser("1") && loaded.knowsUser("60"), "users 1 and 60 should be in the vocabulary");
-        assertFalse(loaded.knowsUser("no-such-user"));
+    void queryEmbeddingsOfTheServingModelEqualTheTrainedModels() {
+        assertTrue(served.knowsUser("1") && served.knowsUser("60"), "users 1 and 60 should be in the vocabulary");
+        assertFalse(served.knowsUser("no-such-user"));
         int outputDim = trained.config().outputDim();
         double worst = 0;
         float[] oov = null;
         for (String user : USERS) {
             for (long t : TIMESTAMPS) {
                 float[] expected = trainedQuery(user, t);
-                float[] actual = NdArrays.floats(loaded.queryEmbedding(user, t));
+                float[] actual = served.queryEmbedding(user, t);
                 assertEquals(outputDim, actual.length);
                 double diff = maxAbsDiff(expected, actual);
                 assertTrue(diff <= TOLERANCE, "user " + user + " at " + t + ": query embeddings differ by " + diff);
@@ -143,42 +143,32 @@ class SavedModelTest {
             }
         }
         // The unknown user gets the out-of-vocabulary row, the same for any unknown id, and not user 1's.
-        assertArrayEquals(oov, NdArrays.floats(loaded.queryEmbedding("another-stranger", TIMESTAMPS[1])), 0f);
-        assertTrue(maxAbsDiff(oov, NdArrays.floats(loaded.queryEmbedding("1", TIMESTAMPS[1]))) > 1e-3);
+        assertArrayEquals(oov, served.queryEmbedding("another-stranger", TIMESTAMPS[1]), 0f);
+        assertTrue(maxAbsDiff(oov, served.queryEmbedding("1", TIMESTAMPS[1])) > 1e-3);
         // The timestamp matters (bucket and normalised value), also outside the training range.
-        assertTrue(maxAbsDiff(NdArrays.floats(loaded.queryEmbedding("1", TIMESTAMPS[4])),
-                NdArrays.floats(loaded.queryEmbedding("1", TIMESTAMPS[5]))) > 1e-3);
-        System.out.println("SavedModelTest: largest query embedding difference " + worst);
+        assertTrue(maxAbsDiff(served.queryEmbedding("1", TIMESTAMPS[4]), served.queryEmbedding("1", TIMESTAMPS[5])) > 1e-3);
+        // A batch gives each row's single answer.
+        float[] batch = served.queryEmbeddings(USERS.length, (r, c) -> c == 0 ? USERS[r] : (Object) TIMESTAMPS[1]);
+        for (int r = 0; r < USERS.length; r++) {
+            assertArrayEquals(served.queryEmbedding(USERS[r], TIMESTAMPS[1]),
+                    Arrays.copyOfRange(batch, r * outputDim, (r + 1) * outputDim), 1e-6f, USERS[r]);
+        }
+        System.out.println("ServingModelTest: largest query embedding difference " + worst);
     }
 
     @Test
-    void savedCandidateEmbeddingsAndTheSavedCandidateGraphEqualTheTrainingGraphs() throws IOException {
+    void candidateEmbeddingsEqualTheTrainedModelsInCorpusOrder() {
         float[][] expected = rows(trained.candidateEmbeddings(data.corpus));
-        assertEquals(data.corpus.size(), expected.length);
-
-        // What recommend() ranks with: the embeddings precomputed into candidates.json, in corpus order.
-        JsonNode doc = new ObjectMapper().readTree(dir.resolve("model").resolve(SavedModel.CANDIDATES).toFile());
-        float[][] saved = new ObjectMapper().treeToValue(doc.get("embeddings"), float[][].class);
-        assertEquals(expected.length, saved.length);
-        // The graph saved next to them, loaded back and run over the whole corpus again.
-        SameDiff candidateGraph = SameDiff.load(dir.resolve("model").resolve(SavedModel.CANDIDATE_TOWER).toFile(), false);
-        float[][] rerun = rows(SavedModel.candidateEmbeddings(candidateGraph, data.spec, data.corpus));
-        assertEquals(expected.length, rerun.length);
-
-        double worstSaved = 0;
-        double worstRerun = 0;
+        Candidates c = served.candidates();
+        assertEquals(data.corpus.size(), c.size());
+        assertEquals(trained.config().outputDim(), c.dim());
+        float[][] actual = rows(c.embeddings(), c.dim());
         for (int r = 0; r < expected.length; r++) {
-            assertEquals(data.corpus.movieId(r), doc.get("movieIds").get(r).asText());
-            assertEquals(data.corpus.title(r), doc.get("titles").get(r).asText());
-            double a = maxAbsDiff(expected[r], saved[r]);
-            double b = maxAbsDiff(expected[r], rerun[r]);
-            assertTrue(a <= TOLERANCE, "candidate " + r + ": saved embedding differs by " + a);
-            assertTrue(b <= TOLERANCE, "candidate " + r + ": reloaded candidate graph differs by " + b);
-            worstSaved = Math.max(worstSaved, a);
-            worstRerun = Math.max(worstRerun, b);
+            assertEquals(data.corpus.movieId(r), c.id(r));
+            assertEquals(data.corpus.title(r), c.title(r));
+            double diff = maxAbsDiff(expected[r], actual[r]);
+            assertTrue(diff <= TOLERANCE, "candidate " + r + ": embedding differs by " + diff);
         }
-        System.out.println("SavedModelTest: largest candidate embedding difference " + worstSaved
-                + " (candidates.json), " + worstRerun + " (reloaded candidate_tower.sdz)");
     }
 
     /** Corpus records by the trained model's score for a query, best first (brute force). */
@@ -199,11 +189,11 @@ class SavedModelTest {
         float[][] candidates = rows(trained.candidateEmbeddings(data.corpus));
         int k = 10;
         for (String user : USERS) {
-            for (long t : new long[]{TIMESTAMPS[1], TIMESTAMPS[5], loaded.latestTimestamp()}) {
+            for (long t : new long[]{TIMESTAMPS[1], TIMESTAMPS[5], served.latestTimestamp()}) {
                 float[] query = trainedQuery(user, t);
                 List<Integer> ranking = bruteForceRanking(query, candidates);
-                List<SavedModel.Recommendation> top = loaded.recommend(user, t, k, Set.of());
-                assertEquals(ids(ranking.subList(0, k)), top.stream().map(SavedModel.Recommendation::movieId).toList(),
+                List<Recommendation> top = served.recommend(user, t, k, Set.of());
+                assertEquals(ids(ranking.subList(0, k)), top.stream().map(Recommendation::movieId).toList(),
                         "user " + user + " at " + t);
                 for (int i = 0; i < k; i++) {
                     int r = ranking.get(i);
@@ -217,7 +207,7 @@ class SavedModelTest {
                 // Excluding the three best moves the next ones up.
                 Set<String> exclude = new HashSet<>(ids(ranking.subList(0, 3)));
                 assertEquals(ids(ranking.subList(3, 3 + k)),
-                        loaded.recommend(user, t, k, exclude).stream().map(SavedModel.Recommendation::movieId).toList(),
+                        served.recommend(user, t, k, exclude).stream().map(Recommendation::movieId).toList(),
                         "user " + user + " at " + t + " excluding " + exclude);
             }
         }
@@ -229,10 +219,53 @@ class SavedModelTest {
     }
 
     @Test
+    void queriesFromManyThreadsGetTheAnswersOfOneThread() throws Exception {
+        List<List<Recommendation>> one = new ArrayList<>();
+        for (String user : USERS) {
+            one.add(served.recommend(user, TIMESTAMPS[2], 10, Set.of()));
+        }
+        ExecutorService clients = Executors.newFixedThreadPool(6);
+        try {
+            List<Future<Boolean>> checks = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                int u = i % USERS.length;
+                checks.add(clients.submit(() -> one.get(u).equals(served.recommend(USERS[u], TIMESTAMPS[2], 10, Set.of()))));
+            }
+            for (Future<Boolean> f : checks) {
+                assertTrue(f.get());
+            }
+        } finally {
+            clients.shutdown();
+        }
+    }
+
+    @Test
+    void thePartsMakeTheSameModelAndAreChecked() {
+        Candidates c = served.candidates();
+        List<String> ids = IntStream.range(0, c.size()).mapToObj(c::id).toList();
+        List<String> titles = IntStream.range(0, c.size()).mapToObj(c::title).toList();
+        // A state with accumulators serves as well; the accumulators are not needed.
+        try (ServingModel parts = ServingModel.of(trained.config(), trained.spec(), ModelState.of(trained), ids, titles,
+                c.embeddings(), null)) {
+            assertArrayEquals(served.queryEmbedding("7", TIMESTAMPS[0]), parts.queryEmbedding("7", TIMESTAMPS[0]), 0f);
+            assertEquals(0, parts.info().size());
+        }
+        // Parameters of other towers are refused by name, before anything is served.
+        TwoTowerModel other = new TwoTowerModel(ModelConfig.tutorial(new int[]{16}, 4), data.spec);
+        IllegalArgumentException layout = assertThrows(IllegalArgumentException.class, () -> ServingModel.of(
+                trained.config(), trained.spec(), ModelState.of(other), ids, titles, c.embeddings(), null));
+        assertTrue(layout.getMessage().contains("the serving parameters"), layout.getMessage());
+        IllegalArgumentException lengths = assertThrows(IllegalArgumentException.class, () -> ServingModel.of(
+                trained.config(), trained.spec(), ModelState.of(trained), ids.subList(1, ids.size()), titles.subList(1, ids.size()),
+                c.embeddings(), null));
+        assertTrue(lengths.getMessage().contains("do not match"), lengths.getMessage());
+    }
+
+    @Test
     void theDefaultQueryTimeIsTheLastBucketBoundary() {
         double[] b = data.spec.timestampFeature().boundaries();
-        assertEquals((long) b[b.length - 1], loaded.latestTimestamp());
-        assertEquals(data.spec.toJson(), loaded.spec().toJson());
-        assertEquals("SavedModelTest", loaded.info().get("test").asText());
+        assertEquals((long) b[b.length - 1], served.latestTimestamp());
+        assertEquals(data.spec.toJson(), served.spec().toJson());
+        assertEquals("ServingModelTest", served.info().get("test").asText());
     }
 }
