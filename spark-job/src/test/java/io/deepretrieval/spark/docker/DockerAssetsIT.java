@@ -104,12 +104,14 @@ class DockerAssetsIT {
         String lib = "spark-job/target/lib/";
         String app = "spark-job/target/deep-retrieval-spark-job-0.1.0-SNAPSHOT.jar";
         String model = "model/target/deep-retrieval-model-0.1.0-SNAPSHOT.jar";
-        assertTrue(copied.containsAll(List.of(lib, app, model, "conf/", "docker/entrypoint.sh")), copied.toString());
-        // the dependency jars first, our own two jars together in the last layer
+        String library = "spark/target/deep-retrieval-spark_2.12-0.1.0-SNAPSHOT.jar";
+        assertTrue(copied.containsAll(List.of(lib, app, model, library, "conf/", "docker/entrypoint.sh")), copied.toString());
+        // the dependency jars first, our own three jars together in the last layer
         assertEquals(1, Collections.frequency(copied, lib));
         assertTrue(layerOf.get(copied.indexOf(lib)) < layerOf.get(copied.indexOf(app)));
         assertEquals(layer, layerOf.get(copied.indexOf(app)));
         assertEquals(layer, layerOf.get(copied.indexOf(model)));
+        assertEquals(layer, layerOf.get(copied.indexOf(library)));
         String[] jars = ROOT.resolve(lib).toFile().list();
         assertTrue(jars != null && jars.length > 0, "empty " + lib);
         // nothing downloaded but the base's packages; the base is a build argument
