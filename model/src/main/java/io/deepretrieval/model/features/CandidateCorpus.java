@@ -34,12 +34,13 @@ public final class CandidateCorpus implements java.io.Serializable {
         return itemIds.length;
     }
 
-    public String movieId(int record) {
+    /** The record's item id. */
+    public String itemId(int record) {
         return itemIds[record];
     }
 
     /** The record's display label (its title in the tutorial). */
-    public String title(int record) {
+    public String label(int record) {
         return labels[record];
     }
 

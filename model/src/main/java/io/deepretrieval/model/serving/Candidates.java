@@ -12,24 +12,24 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * The catalogue a model recommends from: movie ids, titles and candidate embeddings by row, and the rows of ids, so
+ * The catalogue a model recommends from: item ids, labels and candidate embeddings by row, and the rows of ids, so
  * that a {@link TopK} index over the embeddings (rows in this order) answers in movies.
  */
 public final class Candidates {
     private final List<String> ids;
-    private final List<String> titles;
+    private final List<String> labels;
     private final float[] embeddings;
     private final int dim;
     private final Map<String, Integer> rowOf;
 
     /** @param embeddings row-major [ids.size(), dim], not copied */
-    public Candidates(List<String> ids, List<String> titles, float[] embeddings, int dim) {
-        if (ids.size() != titles.size() || (long) ids.size() * dim != embeddings.length) {
-            throw new IllegalArgumentException(ids.size() + " ids, " + titles.size() + " titles and "
+    public Candidates(List<String> ids, List<String> labels, float[] embeddings, int dim) {
+        if (ids.size() != labels.size() || (long) ids.size() * dim != embeddings.length) {
+            throw new IllegalArgumentException(ids.size() + " ids, " + labels.size() + " labels and "
                     + embeddings.length + " embedding values of width " + dim + " do not match");
         }
         this.ids = List.copyOf(ids);
-        this.titles = List.copyOf(titles);
+        this.labels = List.copyOf(labels);
         this.embeddings = embeddings;
         this.dim = dim;
         this.rowOf = new HashMap<>(ids.size() * 2);
@@ -52,8 +52,8 @@ public final class Candidates {
         return ids.get(row);
     }
 
-    public String title(int row) {
-        return titles.get(row);
+    public String label(int row) {
+        return labels.get(row);
     }
 
     /** The row-major embedding matrix itself (not a copy: do not change it). */
@@ -80,7 +80,7 @@ public final class Candidates {
         List<Recommendation> out = new ArrayList<>(hits.rows().length);
         for (int i = 0; i < hits.rows().length; i++) {
             int r = hits.rows()[i];
-            out.add(new Recommendation(ids.get(r), titles.get(r), hits.scores()[i]));
+            out.add(new Recommendation(ids.get(r), labels.get(r), hits.scores()[i]));
         }
         return out;
     }
@@ -88,7 +88,7 @@ public final class Candidates {
     /**
      * A fabricated catalogue of {@code n} candidates for load tests at sizes no MovieLens set has: each is a real
      * candidate's embedding (taken in turn) plus Gaussian noise of {@code noise} times that dimension's standard
-     * deviation over the real ones, so scores stay on the trained model's scale. Ids are {@code syn-<row>}; titles
+     * deviation over the real ones, so scores stay on the trained model's scale. Ids are {@code syn-<row>}; labels
      * name the real movie each was drawn around. Not real movies: for latency and recall figures only.
      */
     public Candidates synthetic(int n, double noise, long seed) {
@@ -120,7 +120,7 @@ public final class Candidates {
                 out[i * dim + d] = (float) (embeddings[base * dim + d] + noise * Math.sqrt(sd[d]) * g);
             }
             newIds.add("syn-" + i);
-            newTitles.add("synthetic " + i + " (near " + titles.get(base) + ")");
+            newTitles.add("synthetic " + i + " (near " + labels.get(base) + ")");
         }
         return new Candidates(newIds, newTitles, out, dim);
     }

@@ -221,7 +221,7 @@ public final class RecommendationServer implements AutoCloseable {
                 .put("timestamp", timestamp).put("k", k).put("index", index.kind());
         ArrayNode list = out.putArray("recommendations");
         for (Recommendation r : top) {
-            list.addObject().put("movieId", r.movieId()).put("title", r.title()).put("score", r.score());
+            list.addObject().put("movieId", r.itemId()).put("title", r.label()).put("score", r.score());
         }
         return out;
     }

@@ -89,8 +89,8 @@ public final class ServingModel implements AutoCloseable {
         List<String> ids = new ArrayList<>(corpus.size());
         List<String> labels = new ArrayList<>(corpus.size());
         for (int r = 0; r < corpus.size(); r++) {
-            ids.add(corpus.movieId(r));
-            labels.add(corpus.title(r));
+            ids.add(corpus.itemId(r));
+            labels.add(corpus.label(r));
         }
         return of(trained.config(), trained.spec(), ModelState.of(trained), ids, labels, embeddings, info);
     }

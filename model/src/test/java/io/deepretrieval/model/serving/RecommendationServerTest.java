@@ -78,7 +78,7 @@ class RecommendationServerTest {
     /** What ServingModel.recommend answers, as (movieId, title, score) rows. */
     private static List<String> expected(String user, long t, int k, Set<String> exclude) {
         return model.recommend(user, t, k, exclude).stream()
-                .map(r -> r.movieId() + "|" + r.title() + "|" + r.score()).toList();
+                .map(r -> r.itemId() + "|" + r.label() + "|" + r.score()).toList();
     }
 
     private static List<String> rows(JsonNode body) {

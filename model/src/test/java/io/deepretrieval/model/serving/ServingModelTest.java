@@ -164,8 +164,8 @@ class ServingModelTest {
         assertEquals(trained.config().outputDim(), c.dim());
         float[][] actual = rows(c.embeddings(), c.dim());
         for (int r = 0; r < expected.length; r++) {
-            assertEquals(data.corpus.movieId(r), c.id(r));
-            assertEquals(data.corpus.title(r), c.title(r));
+            assertEquals(data.corpus.itemId(r), c.id(r));
+            assertEquals(data.corpus.label(r), c.label(r));
             double diff = maxAbsDiff(expected[r], actual[r]);
             assertTrue(diff <= TOLERANCE, "candidate " + r + ": embedding differs by " + diff);
         }
@@ -193,7 +193,7 @@ class ServingModelTest {
                 float[] query = trainedQuery(user, t);
                 List<Integer> ranking = bruteForceRanking(query, candidates);
                 List<Recommendation> top = served.recommend(user, t, k, Set.of());
-                assertEquals(ids(ranking.subList(0, k)), top.stream().map(Recommendation::movieId).toList(),
+                assertEquals(ids(ranking.subList(0, k)), top.stream().map(Recommendation::itemId).toList(),
                         "user " + user + " at " + t);
                 for (int i = 0; i < k; i++) {
                     int r = ranking.get(i);
@@ -202,12 +202,12 @@ class ServingModelTest {
                         expected += (double) query[d] * candidates[r][d];
                     }
                     assertEquals(expected, top.get(i).score(), 1e-5 * Math.max(1, Math.abs(expected)));
-                    assertEquals(data.corpus.title(r), top.get(i).title());
+                    assertEquals(data.corpus.label(r), top.get(i).label());
                 }
                 // Excluding the three best moves the next ones up.
                 Set<String> exclude = new HashSet<>(ids(ranking.subList(0, 3)));
                 assertEquals(ids(ranking.subList(3, 3 + k)),
-                        served.recommend(user, t, k, exclude).stream().map(Recommendation::movieId).toList(),
+                        served.recommend(user, t, k, exclude).stream().map(Recommendation::itemId).toList(),
                         "user " + user + " at " + t + " excluding " + exclude);
             }
         }
@@ -215,7 +215,7 @@ class ServingModelTest {
 
     private static List<String> ids(List<Integer> records) {
         CandidateCorpus corpus = data.corpus;
-        return records.stream().map(corpus::movieId).toList();
+        return records.stream().map(corpus::itemId).toList();
     }
 
     @Test
@@ -243,7 +243,7 @@ class ServingModelTest {
     void thePartsMakeTheSameModelAndAreChecked() {
         Candidates c = served.candidates();
         List<String> ids = IntStream.range(0, c.size()).mapToObj(c::id).toList();
-        List<String> titles = IntStream.range(0, c.size()).mapToObj(c::title).toList();
+        List<String> titles = IntStream.range(0, c.size()).mapToObj(c::label).toList();
         // A state with accumulators serves as well; the accumulators are not needed.
         try (ServingModel parts = ServingModel.of(trained.config(), trained.spec(), ModelState.of(trained), ids, titles,
                 c.embeddings(), null)) {

@@ -67,7 +67,7 @@ final class RecommendCommand implements Callable<Integer> {
         double queryMs = (System.nanoTime() - start) / 1e6;
         for (int i = 0; i < top.size(); i++) {
             Recommendation r = top.get(i);
-            System.out.printf(Locale.ROOT, "%2d. %-60s %8.4f  (movie %s)%n", i + 1, r.title(), r.score(), r.movieId());
+            System.out.printf(Locale.ROOT, "%2d. %-60s %8.4f  (movie %s)%n", i + 1, r.label(), r.score(), r.itemId());
         }
         System.err.printf(Locale.ROOT, "model loaded in %.0f ms; query answered in %.2f ms%s%n", loadMs, queryMs,
                 excludeSeen ? " (" + seen.size() + " seen movies excluded)" : "");

@@ -155,11 +155,11 @@ public final class ObjectiveExperiment {
         // The Estimator's key columns and its split of them: the same held-out rows as the towers'.
         Dataset<Row> rows = table.select(col("user_id").cast("string").as("user_id"),
                 col("movie_id").cast("string").as("movie_id"), col("timestamp").cast("long").as("timestamp"));
-        InteractionSplits splits = InteractionSplits.DEFAULT;
+        InteractionSplits splits = MovieLensReader.KEYS;
         InteractionSplits.Split test = splits.holdOut(split, rows, seed, settings.testFraction(), 1);
         InteractionSplits.Split inner = splits.holdOut(split, test.train(), TwoTowerRetrieval.stoppingSeed(seed),
                 settings.stoppingFraction(), 1);
-        IndexedPairs pairs = IndexedPairs.fit(rows);
+        IndexedPairs pairs = IndexedPairs.fit(rows, "user_id", "movie_id");
         return new BaselineSplit(pairs.encode(test.train()), pairs.encode(test.test()), pairs.encode(inner.train()),
                 pairs.encode(inner.test()), pairs.items());
     }

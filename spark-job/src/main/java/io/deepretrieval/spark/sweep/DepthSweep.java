@@ -129,7 +129,7 @@ public final class DepthSweep {
             InputReport.write(workDir, dropped);
             // One split for every depth and seed, so that seeds vary initialisation and shuffling only: the rows are
             // marked and the Estimator holds out the marked ones (validationIndicatorCol).
-            InteractionSplits.Split split = InteractionSplits.DEFAULT.random(data.table(), config.seed(), config.testFraction());
+            InteractionSplits.Split split = MovieLensReader.KEYS.random(data.table(), config.seed(), config.testFraction());
             Dataset<Row> marked = split.train().withColumn(HELD_OUT, lit(false))
                     .unionByName(split.test().withColumn(HELD_OUT, lit(true))).cache();
             try {
@@ -162,7 +162,7 @@ public final class DepthSweep {
 
     /** ALS on the sweep's split, its ids indexed over every row. */
     private void baseline(Path workDir, InteractionSplits.Split split) throws IOException {
-        IndexedPairs pairs = IndexedPairs.fit(split.train().unionByName(split.test()));
+        IndexedPairs pairs = IndexedPairs.fit(split.train().unionByName(split.test()), "user_id", "movie_id");
         Dataset<Row> train = pairs.encode(split.train());
         Dataset<Row> test = pairs.encode(split.test());
         try {

@@ -1,7 +1,7 @@
 package io.deepretrieval.spark.ingest;
 
 import io.deepretrieval.spark.preprocess.CountedJoin;
-import io.deepretrieval.spark.preprocess.EncodedRatings;
+import io.deepretrieval.spark.preprocess.InteractionSplits;
 import com.univocity.parsers.csv.CsvParser;
 import com.univocity.parsers.csv.CsvParserSettings;
 import org.apache.hadoop.conf.Configuration;
@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 
 /**
@@ -69,6 +70,9 @@ public final class MovieLensReader {
         return new MovieLensData(ratings, movies, layout, List.copyOf(dropped));
     }
 
+    /** The key columns of MovieLens ratings, for splitting them as the Estimator splits its own rows. */
+    public static final InteractionSplits KEYS = new InteractionSplits("user_id", "movie_id", "timestamp");
+
     /** The interactions of a MovieLens folder with their movies' titles, and every line dropped on the way. */
     public record TitledRatings(Dataset<Row> table, List<DroppedLines> dropped) {
     }
@@ -76,14 +80,36 @@ public final class MovieLensReader {
     /**
      * The tutorial's interactions: every rating ({@code user_id, movie_id, timestamp}) with its movie's
      * {@code title}. Ratings of a movie the movies file lacks stop the job under failFast and are dropped and
-     * counted under dropMalformed (see {@link EncodedRatings#withKnownMovies}).
+     * counted under dropMalformed (see {@link #withKnownMovies}).
      */
     public TitledRatings readTitledRatings(String folder) {
         MovieLensData data = read(folder);
         List<DroppedLines> lines = new ArrayList<>(data.dropped());
-        Dataset<Row> ratings = EncodedRatings.withKnownMovies(data.ratings(), data.movies(), policy, lines);
+        Dataset<Row> ratings = withKnownMovies(data.ratings(), data.movies(), policy, lines);
         Dataset<Row> table = CountedJoin.join(ratings, data.movies(), "movie_id", true, "movies").rows();
         return new TitledRatings(table, List.copyOf(lines));
+    }
+
+    /**
+     * Ratings whose movie is in {@code movies}. Any other rating stops the job under failFast; under dropMalformed
+     * it is skipped and counted in {@code dropped}. Run before fitting, so dropped ratings shape no vocabulary.
+     */
+    public static Dataset<Row> withKnownMovies(Dataset<Row> ratings, Dataset<Row> movies, InputPolicy policy,
+                                               List<DroppedLines> dropped) {
+        Dataset<Row> ids = movies.select("movie_id").distinct();
+        Dataset<Row> unknown = ratings.join(broadcast(ids), ratings.col("movie_id").equalTo(ids.col("movie_id")), "left_anti");
+        List<Row> examples = unknown.select("movie_id").distinct().orderBy("movie_id").limit(5).collectAsList();
+        if (examples.isEmpty()) {
+            return ratings;
+        }
+        long n = unknown.count();
+        String problem = n + " ratings reference movies missing from the movies file, e.g. movie ids "
+                + examples.stream().map(r -> r.getString(0)).toList();
+        if (policy == InputPolicy.FAIL_FAST) {
+            throw new MalformedInputException(problem);
+        }
+        dropped.add(new DroppedLines("ratings referencing unknown movies", n, List.of(problem)));
+        return ratings.join(broadcast(ids), ratings.col("movie_id").equalTo(ids.col("movie_id")), "left_semi");
     }
 
     /** Movies' genres: {@code movie_id}, {@code genres} (array of genre names; empty when none is listed). */

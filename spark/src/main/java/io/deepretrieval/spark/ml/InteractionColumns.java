@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.ml;
 
+import io.deepretrieval.spark.preprocess.KeyColumns;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -87,7 +88,7 @@ record InteractionColumns(String user, String item, String timestamp, String tit
 
     /** The internal key columns and the input columns they come from. */
     private java.util.Map<String, String> keys() {
-        return java.util.Map.of("user_id", user, "movie_id", item, "timestamp", timestamp.isEmpty() ? "" : timestamp);
+        return java.util.Map.of(KeyColumns.USER, user, KeyColumns.ITEM, item, KeyColumns.TIME, timestamp.isEmpty() ? "" : timestamp);
     }
 
     /**
@@ -100,8 +101,8 @@ record InteractionColumns(String user, String item, String timestamp, String tit
 
     /** As {@link #ratings(Dataset, TowerFeatures)}, keeping {@code extra} (a column name; empty: none) as it is. */
     Dataset<Row> ratings(Dataset<?> df, TowerFeatures features, String extra) {
-        List<Column> cols = new java.util.ArrayList<>(List.of(col(user).cast("string").as("user_id"),
-                col(item).cast("string").as("movie_id"), time().as("timestamp")));
+        List<Column> cols = new java.util.ArrayList<>(List.of(col(user).cast("string").as(KeyColumns.USER),
+                col(item).cast("string").as(KeyColumns.ITEM), time().as(KeyColumns.TIME)));
         features.query().stream().map(FeatureConfig::column).distinct().filter(c -> !keys().containsKey(c))
                 .forEach(c -> cols.add(col(c)));
         if (!extra.isEmpty()) {
@@ -112,8 +113,8 @@ record InteractionColumns(String user, String item, String timestamp, String tit
 
     /** The distinct items as {@code movie_id}, the label column and the candidate features' columns. */
     Dataset<Row> items(Dataset<?> df, TowerFeatures features) {
-        List<Column> cols = new java.util.ArrayList<>(List.of(col(item).cast("string").as("movie_id")));
-        java.util.Set<String> added = new java.util.LinkedHashSet<>(List.of("movie_id"));
+        List<Column> cols = new java.util.ArrayList<>(List.of(col(item).cast("string").as(KeyColumns.ITEM)));
+        java.util.Set<String> added = new java.util.LinkedHashSet<>(List.of(KeyColumns.ITEM));
         for (FeatureConfig f : features.candidate()) {
             if (added.add(f.column())) {
                 cols.add(col(f.column()));
@@ -127,7 +128,7 @@ record InteractionColumns(String user, String item, String timestamp, String tit
 
     /** The column of the items' display label: the title, else the item id. */
     String label() {
-        return title.isEmpty() ? "movie_id" : title;
+        return title.isEmpty() ? KeyColumns.ITEM : title;
     }
 
     /** Seconds as a long column (Spark timestamps cast to epoch seconds). */

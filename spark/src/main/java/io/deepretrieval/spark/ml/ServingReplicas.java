@@ -93,7 +93,7 @@ final class ServingReplicas {
             state.parameters().applyTo(model);
             this.index = new BruteForceTopK(state.itemEmbeddings(), state.corpus().size(), state.dim());
             for (int r = 0; r < state.corpus().size(); r++) {
-                recordOfItem.put(state.corpus().movieId(r), r);
+                recordOfItem.put(state.corpus().itemId(r), r);
             }
         }
 

@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.ml;
 
+import io.deepretrieval.spark.preprocess.KeyColumns;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureConfig;
 import io.deepretrieval.model.features.TowerFeatures;
@@ -639,7 +640,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
 
     /** The stopping slice of the (encoded) training rows, held out the way {@code validationSplit} holds out its own. */
     private InteractionSplits.Split stoppingSplit(Dataset<Row> train) {
-        return InteractionSplits.DEFAULT.holdOut($(validationSplit), train, stoppingSeed((Long) $(seed)),
+        return InteractionSplits.KEYS.holdOut($(validationSplit), train, stoppingSeed((Long) $(seed)),
                 doubleOf(earlyStoppingFraction), intOf(validationLastN));
     }
 
@@ -658,7 +659,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         }
     }
 
-    /** The validation split of rows with {@code user_id, movie_id, timestamp} (a zero random fraction keeps every row). */
+    /** The validation split of rows with the key columns ({@link KeyColumns}; a zero random fraction keeps every row). */
     private InteractionSplits.Split split(Dataset<Row> rows) {
         String indicator = $(validationIndicatorCol);
         if (!indicator.isEmpty()) {
@@ -673,7 +674,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         if ($(validationSplit).equals("temporal") && !(doubleOf(validationFraction) > 0)) {
             throw new IllegalArgumentException("validationSplit temporal needs a validationFraction > 0");
         }
-        return InteractionSplits.DEFAULT.holdOut($(validationSplit), rows, (Long) $(seed), doubleOf(validationFraction),
+        return InteractionSplits.KEYS.holdOut($(validationSplit), rows, (Long) $(seed), doubleOf(validationFraction),
                 intOf(validationLastN));
     }
 
@@ -717,15 +718,15 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private RankingMetrics.Result ranking(TwoTowerRetrievalModel model, InteractionColumns cols, Dataset<Row> train,
                                           Dataset<Row> held) {
         int k = intOf(rankingK);
-        List<org.apache.spark.sql.Column> query = new java.util.ArrayList<>(List.of(col("user_id").as(cols.user())));
+        List<org.apache.spark.sql.Column> query = new java.util.ArrayList<>(List.of(col(KeyColumns.USER).as(cols.user())));
         for (String c : model.spec().queryColumns()) {
-            if (!c.equals(cols.user()) && !c.equals(cols.timestamp()) && !c.equals("user_id")) {
+            if (!c.equals(cols.user()) && !c.equals(cols.timestamp()) && !c.equals(KeyColumns.USER)) {
                 query.add(col(c));
             }
         }
         Dataset<Row> users = held.select(query.toArray(org.apache.spark.sql.Column[]::new));
-        Dataset<Row> seen = train.select(col("user_id").as(cols.user()), col("movie_id").as(cols.item()));
-        Dataset<Row> truth = held.select(col("user_id").as(cols.user()), col("movie_id").as(cols.item()));
+        Dataset<Row> seen = train.select(col(KeyColumns.USER).as(cols.user()), col(KeyColumns.ITEM).as(cols.item()));
+        Dataset<Row> truth = held.select(col(KeyColumns.USER).as(cols.user()), col(KeyColumns.ITEM).as(cols.item()));
         RankingMetrics.Result r = new RankingMetrics(cols.user(), cols.item())
                 .evaluate(model.copy(new ParamMap()).setColdStartStrategy("nan").recommendForUserSubset(users, k, seen), truth, k);
         LOG.info("Validation ranking ({} users, training items left out): recall@{} {}, NDCG@{} {}",
@@ -736,8 +737,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
 
     /** The generic path keys candidates by item id: an item with two values of a candidate feature is ambiguous. */
     private static void checkOneRowPerItem(Dataset<Row> items, InteractionColumns cols, TowerFeatures features) {
-        List<Row> clashes = items.groupBy("movie_id").agg(count("*").as("n"))
-                .filter(col("n").gt(1)).orderBy("movie_id").limit(3).collectAsList();
+        List<Row> clashes = items.groupBy(KeyColumns.ITEM).agg(count("*").as("n"))
+                .filter(col("n").gt(1)).orderBy(KeyColumns.ITEM).limit(3).collectAsList();
         if (!clashes.isEmpty()) {
             throw new IllegalArgumentException("itemCol '" + cols.item() + "': items " + clashes.stream()
                     .map(r -> "'" + r.getString(0) + "' (" + r.getLong(1) + " different rows)").toList()

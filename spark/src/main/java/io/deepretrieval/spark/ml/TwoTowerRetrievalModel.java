@@ -293,7 +293,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         int dim = rank();
         List<Row> rows = new ArrayList<>(corpus.size());
         for (int r = 0; r < corpus.size(); r++) {
-            rows.add(RowFactory.create(typed(corpus.movieId(r), itemType), Arrays.copyOfRange(itemEmbeddings, r * dim, (r + 1) * dim)));
+            rows.add(RowFactory.create(typed(corpus.itemId(r), itemType), Arrays.copyOfRange(itemEmbeddings, r * dim, (r + 1) * dim)));
         }
         return rows;
     }
@@ -405,7 +405,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                 for (int i = 0; i < n; i++) {
                     Row[] recs = new Row[hits[i].rows().length];
                     for (int j = 0; j < recs.length; j++) {
-                        recs[j] = RowFactory.create(typed(c.movieId(hits[i].rows()[j]), iType), hits[i].scores()[j]);
+                        recs[j] = RowFactory.create(typed(c.itemId(hits[i].rows()[j]), iType), hits[i].scores()[j]);
                     }
                     out.add(RowFactory.create(typed(block.get(i).getString(userIndex), uType), recs));
                 }
@@ -491,8 +491,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         List<String> ids = new ArrayList<>(corpus.size());
         List<String> labels = new ArrayList<>(corpus.size());
         for (int r = 0; r < corpus.size(); r++) {
-            ids.add(corpus.movieId(r));
-            labels.add(corpus.title(r));
+            ids.add(corpus.itemId(r));
+            labels.add(corpus.label(r));
         }
         ObjectNode info = new ObjectMapper().createObjectNode()
                 .put("class", TwoTowerRetrievalModel.class.getName()).put("uid", uid)

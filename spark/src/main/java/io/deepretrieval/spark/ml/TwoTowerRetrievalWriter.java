@@ -219,7 +219,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
         FeatureColumns cols = corpus.features();
         List<Row> records = new ArrayList<>(corpus.size());
         for (int r = 0; r < corpus.size(); r++) {
-            List<Object> v = new ArrayList<>(List.of(r, corpus.movieId(r), corpus.title(r)));
+            List<Object> v = new ArrayList<>(List.of(r, corpus.itemId(r), corpus.label(r)));
             for (int f = 0; f < features.size(); f++) {
                 int w = cols.width(f);
                 if (cols.ids(f) != null) {
@@ -342,7 +342,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                 // The saved item embeddings, placed by item id into corpus order (no tower pass on load).
                 java.util.Map<String, Integer> recordOf = new java.util.HashMap<>();
                 for (int r = 0; r < corpus.size(); r++) {
-                    recordOf.put(corpus.movieId(r), r);
+                    recordOf.put(corpus.itemId(r), r);
                 }
                 int dim = config.outputDim();
                 float[] items = new float[corpus.size() * dim];

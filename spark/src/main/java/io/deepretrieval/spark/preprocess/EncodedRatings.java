@@ -3,9 +3,6 @@ package io.deepretrieval.spark.preprocess;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.Interactions;
-import io.deepretrieval.spark.ingest.DroppedLines;
-import io.deepretrieval.spark.ingest.InputPolicy;
-import io.deepretrieval.spark.ingest.MalformedInputException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -27,7 +24,7 @@ import static org.apache.spark.sql.functions.col;
  */
 public final class EncodedRatings {
     public static final StructType CANDIDATE_RECORDS = new StructType()
-            .add("movie_id", DataTypes.StringType, false)
+            .add(KeyColumns.ITEM, DataTypes.StringType, false)
             .add("candidate", DataTypes.IntegerType, false);
 
     private EncodedRatings() {
@@ -37,14 +34,14 @@ public final class EncodedRatings {
      * The candidate corpus: every item record, in item-id order (record i = i-th smallest id; numeric ids in
      * numeric order, others after them in string order), encoded with the spec's candidate features.
      *
-     * @param items       {@code movie_id} (string), {@code labelColumn} and the candidate features' columns
+     * @param items       {@link KeyColumns#ITEM} (string), {@code labelColumn} and the candidate features' columns
      * @param labelColumn the records' display label (the title in the tutorial)
      */
     public static CandidateCorpus corpus(FeatureSpec spec, Dataset<Row> items, String labelColumn) {
         List<String> columns = spec.candidateColumns();
-        List<Column> select = new ArrayList<>(List.of(col("movie_id"), col(labelColumn).cast("string")));
+        List<Column> select = new ArrayList<>(List.of(col(KeyColumns.ITEM), col(labelColumn).cast("string")));
         columns.forEach(c -> select.add(col(c)));
-        List<Row> rows = items.orderBy(col("movie_id").cast("long").asc_nulls_last(), col("movie_id"))
+        List<Row> rows = items.orderBy(col(KeyColumns.ITEM).cast("long").asc_nulls_last(), col(KeyColumns.ITEM))
                 .select(select.toArray(Column[]::new)).collectAsList();
         List<String> ids = new ArrayList<>(rows.size());
         List<String> labels = new ArrayList<>(rows.size());
@@ -56,42 +53,20 @@ public final class EncodedRatings {
     }
 
     /**
-     * Ratings whose movie is in {@code movies}. Any other rating stops the job under failFast; under dropMalformed
-     * it is skipped and counted in {@code dropped}. Run before fitting, so dropped ratings shape no vocabulary.
-     */
-    public static Dataset<Row> withKnownMovies(Dataset<Row> ratings, Dataset<Row> movies, InputPolicy policy,
-                                               List<DroppedLines> dropped) {
-        Dataset<Row> ids = movies.select("movie_id").distinct();
-        Dataset<Row> unknown = ratings.join(broadcast(ids), ratings.col("movie_id").equalTo(ids.col("movie_id")), "left_anti");
-        List<Row> examples = unknown.select("movie_id").distinct().orderBy("movie_id").limit(5).collectAsList();
-        if (examples.isEmpty()) {
-            return ratings;
-        }
-        long n = unknown.count();
-        String problem = n + " ratings reference movies missing from the movies file, e.g. movie ids "
-                + examples.stream().map(r -> r.getString(0)).toList();
-        if (policy == InputPolicy.FAIL_FAST) {
-            throw new MalformedInputException(problem);
-        }
-        dropped.add(new DroppedLines("ratings referencing unknown movies", n, List.of(problem)));
-        return ratings.join(broadcast(ids), ratings.col("movie_id").equalTo(ids.col("movie_id")), "left_semi");
-    }
-
-    /**
-     * Ratings whose movies are all in the corpus (see {@link #withKnownMovies}, which checks that once), with
-     * their candidate record: {@code user_id, movie_id, timestamp}, the query features' columns, {@code candidate},
+     * Ratings whose items are all in the corpus, with their candidate record: the key columns ({@link KeyColumns}),
+     * the query features' columns, {@code candidate},
      * and {@code user_index} (the user's vocabulary index) when the query tower has a user feature.
      * The query features are encoded where the rows are used ({@link #interactions}), by the same code serving uses.
      */
     public static Dataset<Row> encode(SparkSession spark, FeatureSpec spec, CandidateCorpus corpus, Dataset<Row> ratings) {
         List<Row> records = new ArrayList<>();
         for (int i = 0; i < corpus.size(); i++) {
-            records.add(RowFactory.create(corpus.movieId(i), i));
+            records.add(RowFactory.create(corpus.itemId(i), i));
         }
         Dataset<Row> recordIndex = spark.createDataFrame(records, CANDIDATE_RECORDS);
-        Dataset<Row> joined = ratings.join(broadcast(recordIndex), ratings.col("movie_id").equalTo(recordIndex.col("movie_id")))
-                .drop(recordIndex.col("movie_id"));
-        java.util.LinkedHashSet<String> columns = new java.util.LinkedHashSet<>(List.of("user_id", "movie_id", "timestamp"));
+        Dataset<Row> joined = ratings.join(broadcast(recordIndex), ratings.col(KeyColumns.ITEM).equalTo(recordIndex.col(KeyColumns.ITEM)))
+                .drop(recordIndex.col(KeyColumns.ITEM));
+        java.util.LinkedHashSet<String> columns = new java.util.LinkedHashSet<>(List.of(KeyColumns.USER, KeyColumns.ITEM, KeyColumns.TIME));
         columns.addAll(spec.queryColumns());
         columns.add("candidate");
         Dataset<Row> encoded = joined.select(columns.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));

@@ -38,8 +38,8 @@ import static org.apache.spark.sql.functions.xxhash64;
  * rows and the input's partitioning do not change which rows land on which side.
  */
 public final class InteractionSplits {
-    /** The MovieLens columns: {@code user_id}, {@code movie_id}, {@code timestamp}. */
-    public static final InteractionSplits DEFAULT = new InteractionSplits("user_id", "movie_id", "timestamp");
+    /** The pipeline's own key columns ({@link KeyColumns}), as the Estimator splits its rows. */
+    public static final InteractionSplits KEYS = new InteractionSplits(KeyColumns.USER, KeyColumns.ITEM, KeyColumns.TIME);
 
     /** The relative error of the sketch that brackets {@link #quantileCutoff}'s answer (the answer itself is exact). */
     public static final double QUANTILE_ERROR = 1e-4;

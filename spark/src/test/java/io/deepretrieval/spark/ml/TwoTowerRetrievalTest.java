@@ -220,7 +220,7 @@ class TwoTowerRetrievalTest {
                 for (int j = 0; j < 5; j++) {
                     assertEquals(reference.get(user).get(j).getValue(), recs.get(j).score(), 1e-4, user + " rank " + j);
                 }
-                assertTrue(recs.get(0).title().startsWith("The "), "titles come along: " + recs.get(0));
+                assertTrue(recs.get(0).label().startsWith("The "), "titles come along: " + recs.get(0));
                 assertEquals(recs, fromPipeline.recommend(user, model.latestTimestamp(), 5, Set.of()), user);
             }
             assertEquals(model.uid(), fromPipeline.info().get("uid").asText());

@@ -33,13 +33,14 @@ class EncodedRatingsTest {
     @Test
     void encodedColumnsAreExactlyTheSpecAppliedToEachRow(@TempDir Path dir) throws IOException {
         MovieLensData data = new MovieLensReader(spark).read(SyntheticMovieLens.write100k(dir, 40, 60, 800, 2).toString());
-        FeatureSpec spec = FeaturePreprocessor.tutorial(100, 10_000).fit(data.ratings(), data.movies());
-        CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies(), "title");
+        Dataset<Row> ratings = keyed(data.ratings());
+        FeatureSpec spec = FeaturePreprocessor.tutorial(100, 10_000).fit(ratings, data.movies());
+        CandidateCorpus corpus = EncodedRatings.corpus(spec, keyed(data.movies()), "title");
         assertEquals(60, corpus.size());
-        assertEquals("1", corpus.movieId(0));
-        assertEquals("60", corpus.movieId(59));
-        Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, data.ratings());
-        assertEquals(List.of("user_id", "movie_id", "timestamp", "candidate", "user_index"), List.of(encoded.columns()));
+        assertEquals("1", corpus.itemId(0));
+        assertEquals("60", corpus.itemId(59));
+        Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, ratings);
+        assertEquals(List.of("user_id", "item_id", "timestamp", "candidate", "user_index"), List.of(encoded.columns()));
         List<Row> rows = encoded.collectAsList();
         Interactions model = EncodedRatings.collect(encoded, spec);
         FittedFeature user = spec.query().get(0);
@@ -53,7 +54,7 @@ class EncodedRatingsTest {
             assertEquals(time.bucket(ts), model.query().ids(1)[i]);
             assertEquals(time.normalized(ts), model.query().values(1)[i]);
             assertEquals(r.getInt(3), model.candidate()[i]);
-            assertEquals(r.getString(1), corpus.movieId(r.getInt(3)));
+            assertEquals(r.getString(1), corpus.itemId(r.getInt(3)));
             assertTrue(model.query().ids(0)[i] > 0, "every user of the data is in the vocabulary");
         }
     }
@@ -61,11 +62,11 @@ class EncodedRatingsTest {
     @Test
     void splitIsSeededDisjointAndSized(@TempDir Path dir) throws IOException {
         MovieLensData data = new MovieLensReader(spark).read(SyntheticMovieLens.write100k(dir, 40, 60, 1000, 3).toString());
-        FeatureSpec spec = FeaturePreprocessor.tutorial(100, 10_000).fit(data.ratings(), data.movies());
-        CandidateCorpus corpus = EncodedRatings.corpus(spec, data.movies(), "title");
-        Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, data.ratings());
-        InteractionSplits.Split a = InteractionSplits.DEFAULT.random(encoded, 42, 0.2);
-        InteractionSplits.Split b = InteractionSplits.DEFAULT.random(encoded.repartition(5), 42, 0.2);
+        FeatureSpec spec = FeaturePreprocessor.tutorial(100, 10_000).fit(keyed(data.ratings()), data.movies());
+        CandidateCorpus corpus = EncodedRatings.corpus(spec, keyed(data.movies()), "title");
+        Dataset<Row> encoded = EncodedRatings.encode(spark, spec, corpus, keyed(data.ratings()));
+        InteractionSplits.Split a = InteractionSplits.KEYS.random(encoded, 42, 0.2);
+        InteractionSplits.Split b = InteractionSplits.KEYS.random(encoded.repartition(5), 42, 0.2);
         assertEquals(800, a.train().count());
         assertEquals(200, a.test().count());
         Interactions testA = EncodedRatings.collect(a.test(), spec);
@@ -79,12 +80,17 @@ class EncodedRatingsTest {
         a.train().collectAsList().forEach(r -> train.add(r.getString(0) + "/" + r.getString(1) + "/" + r.getLong(2)));
         long overlap = a.test().collectAsList().stream().filter(r -> train.contains(r.getString(0) + "/" + r.getString(1) + "/" + r.getLong(2))).count();
         assertEquals(0, overlap);
-        Interactions otherSeed = EncodedRatings.collect(InteractionSplits.DEFAULT.random(encoded, 7, 0.2).test(), spec);
+        Interactions otherSeed = EncodedRatings.collect(InteractionSplits.KEYS.random(encoded, 7, 0.2).test(), spec);
         int same = 0;
         for (int i = 0; i < otherSeed.size(); i++) {
             same += otherSeed.candidate()[i] == testA.candidate()[i] ? 1 : 0;
         }
         assertTrue(same < otherSeed.size() / 2, "another seed should give another split");
+    }
+
+    /** MovieLens's movie_id as the pipeline's item key column, as the Estimator maps its itemCol. */
+    private static Dataset<Row> keyed(Dataset<Row> movieLens) {
+        return movieLens.withColumnRenamed("movie_id", KeyColumns.ITEM);
     }
 
     @Test
@@ -93,7 +99,7 @@ class EncodedRatingsTest {
         Dataset<Row> ratings = spark.createDataFrame(List.of(RowFactory.create("1", "1", 5L),
                 RowFactory.create("1", "99", 6L)), MovieLensReader.RATINGS);
         MalformedInputException e = assertThrows(MalformedInputException.class,
-                () -> EncodedRatings.withKnownMovies(ratings, movies, InputPolicy.FAIL_FAST, new java.util.ArrayList<>()));
+                () -> MovieLensReader.withKnownMovies(ratings, movies, InputPolicy.FAIL_FAST, new java.util.ArrayList<>()));
         assertTrue(e.getMessage().contains("1 ratings reference movies missing from the movies file, e.g. movie ids [99]"), e.getMessage());
     }
 }

@@ -35,7 +35,7 @@ class InteractionSplitsTest {
             .add("timestamp", DataTypes.LongType)
             .add("rating", DataTypes.DoubleType);
     private final SparkSession spark = TestSpark.session();
-    private final InteractionSplits splits = InteractionSplits.DEFAULT;
+    private final InteractionSplits splits = new InteractionSplits("user_id", "movie_id", "timestamp");
 
     private Dataset<Row> table(Object[]... rows) {
         List<Row> list = new ArrayList<>();
