@@ -1,11 +1,11 @@
 package io.deepretrieval.spark.ml;
 
-import io.deepretrieval.spark.preprocess.KeyColumns;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureConfig;
-import io.deepretrieval.model.features.TowerFeatures;
 import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.IdDropout;
 import io.deepretrieval.model.features.Interactions;
+import io.deepretrieval.model.features.TowerFeatures;
 import io.deepretrieval.model.io.NativeThreads;
 import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.metrics.FactorizedTopK;
@@ -14,20 +14,22 @@ import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.model.train.EarlyStopping;
+import io.deepretrieval.model.train.HeldOutRows;
 import io.deepretrieval.model.train.LocalTrainer;
 import io.deepretrieval.model.train.ModelState;
 import io.deepretrieval.model.train.TrainingOptions;
+import io.deepretrieval.spark.eval.RankingMetrics;
 import io.deepretrieval.spark.preprocess.EncodedRatings;
 import io.deepretrieval.spark.preprocess.FeaturePreprocessor;
+import io.deepretrieval.spark.preprocess.InteractionSplits;
+import io.deepretrieval.spark.preprocess.KeyColumns;
+import io.deepretrieval.spark.train.CheckpointedTraining;
 import io.deepretrieval.spark.train.ConsoleProgress;
 import io.deepretrieval.spark.train.DistributedHeldOut;
 import io.deepretrieval.spark.train.DistributedOptions;
-import io.deepretrieval.model.train.HeldOutRows;
-import io.deepretrieval.spark.train.CheckpointedTraining;
-import io.deepretrieval.spark.preprocess.InteractionSplits;
-import io.deepretrieval.spark.eval.RankingMetrics;
 import io.deepretrieval.spark.train.StepThreads;
 import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.IntParam;
@@ -40,19 +42,32 @@ import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
@@ -102,21 +117,21 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private final Param<String> checkpointDir;
     private final IntParam rankingK;
     private final DoubleParam temperature;
-    private final org.apache.spark.ml.param.BooleanParam removeAccidentalHits;
-    private final org.apache.spark.ml.param.BooleanParam logQCorrection;
+    private final BooleanParam removeAccidentalHits;
+    private final BooleanParam logQCorrection;
     private final IntParam mixedNegatives;
     private final DoubleParam idDropout;
     private final StringArrayParam candidateFeatures;
     private final IntParam earlyStoppingPatience;
     private final DoubleParam earlyStoppingFraction;
     private final IntParam earlyStoppingK;
-    private final org.apache.spark.ml.param.BooleanParam refitAfterStopping;
+    private final BooleanParam refitAfterStopping;
     private final Param<String> coldStartStrategy;
     private final Param<String> validationIndicatorCol;
     private final IntArrayParam topK;
     private final StringArrayParam learningRateSchedule;
     private final Param<String> storageLevel;
-    private final org.apache.spark.ml.param.BooleanParam repartition;
+    private final BooleanParam repartition;
 
     public TwoTowerRetrieval() {
         this(Identifiable$.MODULE$.randomUID("twoTowerRetrieval"));
@@ -130,8 +145,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 "column of interaction times in seconds (integer, double or timestamp); empty: no time feature");
         titleCol = new Param<>(this, "titleCol", "column of item titles (string; one per item); empty: the item id");
         layerSizes = new IntArrayParam(this, "layerSizes", "dense layers on top of each tower; the last is the embedding width",
-                (scala.Function1<int[], Object> & java.io.Serializable) sizes -> sizes.length > 0
-                        && java.util.Arrays.stream(sizes).allMatch(v -> v >= 1 && v <= ModelConfig.MAX_LAYER_SIZE));
+                (scala.Function1<int[], Object> & Serializable) sizes -> sizes.length > 0
+                        && Arrays.stream(sizes).allMatch(v -> v >= 1 && v <= ModelConfig.MAX_LAYER_SIZE));
         embeddingDim = new IntParam(this, "embeddingDim", "width of every embedding table", ParamValidators.gtEq(1));
         batchSize = new IntParam(this, "batchSize", "minibatch (= in-batch negatives), per worker with numWorkers >= 1",
                 ParamValidators.gtEq(1));
@@ -181,9 +196,9 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         rankingK = new IntParam(this, "rankingK", "K of the per-user recall@K and NDCG@K logged on the validation rows",
                 ParamValidators.gtEq(1));
         temperature = new DoubleParam(this, "temperature", "the in-batch softmax's logits are divided by it", ParamValidators.gt(0));
-        removeAccidentalHits = new org.apache.spark.ml.param.BooleanParam(this, "removeAccidentalHits",
+        removeAccidentalHits = new BooleanParam(this, "removeAccidentalHits",
                 "mask a batch candidate that is the row's own positive item at another position");
-        logQCorrection = new org.apache.spark.ml.param.BooleanParam(this, "logQCorrection",
+        logQCorrection = new BooleanParam(this, "logQCorrection",
                 "lower each candidate's logit by the log of its expected count in a batch (training frequencies)");
         mixedNegatives = new IntParam(this, "mixedNegatives", "uniformly sampled items added to every batch as negatives",
                 ParamValidators.gtEq(0));
@@ -200,7 +215,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 ParamValidators.inRange(0, 0.5, false, false));
         earlyStoppingK = new IntParam(this, "earlyStoppingK", "the top-K accuracy early stopping watches (1, 5, 10, 50 or 100)",
                 ParamValidators.inArray(new int[]{1, 5, 10, 50, 100}));
-        refitAfterStopping = new org.apache.spark.ml.param.BooleanParam(this, "refitAfterStopping", "after early"
+        refitAfterStopping = new BooleanParam(this, "refitAfterStopping", "after early"
                 + " stopping, train a fresh model on every training row (stopping slice included) for the best epoch"
                 + " count, as TrainValidationSplit refits on all the data; false keeps the stopped model");
         coldStartStrategy = new Param<>(this, "coldStartStrategy", COLD_START_DOC,
@@ -210,14 +225,14 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 + " rows (true) instead of validationSplit and validationFraction, as Spark's GBT and FM estimators take"
                 + " it: the caller holds out the rows, e.g. to keep one split across several seeds; empty: none");
         topK = new IntArrayParam(this, "topK", "the Ks of the factorized top-K accuracy on the validation rows"
-                + " (ascending, each >= 1)", (scala.Function1<int[], Object> & java.io.Serializable) ks -> ks.length > 0
-                && java.util.stream.IntStream.range(0, ks.length).allMatch(i -> ks[i] >= 1 && (i == 0 || ks[i] > ks[i - 1])));
+                + " (ascending, each >= 1)", (scala.Function1<int[], Object> & Serializable) ks -> ks.length > 0
+                && IntStream.range(0, ks.length).allMatch(i -> ks[i] >= 1 && (i == 0 || ks[i] > ks[i - 1])));
         learningRateSchedule = new StringArrayParam(this, "learningRateSchedule", "piecewise-constant Adagrad rate,"
                 + " each entry epoch:rate (from that 1-based epoch on; before the first, learningRate); empty: constant");
         storageLevel = new Param<>(this, "storageLevel", "Spark storage level of the training partitions under"
                 + " parameter averaging (numWorkers >= 1), e.g. MEMORY_ONLY or MEMORY_AND_DISK_SER",
-                (scala.Function1<String, Object> & java.io.Serializable) TwoTowerRetrieval::isStorageLevel);
-        repartition = new org.apache.spark.ml.param.BooleanParam(this, "repartition", "under parameter averaging,"
+                (scala.Function1<String, Object> & Serializable) TwoTowerRetrieval::isStorageLevel);
+        repartition = new BooleanParam(this, "repartition", "under parameter averaging,"
                 + " shuffle the training rows into numWorkers partitions of equal size (false: coalesce, no shuffle)");
         setDefault(validationIndicatorCol, "");
         setDefault(topK, new int[]{1, 5, 10, 50, 100});
@@ -290,7 +305,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public IntArrayParam topK() { return topK; }
     public StringArrayParam learningRateSchedule() { return learningRateSchedule; }
     public Param<String> storageLevel() { return storageLevel; }
-    public org.apache.spark.ml.param.BooleanParam repartition() { return repartition; }
+    public BooleanParam repartition() { return repartition; }
     public TwoTowerRetrieval setValidationIndicatorCol(String v) { set(validationIndicatorCol, v); return this; }
     public TwoTowerRetrieval setTopK(int... v) { set(topK, v); return this; }
     public TwoTowerRetrieval setLearningRateSchedule(String... v) { set(learningRateSchedule, v); return this; }
@@ -307,15 +322,15 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public Param<String> checkpointDir() { return checkpointDir; }
     public IntParam rankingK() { return rankingK; }
     public DoubleParam temperature() { return temperature; }
-    public org.apache.spark.ml.param.BooleanParam removeAccidentalHits() { return removeAccidentalHits; }
-    public org.apache.spark.ml.param.BooleanParam logQCorrection() { return logQCorrection; }
+    public BooleanParam removeAccidentalHits() { return removeAccidentalHits; }
+    public BooleanParam logQCorrection() { return logQCorrection; }
     public IntParam mixedNegatives() { return mixedNegatives; }
     public DoubleParam idDropout() { return idDropout; }
     public StringArrayParam candidateFeatures() { return candidateFeatures; }
     public IntParam earlyStoppingPatience() { return earlyStoppingPatience; }
     public DoubleParam earlyStoppingFraction() { return earlyStoppingFraction; }
     public IntParam earlyStoppingK() { return earlyStoppingK; }
-    public org.apache.spark.ml.param.BooleanParam refitAfterStopping() { return refitAfterStopping; }
+    public BooleanParam refitAfterStopping() { return refitAfterStopping; }
 
     public TwoTowerRetrieval setUserCol(String v) { set(userCol, v); return this; }
     public TwoTowerRetrieval setItemCol(String v) { set(itemCol, v); return this; }
@@ -368,8 +383,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
 
     /** The declared features of both towers: the params, or the tutorial's preset on the key columns. */
     public TowerFeatures towerFeatures() {
-        List<FeatureConfig> query = new java.util.ArrayList<>();
-        List<FeatureConfig> candidate = new java.util.ArrayList<>();
+        List<FeatureConfig> query = new ArrayList<>();
+        List<FeatureConfig> candidate = new ArrayList<>();
         try {
             for (String f : $(queryFeatures)) {
                 query.add(FeatureConfig.parse(f));
@@ -395,14 +410,14 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     }
 
     /** The id dropout of the params: on the categorical query feature that reads userCol. */
-    private io.deepretrieval.model.features.IdDropout idDropout(TowerFeatures features) {
+    private IdDropout idDropout(TowerFeatures features) {
         double rate = doubleOf(idDropout);
         if (rate == 0) {
-            return io.deepretrieval.model.features.IdDropout.NONE;
+            return IdDropout.NONE;
         }
         return features.query().stream()
                 .filter(f -> f.column().equals($(userCol)) && f.kind() == FeatureConfig.Kind.CATEGORICAL)
-                .findFirst().map(f -> new io.deepretrieval.model.features.IdDropout(f.name(), rate))
+                .findFirst().map(f -> new IdDropout(f.name(), rate))
                 .orElseThrow(() -> new IllegalArgumentException("idDropout " + rate + " needs a categorical query"
                         + " feature on userCol '" + $(userCol) + "'; queryFeatures has none"));
     }
@@ -440,8 +455,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
 
     /** Spark caches and executor-side held-out rows of one fit, released when it ends, also on failure. */
     private static final class FitCaches implements AutoCloseable {
-        private final List<Dataset<?>> datasets = new java.util.ArrayList<>();
-        private final List<AutoCloseable> others = new java.util.ArrayList<>();
+        private final List<Dataset<?>> datasets = new ArrayList<>();
+        private final List<AutoCloseable> others = new ArrayList<>();
 
         <T> Dataset<T> cache(Dataset<T> d) {
             datasets.add(d);
@@ -622,14 +637,14 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private CheckpointedTraining.Result train(ModelConfig config, FeatureSpec spec, CandidateCorpus corpus,
                                               Dataset<Row> rows, HeldOutRows validation, TrainingOptions training,
                                               DistributedOptions distributed, FactorizedTopK metric,
-                                              java.nio.file.Path checkpoint, ConsoleProgress progress, String label,
+                                              Path checkpoint, ConsoleProgress progress, String label,
                                               EarlyStopping stopping) {
         CheckpointedTraining.Result run;
         try {
             run = CheckpointedTraining.run(config, spec, corpus, () -> EncodedRatings.collect(rows, spec), rows,
                     validation, training, distributed, metric, checkpoint, progress, label, stopping);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("checkpointDir '" + $(checkpointDir) + "': " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("checkpointDir '" + $(checkpointDir) + "': " + e.getMessage(), e);
         }
         if (!run.completed()) {
             throw new TrainingStoppedException("training stopped: " + run.failure()
@@ -684,15 +699,15 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
      * early stopping), so a fit with other settings starts afresh instead of resuming a different run; more
      * {@code maxEpochs} or another {@code evalEvery} continue the same run.
      */
-    private java.nio.file.Path checkpointFile(FeatureSpec spec, ModelConfig config, String phase) {
+    private Path checkpointFile(FeatureSpec spec, ModelConfig config, String phase) {
         if ($(checkpointDir).isEmpty()) {
             return null;
         }
         try {
-            java.nio.file.Path dir = java.nio.file.Path.of($(checkpointDir));
-            java.nio.file.Files.createDirectories(dir);
-            java.nio.file.Path specFile = dir.resolve("feature-spec.json");
-            if (java.nio.file.Files.exists(specFile) && !FeatureSpec.read(specFile).toJson().equals(spec.toJson())) {
+            Path dir = Path.of($(checkpointDir));
+            Files.createDirectories(dir);
+            Path specFile = dir.resolve("feature-spec.json");
+            if (Files.exists(specFile) && !FeatureSpec.read(specFile).toJson().equals(spec.toJson())) {
                 throw new IllegalArgumentException("checkpointDir '" + dir + "' holds a checkpoint of other data or"
                         + " features (" + specFile + " differs); use another folder to start afresh");
             }
@@ -703,13 +718,13 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                     + $(earlyStoppingPatience) + "/" + $(earlyStoppingFraction) + "/" + $(earlyStoppingK)
                     + " indicator=" + $(validationIndicatorCol) + " topK=" + Arrays.toString($(topK))
                     + " schedule=" + parsedLearningRateSchedule() + " storage=" + $(storageLevel) + "/" + $(repartition);
-            String digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(settings.getBytes(java.nio.charset.StandardCharsets.UTF_8))).substring(0, 12);
+            String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(settings.getBytes(StandardCharsets.UTF_8))).substring(0, 12);
             return dir.resolve(ModelConfig.label($(layerSizes)) + "-seed" + $(seed) + "-" + digest
                     + (phase.isEmpty() ? "" : "-" + phase) + ".ckpt");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("checkpointDir '" + $(checkpointDir) + "': " + e.getMessage(), e);
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (IOException e) {
+            throw new UncheckedIOException("checkpointDir '" + $(checkpointDir) + "': " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
     }
@@ -718,20 +733,20 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private RankingMetrics.Result ranking(TwoTowerRetrievalModel model, InteractionColumns cols, Dataset<Row> train,
                                           Dataset<Row> held) {
         int k = intOf(rankingK);
-        List<org.apache.spark.sql.Column> query = new java.util.ArrayList<>(List.of(col(KeyColumns.USER).as(cols.user())));
+        List<Column> query = new ArrayList<>(List.of(col(KeyColumns.USER).as(cols.user())));
         for (String c : model.spec().queryColumns()) {
             if (!c.equals(cols.user()) && !c.equals(cols.timestamp()) && !c.equals(KeyColumns.USER)) {
                 query.add(col(c));
             }
         }
-        Dataset<Row> users = held.select(query.toArray(org.apache.spark.sql.Column[]::new));
+        Dataset<Row> users = held.select(query.toArray(Column[]::new));
         Dataset<Row> seen = train.select(col(KeyColumns.USER).as(cols.user()), col(KeyColumns.ITEM).as(cols.item()));
         Dataset<Row> truth = held.select(col(KeyColumns.USER).as(cols.user()), col(KeyColumns.ITEM).as(cols.item()));
         RankingMetrics.Result r = new RankingMetrics(cols.user(), cols.item())
                 .evaluate(model.copy(new ParamMap()).setColdStartStrategy("nan").recommendForUserSubset(users, k, seen), truth, k);
         LOG.info("Validation ranking ({} users, training items left out): recall@{} {}, NDCG@{} {}",
-                r.users(), k, String.format(java.util.Locale.ROOT, "%.4f", r.recallAtK()), k,
-                String.format(java.util.Locale.ROOT, "%.4f", r.ndcgAtK()));
+                r.users(), k, String.format(Locale.ROOT, "%.4f", r.recallAtK()), k,
+                String.format(Locale.ROOT, "%.4f", r.ndcgAtK()));
         return r;
     }
 
