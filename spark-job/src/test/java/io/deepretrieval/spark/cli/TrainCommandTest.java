@@ -45,6 +45,9 @@ class TrainCommandTest {
                 "--batch-size", "256", "--out", dir.resolve("model").toString());
         assertEquals(0, train.exitCode(), train.err());
         assertTrue(Files.isDirectory(dir.resolve("model/metadata")), "Spark ML metadata");
+        // No validation rows: progress shows epochs, never a curve of zeros over no rows as if it were accuracy.
+        assertTrue(train.err().contains("epoch 3/3"), train.err());
+        assertFalse(train.err().contains("top100="), train.err());
         CliRun.Result all = run("recommend-all", "--model", dir.resolve("model").toString(), "--k", "5",
                 "--out", dir.resolve("recs").toString());
         assertEquals(0, all.exitCode(), all.err());

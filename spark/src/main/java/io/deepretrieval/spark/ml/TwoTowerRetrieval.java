@@ -570,13 +570,17 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         // ML-100k [64, 32] at ~25k examples/s with ND4J's default against ~100k in the sweep).
         NativeThreads.apply(intOf(nativeThreads));
         int threads = StepThreads.resolve(intOf(stepThreads), intOf(numWorkers) > 0, dataset.sparkSession());
+        if (distributed == null) {
+            LOG.info("Training {} in the driver JVM: batch {} split over {} step thread(s)", Arrays.toString($(layerSizes)),
+                    intOf(batchSize), threads);
+        }
         int patience = intOf(earlyStoppingPatience);
         // Without a validation set or early stopping the trainers still evaluate after the last epoch (on no rows);
         // evaluating only then keeps that to one cheap pass, and its point is dropped below.
         int every = validating || patience > 0 ? intOf(evalEvery) : intOf(maxEpochs);
         TrainingOptions training = new TrainingOptions(intOf(batchSize), intOf(maxEpochs), every, (Long) $(seed), threads);
         String label = Arrays.toString($(layerSizes));
-        ConsoleProgress progress = new ConsoleProgress(label);
+        ConsoleProgress progress = new ConsoleProgress(label, validation.size() > 0);
         FactorizedTopK metric = new FactorizedTopK($(topK));
         Dataset<Row> train = data.trainRows();
         Dataset<Row> fitRows = train;

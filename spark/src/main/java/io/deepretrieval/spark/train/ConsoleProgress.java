@@ -12,9 +12,20 @@ import java.util.Locale;
 public final class ConsoleProgress implements TrainingListener {
     private static final Logger LOG = LoggerFactory.getLogger("progress");
     private final String label;
+    private final boolean evaluations;
 
+    /** Progress of a run with validation rows: epochs and evaluations. */
     public ConsoleProgress(String label) {
+        this(label, true);
+    }
+
+    /**
+     * Progress of a run; without validation rows ({@code evaluations} false) no evaluation is printed, since a
+     * curve of zeros over no rows is not an accuracy.
+     */
+    public ConsoleProgress(String label, boolean evaluations) {
         this.label = label;
+        this.evaluations = evaluations;
     }
 
     @Override
@@ -26,6 +37,9 @@ public final class ConsoleProgress implements TrainingListener {
 
     @Override
     public void evaluated(CurvePoint point) {
+        if (!evaluations) {
+            return;
+        }
         LOG.info(String.format(Locale.ROOT, "[%s] epoch %d  %s", label, point.epoch(), point.accuracy()));
     }
 
