@@ -442,7 +442,9 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         for (FeatureConfig f : features.candidate()) {
             cols.checkFeature(schema, f, "candidateFeatures");
         }
-        return schema;
+        // What the fitted model adds (its default output columns), so that later Pipeline stages validate.
+        StructType out = schema.add("queryEmbedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+        return Arrays.asList(schema.fieldNames()).contains($(itemCol)) ? out.add("score", DataTypes.FloatType, true) : out;
     }
 
     @Override
@@ -541,13 +543,23 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         TreeMap<Integer, Double> schedule = new TreeMap<>();
         for (String entry : $(learningRateSchedule)) {
             String[] parts = entry.split(":");
+            int epoch;
+            double rate;
             try {
                 if (parts.length != 2) {
                     throw new NumberFormatException();
                 }
-                schedule.put(Integer.valueOf(parts[0].strip()), Double.valueOf(parts[1].strip()));
+                epoch = Integer.parseInt(parts[0].strip());
+                rate = Double.parseDouble(parts[1].strip());
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("learningRateSchedule: '" + entry + "' is not epoch:rate (e.g. 100:0.05)");
+            }
+            if (epoch < 1 || !(rate > 0) || Double.isInfinite(rate)) {
+                throw new IllegalArgumentException("learningRateSchedule: '" + entry + "' needs an epoch >= 1 and a"
+                        + " finite rate > 0");
+            }
+            if (schedule.put(epoch, rate) != null) {
+                throw new IllegalArgumentException("learningRateSchedule: epoch " + epoch + " is given twice");
             }
         }
         return schedule;

@@ -13,6 +13,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.MapType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -69,9 +70,9 @@ public final class InteractionSplits {
      * The hash covers only the key columns so that the same interactions split alike whatever other columns ride
      * along (the Estimator's encoded rows and the ALS baseline's bare keys hold out the same interactions).
      *
-     * <p>The sorted, numbered rows are computed once and checkpointed locally (executor memory and disk, freed by
-     * Spark's cleaner once nothing references the split; a lost executor fails the job rather than sorting again),
-     * and both sides read that checkpoint, so using a side again costs no sort. A zero {@code testFraction} sorts
+     * <p>The sorted, numbered rows are computed once and persisted (executor memory and disk, freed by Spark's
+     * cleaner once nothing references the split; a lost executor's blocks are recomputed, to the same numbering
+     * since the order is total), and both sides read them, so using a side again costs no sort. A zero {@code testFraction} sorts
      * nothing: the input itself trains, and test is empty.
      */
     public Split random(Dataset<Row> interactions, long seed, double testFraction) {
@@ -98,7 +99,9 @@ public final class InteractionSplits {
             values[values.length - 1] = t._2();
             return RowFactory.create(values);
         });
-        Dataset<Row> rows = interactions.sparkSession().createDataFrame(numbered, schema).localCheckpoint(true);
+        // Persisted, not checkpointed locally: a lost executor's blocks are recomputed from the lineage, which gives
+        // the same numbering because the order is total; Spark's cleaner drops the blocks with the split.
+        Dataset<Row> rows = interactions.sparkSession().createDataFrame(numbered.persist(StorageLevel.MEMORY_AND_DISK()), schema);
         long trainRows = Math.round(rows.count() * (1 - testFraction));
         return new Split(rows.filter(col("_row").lt(trainRows)).drop("_row"),
                 rows.filter(col("_row").geq(trainRows)).drop("_row"));
@@ -211,7 +214,7 @@ public final class InteractionSplits {
      * broken by the larger item id as the later one, in the item column's own order, then by the other columns
      * in descending order, so only identical rows tie and the split is a function of the rows), the rest train. A
      * user with {@code n} or fewer interactions keeps them all in train, as most recommender libraries do, so every
-     * test user also has training history. The ranked rows are computed once and checkpointed locally, as in
+     * test user also has training history. The ranked rows are computed once and persisted, as in
      * {@link #random}.
      */
     public Split leaveLastN(Dataset<Row> interactions, int n) {
@@ -224,7 +227,10 @@ public final class InteractionSplits {
         WindowSpec byUser = Window.partitionBy(col(userCol));
         Column held = row_number().over(byUser.orderBy(latestFirst.toArray(Column[]::new))).leq(n)
                 .and(count(lit(1)).over(byUser).gt(n));
-        Dataset<Row> ranked = interactions.withColumn("_held", held).localCheckpoint(true);
+        Dataset<Row> marked = interactions.withColumn("_held", held);
+        // Computed once for both sides (see random on why persisted rather than checkpointed).
+        Dataset<Row> ranked = interactions.sparkSession().createDataFrame(
+                marked.javaRDD().persist(StorageLevel.MEMORY_AND_DISK()), marked.schema());
         return new Split(ranked.filter(col("_held").unary_$bang()).drop("_held"), ranked.filter(col("_held")).drop("_held"));
     }
 

@@ -4,6 +4,7 @@ import io.deepretrieval.spark.TestSpark;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,6 +47,24 @@ class PrepareStepTest {
         IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
                 () -> estimator.prepare(rows.withColumn("is_validation", lit(1))));
         assertTrue(type.getMessage().contains("validationIndicatorCol: column 'is_validation' has type int"), type.getMessage());
+    }
+
+    /** The Estimator's own checks, before any work: a bad schedule; and the columns its model adds, for a Pipeline. */
+    @Test
+    void theScheduleIsCheckedAndTheSchemaNamesTheModelsColumns(@TempDir Path dir) {
+        Dataset<Row> rows = TwoTowerRetrievalTest.writeParquetWith(TestSpark.session(), dir.resolve("rows.parquet"), 50);
+        for (String bad : new String[]{"0:0.1", "5:-1", "5", "5:0.1,6"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> TwoTowerRetrievalTest.estimator().setLearningRateSchedule(bad).transformSchema(rows.schema()));
+            assertTrue(e.getMessage().startsWith("learningRateSchedule: '" + bad + "'"), e.getMessage());
+        }
+        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class, () -> TwoTowerRetrievalTest
+                .estimator().setLearningRateSchedule("5:0.1", "5:0.2").transformSchema(rows.schema()));
+        assertEquals("learningRateSchedule: epoch 5 is given twice", twice.getMessage());
+        StructType out = TwoTowerRetrievalTest.estimator().setLearningRateSchedule("5:0.05").transformSchema(rows.schema());
+        assertEquals(rows.schema().size() + 2, out.size());
+        assertEquals("array<float>", out.apply("queryEmbedding").dataType().simpleString());
+        assertEquals("float", out.apply("score").dataType().simpleString());
     }
 
     private static Set<String> keys(Dataset<Row> rows, String user, String item, String time) {
