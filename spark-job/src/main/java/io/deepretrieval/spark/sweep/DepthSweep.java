@@ -38,7 +38,6 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -142,6 +141,7 @@ public final class DepthSweep {
                     for (int s = 0; s < config.seeds(); s++) {
                         // Several seeds vary initialisation and shuffling; the split stays the one of config.seed().
                         Long seed = config.seeds() == 1 ? null : config.seed() + s;
+                        // Not run yet: a result without points, for its names.
                         DepthResult run = new DepthResult(layers.stream().mapToInt(Integer::intValue).toArray(), seed,
                                 List.of(), 0, null);
                         Path done = workDir.resolve("curve_" + run.label() + ".json");
@@ -192,7 +192,8 @@ public final class DepthSweep {
                 .setTemperature(c.temperature()).setRemoveAccidentalHits(c.removeAccidentalHits())
                 .setLogQCorrection(c.logQCorrection()).setMixedNegatives(c.mixedNegatives())
                 .setStepThreads(c.stepThreads()).setNativeThreads(c.nativeThreads())
-                .setValidationIndicatorCol(HELD_OUT).setCheckpointDir(checkpoints.toString());
+                .setValidationIndicatorCol(HELD_OUT).setCheckpointDir(checkpoints.toString())
+                .setRankingK(0); // the sweep reports the top-K curve only: no per-user ranking to compute
         if (c.workers() > 0) {
             e.setNumWorkers(c.workers()).setBatchSize(c.batchSizePerWorker()).setAveragingFrequency(c.averagingFrequency())
                     .setRepartition(c.repartition()).setStorageLevel(c.storageLevel());
@@ -205,7 +206,7 @@ public final class DepthSweep {
     /** Fits one depth and seed through the Estimator, saves its model and writes its curve files. */
     private DepthResult trainDepth(Dataset<Row> marked, DepthResult run, Path dir) throws IOException {
         int[] layers = run.layerSizes();
-        String label = Arrays.toString(layers) + (run.seed() == null ? "" : " seed " + run.seed());
+        String label = run.displayName();
         if (config.workers() == 0) {
             LOG.info("Training {} for {} epochs in the driver JVM, batch {}", label, config.epochs(), config.batchSize());
         } else {

@@ -63,6 +63,7 @@ class SweepCommandTest {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
         assertTrue(Files.size(checkpointOf(dir, "32")) > 0, "the checkpoint of [32]");
+        assertFalse(r.err().contains("Validation ranking"), "the sweep reports the top-K curve, no per-user ranking");
         // The saved model is the Estimator's: Spark ML loads it.
         TestSpark.session();
         TwoTowerRetrievalModel saved = TwoTowerRetrievalModel.load(dir.resolve("models/16_8").toString());

@@ -21,7 +21,7 @@ import static org.apache.spark.sql.functions.lit;
 
 /**
  * Which columns of a user's DataFrame hold the user, the item, the time and the item's title, and their mapping to
- * the internal names the preprocessing reads ({@code user_id}, {@code movie_id}, {@code timestamp}, {@code title}).
+ * the key columns the preprocessing reads ({@link KeyColumns}).
  * Schema checks name the column and the type found.
  *
  * @param timestamp empty when the data has no time: every interaction then gets time 0
@@ -92,14 +92,9 @@ record InteractionColumns(String user, String item, String timestamp, String tit
     }
 
     /**
-     * The interactions as keys {@code user_id, movie_id, timestamp} (strings, strings, long seconds) and the query
-     * features' columns as they are.
+     * The interactions as the key columns ({@link KeyColumns}: strings, strings, long seconds), the query features'
+     * columns as they are, and {@code extra} (a column name, e.g. the validation indicator; empty: none).
      */
-    Dataset<Row> ratings(Dataset<?> df, TowerFeatures features) {
-        return ratings(df, features, "");
-    }
-
-    /** As {@link #ratings(Dataset, TowerFeatures)}, keeping {@code extra} (a column name; empty: none) as it is. */
     Dataset<Row> ratings(Dataset<?> df, TowerFeatures features, String extra) {
         List<Column> cols = new java.util.ArrayList<>(List.of(col(user).cast("string").as(KeyColumns.USER),
                 col(item).cast("string").as(KeyColumns.ITEM), time().as(KeyColumns.TIME)));
@@ -111,7 +106,7 @@ record InteractionColumns(String user, String item, String timestamp, String tit
         return df.select(cols.toArray(Column[]::new));
     }
 
-    /** The distinct items as {@code movie_id}, the label column and the candidate features' columns. */
+    /** The distinct items as {@link KeyColumns#ITEM}, the label column and the candidate features' columns. */
     Dataset<Row> items(Dataset<?> df, TowerFeatures features) {
         List<Column> cols = new java.util.ArrayList<>(List.of(col(item).cast("string").as(KeyColumns.ITEM)));
         java.util.Set<String> added = new java.util.LinkedHashSet<>(List.of(KeyColumns.ITEM));

@@ -15,7 +15,6 @@ import io.deepretrieval.model.towers.TwoTowerModel;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.model.train.EarlyStopping;
 import io.deepretrieval.model.train.HeldOutRows;
-import io.deepretrieval.model.train.LocalTrainer;
 import io.deepretrieval.model.train.ModelState;
 import io.deepretrieval.model.train.TrainingOptions;
 import io.deepretrieval.spark.eval.RankingMetrics;
@@ -45,6 +44,7 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
@@ -193,8 +193,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 ParamValidators.inArray(new String[]{"all", "train"}));
         checkpointDir = new Param<>(this, "checkpointDir", "local folder for a checkpoint after every evaluation; a"
                 + " fit with the same settings resumes from it (empty: no checkpoints)");
-        rankingK = new IntParam(this, "rankingK", "K of the per-user recall@K and NDCG@K logged on the validation rows",
-                ParamValidators.gtEq(1));
+        rankingK = new IntParam(this, "rankingK", "K of the per-user recall@K and NDCG@K computed on the validation"
+                + " rows (0: not computed, e.g. when only the top-K curve is wanted)", ParamValidators.gtEq(0));
         temperature = new DoubleParam(this, "temperature", "the in-batch softmax's logits are divided by it", ParamValidators.gt(0));
         removeAccidentalHits = new BooleanParam(this, "removeAccidentalHits",
                 "mask a batch candidate that is the row's own positive item at another position");
@@ -631,7 +631,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         result.setParent(this);
         result.setColdStartStrategy($(coldStartStrategy));
         result.setEarlyStopping(stoppingCurve, bestEpoch);
-        if (validating && validation.size() > 0) {
+        if (validating && validation.size() > 0 && intOf(rankingK) > 0) {
             result.setValidationRanking(ranking(result, cols, train, data.heldOutRows()));
         }
         return result;
@@ -750,7 +750,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                                           Dataset<Row> held) {
         int k = intOf(rankingK);
         List<Column> query = new ArrayList<>(List.of(col(KeyColumns.USER).as(cols.user())));
-        for (String c : model.spec().queryColumns()) {
+        for (String c : model.featureSpec().queryColumns()) {
             if (!c.equals(cols.user()) && !c.equals(cols.timestamp()) && !c.equals(KeyColumns.USER)) {
                 query.add(col(c));
             }
@@ -759,11 +759,20 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         Dataset<Row> seen = train.select(col(KeyColumns.USER).as(cols.user()), col(KeyColumns.ITEM).as(cols.item()));
         Dataset<Row> truth = held.select(col(KeyColumns.USER).as(cols.user()), col(KeyColumns.ITEM).as(cols.item()));
         RankingMetrics.Result r = new RankingMetrics(cols.user(), cols.item())
-                .evaluate(model.copy(new ParamMap()).setColdStartStrategy("nan").recommendForUserSubset(users, k, seen), truth, k);
+                .evaluate(scorer(model).recommendForUserSubset(users, k, seen), truth, k);
         LOG.info("Validation ranking ({} users, training items left out): recall@{} {}, NDCG@{} {}",
                 r.users(), k, String.format(Locale.ROOT, "%.4f", r.recallAtK()), k,
                 String.format(Locale.ROOT, "%.4f", r.ndcgAtK()));
         return r;
+    }
+
+    /**
+     * The model that scores the validation users: every one of them, whatever the model's coldStartStrategy, and
+     * through the model's own broadcast (made first, so that the copy shares it rather than broadcasting again).
+     */
+    private static TwoTowerRetrievalModel scorer(TwoTowerRetrievalModel model) {
+        model.state(SparkSession.active());
+        return model.copy(new ParamMap()).setColdStartStrategy("nan");
     }
 
     /** The generic path keys candidates by item id: an item with two values of a candidate feature is ambiguous. */

@@ -196,7 +196,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         return in.stream().filter(c -> !c.equals($(userCol)) && !c.equals($(timestampCol))).toList();
     }
 
-    private Broadcast<ServingReplicas.State> state(SparkSession spark) {
+    /** This model's serving state, broadcast on first use and shared with its copies made after that. */
+    Broadcast<ServingReplicas.State> state(SparkSession spark) {
         if (broadcast == null) {
             broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(
                     new ServingReplicas.State(config, spec, corpus, parameters, itemEmbeddings));
