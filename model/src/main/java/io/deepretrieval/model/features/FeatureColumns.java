@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * One tower's encoded inputs for a set of rows, feature by feature in the tower's order: table ids (one per row,
- * or {@link FittedFeature#width()} per row for text, with the masked mean's weights) and normalised values.
+ * or {@link FittedFeature#width()} per row for text and histories, with the masked mean's weights) and normalised
+ * values.
  */
 public final class FeatureColumns implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
@@ -56,7 +57,7 @@ public final class FeatureColumns implements java.io.Serializable {
             if (feature.embedded()) {
                 ids[f] = new int[Math.multiplyExact(rows, w)];
             }
-            if (feature.kind() == FeatureConfig.Kind.TEXT) {
+            if (feature.pooled()) {
                 weights[f] = new float[ids[f].length];
             }
             if (feature.valued()) {
@@ -66,8 +67,8 @@ public final class FeatureColumns implements java.io.Serializable {
                 Object v = raw.get(r, f);
                 switch (feature.kind()) {
                     case CATEGORICAL -> ids[f][r] = feature.index(v);
-                    case TEXT -> {
-                        int[] tokens = feature.tokenIds(v);
+                    case TEXT, HISTORY -> {
+                        int[] tokens = feature.kind() == FeatureConfig.Kind.TEXT ? feature.tokenIds(v) : feature.historyIds(v);
                         for (int t = 0; t < tokens.length; t++) {
                             ids[f][r * w + t] = tokens[t];
                             weights[f][r * w + t] = 1f / tokens.length;

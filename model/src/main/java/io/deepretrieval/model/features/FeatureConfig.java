@@ -6,23 +6,31 @@ import java.util.regex.Pattern;
 
 /**
  * One declared input of a tower, as TorchRec declares its embedding tables: a named feature read from a column and
- * encoded by its kind. Written {@code [name=]column:kind[:size]}, e.g. {@code user=user_id:categorical},
- * {@code timestamp:timestamp:1000}, {@code title_token=title:text:10000}, {@code age:numeric}.
+ * encoded by its kind. Written {@code [name=]column:kind[:size][:shareWith=feature]}, e.g.
+ * {@code user=user_id:categorical}, {@code timestamp:timestamp:1000}, {@code title_token=title:text:10000},
+ * {@code age:numeric}, {@code recent=item_id:history:50:shareWith=item}.
  *
  * @param name   unique within the model; names the embedding table ({@code <name>_table}) and the graph inputs
  * @param kind   how the column's values become tower inputs
  * @param column the input column (of the interactions for query features, of the item table for candidate ones)
  * @param size   {@link Kind#TIMESTAMP}: bucket boundaries; {@link Kind#TEXT}: vocabulary size, padding and
  *               {@code [UNK]} included; {@link Kind#CATEGORICAL}: largest vocabulary (the most frequent values;
- *               0 = every value); {@link Kind#NUMERIC}: unused (0)
+ *               0 = every value); {@link Kind#HISTORY}: the most recent items read (N); {@link Kind#NUMERIC}: unused (0)
+ * @param shareWith {@link Kind#HISTORY} only, else null: the candidate feature (categorical, on the item column)
+ *                  whose embedding table the history reads and trains, so an item has one embedding in both towers
  */
-public record FeatureConfig(String name, Kind kind, String column, int size) implements java.io.Serializable {
+public record FeatureConfig(String name, Kind kind, String column, int size, String shareWith)
+        implements java.io.Serializable {
     /** The tutorial's 1,000 timestamp boundaries. */
     public static final int DEFAULT_BUCKETS = 1000;
     /** The tutorial's 10,000 title tokens, padding and [UNK] included. */
     public static final int DEFAULT_TOKENS = 10_000;
+    /** Items a history feature reads when its size is not given. */
+    public static final int DEFAULT_HISTORY = 50;
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_]*");
-    private static final Pattern SYNTAX = Pattern.compile("(?:([^=:]+)=)?([^=:]+):([A-Za-z]+)(?::(\\d+))?");
+    private static final Pattern SYNTAX = Pattern.compile(
+            "(?:([^=:]+)=)?([^=:]+):([A-Za-z]+)(?::(\\d+))?(?::shareWith=([^=:]+))?");
+    private static final String KINDS = "kinds: categorical, text, numeric, timestamp, history";
 
     /** What a feature's values are and how they enter the tower. */
     public enum Kind {
@@ -33,7 +41,12 @@ public record FeatureConfig(String name, Kind kind, String column, int size) imp
         /** A number → normalised to zero mean and unit variance (Keras {@code Normalization}). */
         NUMERIC,
         /** Seconds → a bucket embedding ({@code linspace(min, max, size)} boundaries) and the normalised value. */
-        TIMESTAMP
+        TIMESTAMP,
+        /**
+         * A user's most recent items before the query (an array of item ids, oldest first; the last {@code size}
+         * are read) → the masked mean of their embeddings; an empty history is the zero vector.
+         */
+        HISTORY
     }
 
     public FeatureConfig {
@@ -66,7 +79,21 @@ public record FeatureConfig(String name, Kind kind, String column, int size) imp
                     throw new IllegalArgumentException("feature '" + name + "': a numeric feature takes no size, got " + size);
                 }
             }
+            case HISTORY -> {
+                if (size < 1) {
+                    throw new IllegalArgumentException("feature '" + name + "': a history reads >= 1 items, got " + size);
+                }
+            }
         }
+        if (shareWith != null && (kind != Kind.HISTORY || !NAME.matcher(shareWith).matches())) {
+            throw new IllegalArgumentException("feature '" + name + "': shareWith=" + shareWith + " needs a history"
+                    + " feature and the name of a candidate feature");
+        }
+    }
+
+    /** A feature with its own table. */
+    public FeatureConfig(String name, Kind kind, String column, int size) {
+        this(name, kind, column, size, null);
     }
 
     public static FeatureConfig categorical(String name, String column) {
@@ -85,12 +112,30 @@ public record FeatureConfig(String name, Kind kind, String column, int size) imp
         return new FeatureConfig(name, Kind.TIMESTAMP, column, buckets);
     }
 
+    /** The last {@code length} items of the user before the query; {@code shareWith} null for a table of its own. */
+    public static FeatureConfig history(String name, String column, int length, String shareWith) {
+        return new FeatureConfig(name, Kind.HISTORY, column, length, shareWith);
+    }
+
+    /**
+     * The column a query row carries this feature's values in: a history declared on the item column is derived
+     * from the interactions into a column named after the feature; every other feature reads its own column.
+     */
+    public String inputColumn(String itemColumn) {
+        return derivedHistory(itemColumn) ? name : column;
+    }
+
+    /** Whether this is a history the pipeline builds from the interactions (declared on the item column). */
+    public boolean derivedHistory(String itemColumn) {
+        return kind == Kind.HISTORY && column.equals(itemColumn);
+    }
+
     /** Parses {@code [name=]column:kind[:size]}; the name defaults to the column, the size to the kind's default. */
     public static FeatureConfig parse(String text) {
         Matcher m = SYNTAX.matcher(text == null ? "" : text.replaceAll("\\s*([=:])\\s*", "$1").strip());
         if (!m.matches()) {
-            throw new IllegalArgumentException("feature '" + text + "' is not [name=]column:kind[:size]"
-                    + " (kinds: categorical, text, numeric, timestamp)");
+            throw new IllegalArgumentException("feature '" + text + "' is not [name=]column:kind[:size][:shareWith=feature]"
+                    + " (" + KINDS + ")");
         }
         String column = m.group(2).strip();
         Kind kind;
@@ -98,20 +143,22 @@ public record FeatureConfig(String name, Kind kind, String column, int size) imp
             kind = Kind.valueOf(m.group(3).toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("feature '" + text + "': unknown kind '" + m.group(3)
-                    + "' (kinds: categorical, text, numeric, timestamp)");
+                    + "' (" + KINDS + ")");
         }
         int size = m.group(4) != null ? Integer.parseInt(m.group(4)) : switch (kind) {
             case TIMESTAMP -> DEFAULT_BUCKETS;
             case TEXT -> DEFAULT_TOKENS;
+            case HISTORY -> DEFAULT_HISTORY;
             default -> 0;
         };
-        return new FeatureConfig(m.group(1) == null ? column : m.group(1).strip(), kind, column, size);
+        return new FeatureConfig(m.group(1) == null ? column : m.group(1).strip(), kind, column, size, m.group(5));
     }
 
     /** The {@link #parse} form. */
     @Override
     public String toString() {
         String base = (name.equals(column) ? "" : name + "=") + column + ":" + kind.name().toLowerCase(Locale.ROOT);
-        return kind == Kind.NUMERIC || (kind == Kind.CATEGORICAL && size == 0) ? base : base + ":" + size;
+        String sized = kind == Kind.NUMERIC || (kind == Kind.CATEGORICAL && size == 0) ? base : base + ":" + size;
+        return shareWith == null ? sized : sized + ":shareWith=" + shareWith;
     }
 }

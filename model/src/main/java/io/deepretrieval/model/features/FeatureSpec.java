@@ -59,10 +59,31 @@ public final class FeatureSpec implements java.io.Serializable {
         this.query = List.copyOf(query);
         this.candidate = List.copyOf(candidate);
         features(); // the declared set's own checks: at least one feature per tower, unique names
-        this.queryColumns = distinctColumns(this.query);
-        this.candidateColumns = distinctColumns(this.candidate);
-        this.queryColumnOf = this.query.stream().mapToInt(f -> queryColumns.indexOf(f.column())).toArray();
+        checkSharedTables(this.query, this.candidate, itemColumn);
+        this.queryColumns = distinctColumns(this.query, itemColumn);
+        this.candidateColumns = distinctColumns(this.candidate, itemColumn);
+        this.queryColumnOf = this.query.stream().mapToInt(f -> queryColumns.indexOf(f.config().inputColumn(itemColumn)))
+                .toArray();
         this.candidateColumnOf = this.candidate.stream().mapToInt(f -> candidateColumns.indexOf(f.column())).toArray();
+    }
+
+    /** A history sharing a table reads it by the same index: the target must key items with the same vocabulary. */
+    private static void checkSharedTables(List<FittedFeature> query, List<FittedFeature> candidate, String itemColumn) {
+        for (FittedFeature h : query) {
+            if (h.shareWith() == null) {
+                continue;
+            }
+            FittedFeature target = candidate.stream().filter(c -> c.name().equals(h.shareWith())).findFirst().orElseThrow();
+            if (!target.column().equals(itemColumn) || !h.column().equals(itemColumn)) {
+                throw new IllegalArgumentException("feature '" + h.name() + "': shareWith=" + h.shareWith()
+                        + " needs both features on the item column '" + itemColumn + "' (the history reads '"
+                        + h.column() + "', the candidate feature '" + target.column() + "')");
+            }
+            if (!target.vocabulary().equals(h.vocabulary())) {
+                throw new IllegalArgumentException("feature '" + h.name() + "': its vocabulary differs from that of '"
+                        + target.name() + "', whose table it shares");
+            }
+        }
     }
 
     public FeatureSpec(String userColumn, String itemColumn, List<FittedFeature> query, List<FittedFeature> candidate) {
@@ -104,7 +125,15 @@ public final class FeatureSpec implements java.io.Serializable {
                 candidate.stream().map(FittedFeature::config).toList());
     }
 
-    /** The distinct input columns of the query tower, in feature order. */
+    /**
+     * The query tower's histories that the pipeline derives from the interactions (declared on the item column),
+     * each read from a column named after the feature.
+     */
+    public List<FittedFeature> derivedHistories() {
+        return query.stream().filter(f -> f.config().derivedHistory(itemColumn)).toList();
+    }
+
+    /** The distinct input columns of the query tower, in feature order (a derived history: its feature name). */
     public List<String> queryColumns() {
         return queryColumns;
     }
@@ -145,9 +174,9 @@ public final class FeatureSpec implements java.io.Serializable {
         return FeatureColumns.encode(candidate, rows, (r, f) -> byColumn.get(r, candidateColumnOf[f]));
     }
 
-    private static List<String> distinctColumns(List<FittedFeature> features) {
+    private static List<String> distinctColumns(List<FittedFeature> features, String itemColumn) {
         Set<String> seen = new HashSet<>();
-        return features.stream().map(FittedFeature::column).filter(seen::add).toList();
+        return features.stream().map(f -> f.config().inputColumn(itemColumn)).filter(seen::add).toList();
     }
 
     public void write(Path file) throws IOException {

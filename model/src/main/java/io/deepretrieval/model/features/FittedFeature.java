@@ -14,7 +14,7 @@ import java.util.Map;
  * raw value with it. Index 0 of a categorical lookup is out-of-vocabulary; a text vocabulary starts with padding
  * ({@code ""}, index 0) and {@code [UNK]} (index 1).
  */
-@JsonPropertyOrder({"name", "kind", "column", "size", "mean", "variance", "width", "vocabulary", "boundaries"})
+@JsonPropertyOrder({"name", "kind", "column", "size", "shareWith", "mean", "variance", "width", "vocabulary", "boundaries"})
 public final class FittedFeature implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
     public static final String PADDING = "";
@@ -39,13 +39,18 @@ public final class FittedFeature implements java.io.Serializable {
                          @JsonProperty("boundaries") double[] boundaries,
                          @JsonProperty("mean") double mean,
                          @JsonProperty("variance") double variance,
-                         @JsonProperty("width") int width) {
-        this.config = new FeatureConfig(name, kind, column, size);
+                         @JsonProperty("width") int width,
+                         @JsonProperty("shareWith") String shareWith) {
+        this.config = new FeatureConfig(name, kind, column, size, shareWith);
         this.vocabulary = vocabulary == null ? List.of() : List.copyOf(vocabulary);
         this.boundaries = boundaries == null ? new double[0] : boundaries.clone();
         this.mean = mean;
         this.variance = variance;
-        this.width = kind == FeatureConfig.Kind.TEXT ? width : 1;
+        this.width = switch (kind) {
+            case TEXT -> width;
+            case HISTORY -> size;
+            default -> 1;
+        };
         switch (kind) {
             case TEXT -> {
                 if (this.vocabulary.size() < 2 || !PADDING.equals(this.vocabulary.get(0))
@@ -79,20 +84,29 @@ public final class FittedFeature implements java.io.Serializable {
 
     /** A fitted categorical feature: {@code vocabulary} in index order from 1. */
     public static FittedFeature categorical(FeatureConfig config, List<String> vocabulary) {
-        return new FittedFeature(config.name(), config.kind(), config.column(), config.size(), vocabulary, null, 0, 0, 1);
+        return new FittedFeature(config.name(), config.kind(), config.column(), config.size(), vocabulary, null, 0, 0, 1, null);
+    }
+
+    /**
+     * A fitted history feature: {@code vocabulary} (item ids) in index order from 1, index 0 being an item outside
+     * it; a shared history takes the vocabulary of the candidate feature it shares a table with.
+     */
+    public static FittedFeature history(FeatureConfig config, List<String> vocabulary) {
+        return new FittedFeature(config.name(), config.kind(), config.column(), config.size(), vocabulary, null, 0, 0,
+                config.size(), config.shareWith());
     }
 
     /** A fitted text feature: {@code vocabulary} from index 0 (padding, [UNK], tokens); at most {@code width} tokens per value. */
     public static FittedFeature text(FeatureConfig config, List<String> vocabulary, int width) {
-        return new FittedFeature(config.name(), config.kind(), config.column(), config.size(), vocabulary, null, 0, 0, width);
+        return new FittedFeature(config.name(), config.kind(), config.column(), config.size(), vocabulary, null, 0, 0, width, null);
     }
 
     public static FittedFeature numeric(FeatureConfig config, double mean, double variance) {
-        return new FittedFeature(config.name(), config.kind(), config.column(), config.size(), null, null, mean, variance, 1);
+        return new FittedFeature(config.name(), config.kind(), config.column(), config.size(), null, null, mean, variance, 1, null);
     }
 
     public static FittedFeature timestamp(FeatureConfig config, double[] boundaries, double mean, double variance) {
-        return new FittedFeature(config.name(), config.kind(), config.column(), config.size(), null, boundaries, mean, variance, 1);
+        return new FittedFeature(config.name(), config.kind(), config.column(), config.size(), null, boundaries, mean, variance, 1, null);
     }
 
     @JsonIgnore
@@ -118,6 +132,12 @@ public final class FittedFeature implements java.io.Serializable {
     @JsonProperty
     public int size() {
         return config.size();
+    }
+
+    /** The candidate feature whose table a history shares, or null. */
+    @JsonProperty
+    public String shareWith() {
+        return config.shareWith();
     }
 
     @JsonProperty
@@ -152,6 +172,12 @@ public final class FittedFeature implements java.io.Serializable {
         return kind() != FeatureConfig.Kind.NUMERIC;
     }
 
+    /** Whether the feature's embedding is the masked mean of several rows (text tokens, history items). */
+    @JsonIgnore
+    public boolean pooled() {
+        return kind() == FeatureConfig.Kind.TEXT || kind() == FeatureConfig.Kind.HISTORY;
+    }
+
     /** Whether the feature adds a normalised value to the tower input. */
     @JsonIgnore
     public boolean valued() {
@@ -162,7 +188,7 @@ public final class FittedFeature implements java.io.Serializable {
     @JsonIgnore
     public int tableRows() {
         return switch (kind()) {
-            case CATEGORICAL -> vocabulary.size() + 1;
+            case CATEGORICAL, HISTORY -> vocabulary.size() + 1;
             case TEXT -> vocabulary.size();
             case TIMESTAMP -> boundaries.length + 1;
             case NUMERIC -> 0;
@@ -172,6 +198,9 @@ public final class FittedFeature implements java.io.Serializable {
     /** The embedding table's parameter name. */
     @JsonIgnore
     public String tableName() {
+        if (shareWith() != null) {
+            return shareWith() + "_table"; // the shared categorical feature's own table
+        }
         return kind() == FeatureConfig.Kind.TIMESTAMP ? name() + "_bucket_table" : name() + "_table";
     }
 
@@ -202,6 +231,26 @@ public final class FittedFeature implements java.io.Serializable {
         for (int i = 0; i < n; i++) {
             Object t = tokens.get(i);
             ids[i] = t == null ? 1 : lookup.getOrDefault(String.valueOf(t), 1);
+        }
+        return ids;
+    }
+
+    /**
+     * Table ids of a history (a list of item ids, oldest first; null: empty): the last {@link #width()} items,
+     * an item outside the vocabulary (or a null one) mapping to 0.
+     */
+    public int[] historyIds(Object value) {
+        if (value == null) {
+            return new int[0];
+        }
+        if (!(value instanceof List<?> items)) {
+            throw new IllegalArgumentException("feature '" + name() + "' (column '" + column() + "'): a history is a"
+                    + " list of item ids, got " + value.getClass().getSimpleName() + " '" + value + "'");
+        }
+        int n = Math.min(items.size(), width);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = index(items.get(items.size() - n + i));
         }
         return ids;
     }

@@ -24,6 +24,20 @@ public record TowerFeatures(List<FeatureConfig> query, List<FeatureConfig> candi
                         + " (name=column:kind)");
             }
         }
+        for (FeatureConfig f : candidate) {
+            if (f.kind() == FeatureConfig.Kind.HISTORY) {
+                throw new IllegalArgumentException("feature '" + f.name() + "': a history describes the query (the"
+                        + " user's recent items); declare it among the query features");
+            }
+        }
+        for (FeatureConfig f : query) {
+            if (f.shareWith() != null && candidate.stream().noneMatch(c -> c.name().equals(f.shareWith())
+                    && c.kind() == FeatureConfig.Kind.CATEGORICAL)) {
+                throw new IllegalArgumentException("feature '" + f.name() + "': shareWith=" + f.shareWith()
+                        + " names no categorical candidate feature (candidate features: "
+                        + candidate.stream().map(FeatureConfig::toString).toList() + ")");
+            }
+        }
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.deepretrieval.model.serving;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,6 +17,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -27,7 +30,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Recommendations over HTTP from a {@link ServingModel}: {@code GET /recommend}, {@code /health},
+ * Recommendations over HTTP from a {@link ServingModel}: {@code GET /recommend} (query parameters),
+ * {@code POST /recommend} (a JSON body that can also carry the query's side features), {@code /health},
  * {@code /metadata}, JSON in and out. The JDK's own {@link HttpServer}: a handful of JSON routes need no
  * framework, it takes a fixed thread pool and has a graceful {@code stop(delay)}, and it adds no dependency.
  * Requests are answered on {@code threads} pool threads; the query tower runs on the model's one graph thread
@@ -132,12 +136,15 @@ public final class RecommendationServer implements AutoCloseable {
                 if (!List.of("/recommend", "/health", "/metadata").contains(path)) {
                     throw new BadRequest(404, null, "no route " + path + "; routes: GET /recommend, /health, /metadata");
                 }
-                if (!"GET".equals(exchange.getRequestMethod())) {
-                    exchange.getResponseHeaders().set("Allow", "GET");
-                    throw new BadRequest(405, null, exchange.getRequestMethod() + " " + path + " is not allowed; use GET");
+                boolean post = "POST".equals(exchange.getRequestMethod()) && path.equals("/recommend");
+                if (!"GET".equals(exchange.getRequestMethod()) && !post) {
+                    exchange.getResponseHeaders().set("Allow", path.equals("/recommend") ? "GET, POST" : "GET");
+                    throw new BadRequest(405, null, exchange.getRequestMethod() + " " + path + " is not allowed; use GET"
+                            + (path.equals("/recommend") ? " or POST" : ""));
                 }
                 body = switch (path) {
-                    case "/recommend" -> recommend(query(exchange.getRequestURI().getRawQuery()));
+                    case "/recommend" -> recommend(post ? Request.of(readJson(exchange))
+                            : Request.of(query(exchange.getRequestURI().getRawQuery())));
                     case "/health" -> JSON.createObjectNode().put("status", "ok");
                     default -> metadata();
                 };
@@ -186,39 +193,160 @@ public final class RecommendationServer implements AutoCloseable {
         return params;
     }
 
-    private ObjectNode recommend(Map<String, String> params) {
-        for (String name : params.keySet()) {
-            if (!Set.of("user", "timestamp", "k", "exclude").contains(name)) {
-                throw new BadRequest(400, name, "unknown parameter " + name + "; known: user, timestamp, k, exclude");
+    /** The largest request body read (a query with a long history and side features fits easily). */
+    private static final int MAX_BODY = 1 << 20;
+
+    private static JsonNode readJson(HttpExchange exchange) throws IOException {
+        byte[] bytes = exchange.getRequestBody().readNBytes(MAX_BODY + 1);
+        if (bytes.length > MAX_BODY) {
+            throw new BadRequest(413, null, "the request body is larger than " + MAX_BODY + " bytes");
+        }
+        try {
+            JsonNode node = JSON.readTree(bytes);
+            if (node == null || !node.isObject()) {
+                throw new BadRequest(400, null, "the request body must be a JSON object");
             }
+            return node;
+        } catch (JsonProcessingException e) {
+            throw new BadRequest(400, null, "the request body is not JSON: " + e.getOriginalMessage());
         }
-        String user = params.get("user");
-        if (user == null || user.isBlank()) {
-            throw new BadRequest(400, "user", "parameter user is required (a user id)");
+    }
+
+    /**
+     * One recommendation request, from query parameters or a JSON body.
+     *
+     * @param user      the user id ("" when only a history is given)
+     * @param timestamp the query time, or null for the latest time seen in fitting
+     * @param k         how many items, or null for {@link #DEFAULT_K}
+     * @param exclude   item ids never to recommend
+     * @param history   the user's recent item ids, oldest first, or null for the user's kept history
+     * @param features  other query-feature values by column (JSON bodies only)
+     */
+    record Request(String user, Long timestamp, Long k, Set<String> exclude, List<String> history,
+                   Map<String, Object> features) {
+        private static final Set<String> GET_PARAMETERS = Set.of("user", "timestamp", "k", "exclude", "history");
+        private static final Set<String> BODY_FIELDS = Set.of("user", "timestamp", "k", "exclude", "history", "features");
+
+        static Request of(Map<String, String> params) {
+            for (String name : params.keySet()) {
+                if (!GET_PARAMETERS.contains(name)) {
+                    throw new BadRequest(400, name, "unknown parameter " + name + "; known: user, timestamp, k,"
+                            + " exclude, history");
+                }
+            }
+            return new Request(params.getOrDefault("user", ""),
+                    params.containsKey("timestamp") ? parseLong(params.get("timestamp"), "timestamp") : null,
+                    params.containsKey("k") ? parseLong(params.get("k"), "k") : null,
+                    new LinkedHashSet<>(ids(params.get("exclude"))),
+                    params.containsKey("history") ? ids(params.get("history")) : null, Map.of());
         }
-        long timestamp = params.containsKey("timestamp") ? parseLong(params.get("timestamp"), "timestamp")
-                : model.latestTimestamp();
+
+        static Request of(JsonNode body) {
+            body.fieldNames().forEachRemaining(name -> {
+                if (!BODY_FIELDS.contains(name)) {
+                    throw new BadRequest(400, name, "unknown field " + name + "; known: " + new java.util.TreeSet<>(BODY_FIELDS));
+                }
+            });
+            JsonNode features = body.path("features");
+            if (!features.isMissingNode() && !features.isObject()) {
+                throw new BadRequest(400, "features", "field features must be an object of column: value");
+            }
+            Map<String, Object> values = new HashMap<>();
+            features.fields().forEachRemaining(e -> values.put(e.getKey(), scalar(e.getValue(), e.getKey())));
+            return new Request(body.path("user").asText(""),
+                    body.has("timestamp") ? wholeNumber(body.get("timestamp"), "timestamp") : null,
+                    body.has("k") ? wholeNumber(body.get("k"), "k") : null,
+                    new LinkedHashSet<>(idArray(body.get("exclude"), "exclude")),
+                    body.has("history") ? idArray(body.get("history"), "history") : null, values);
+        }
+
+        private static List<String> ids(String commaSeparated) {
+            List<String> out = new ArrayList<>();
+            if (commaSeparated != null) {
+                for (String id : commaSeparated.split(",")) {
+                    if (!id.isBlank()) {
+                        out.add(id.strip());
+                    }
+                }
+            }
+            return out;
+        }
+
+        private static List<String> idArray(JsonNode node, String field) {
+            List<String> out = new ArrayList<>();
+            if (node == null || node.isNull()) {
+                return out;
+            }
+            if (!node.isArray()) {
+                throw new BadRequest(400, field, "field " + field + " must be an array of item ids");
+            }
+            for (JsonNode id : node) {
+                if (!id.isTextual() && !id.isIntegralNumber()) {
+                    throw new BadRequest(400, field, "field " + field + " holds " + id + ", not an item id");
+                }
+                out.add(id.asText());
+            }
+            return out;
+        }
+
+        private static long wholeNumber(JsonNode node, String field) {
+            if (!node.canConvertToLong() || !node.isIntegralNumber()) {
+                throw new BadRequest(400, field, "field " + field + " must be a whole number, got " + node);
+            }
+            return node.asLong();
+        }
+
+        private static Object scalar(JsonNode node, String column) {
+            if (node.isNumber()) {
+                return node.numberValue();
+            }
+            if (node.isTextual() || node.isBoolean()) {
+                return node.asText();
+            }
+            if (node.isNull()) {
+                return null;
+            }
+            if (node.isArray()) {
+                List<String> out = new ArrayList<>();
+                node.forEach(v -> out.add(v.asText()));
+                return out;
+            }
+            throw new BadRequest(400, "features." + column, "feature " + column + " must be a number, a string or an"
+                    + " array, got " + node);
+        }
+    }
+
+    private ObjectNode recommend(Request request) {
+        String user = request.user();
+        if (user.isBlank() && request.history() == null) {
+            throw new BadRequest(400, "user", "parameter user is required (a user id), unless a history is given");
+        }
+        if (request.history() != null && !model.readsHistory()) {
+            throw new BadRequest(400, "history", "this model's query tower reads no history; leave history out");
+        }
+        long timestamp = request.timestamp() != null ? request.timestamp() : model.latestTimestamp();
         int k = DEFAULT_K;
-        if (params.containsKey("k")) {
-            long v = parseLong(params.get("k"), "k");
+        if (request.k() != null) {
+            long v = request.k();
             if (v < 1 || v > maxK) {
                 throw new BadRequest(400, "k", "parameter k must be in 1.." + maxK + ", got " + v);
             }
             k = (int) v;
         }
-        Set<String> exclude = new LinkedHashSet<>();
-        String ex = params.get("exclude");
-        if (ex != null && !ex.isBlank()) {
-            for (String id : ex.split(",")) {
-                if (!id.isBlank()) {
-                    exclude.add(id.strip());
-                }
-            }
+        List<String> history = request.history() != null ? request.history() : model.keptHistory(user);
+        float[] query; // on the model's graph thread
+        try {
+            query = model.queryEmbedding(user, timestamp, history, request.features());
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(400, "features", e.getMessage());
         }
-        float[] query = model.queryEmbedding(user, timestamp); // on the model's graph thread
-        List<Recommendation> top = candidates.recommend(query, k, exclude, index);
+        List<Recommendation> top = candidates.recommend(query, k, request.exclude(), index);
         ObjectNode out = JSON.createObjectNode().put("user", user).put("knownUser", model.knowsUser(user))
                 .put("timestamp", timestamp).put("k", k).put("index", index.kind());
+        if (model.readsHistory()) {
+            out.put("historySource", request.history() != null ? "request" : history.isEmpty() ? "none" : "kept")
+                    .put("historyLength", history.size());
+        }
         ArrayNode list = out.putArray("recommendations");
         for (Recommendation r : top) {
             list.addObject().put("movieId", r.itemId()).put("title", r.label()).put("score", r.score());

@@ -44,12 +44,14 @@ public final class ServingModel implements AutoCloseable {
     private final JsonNode info;
     private final Candidates candidates;
     private final TwoTowerModel towers;
+    private final Map<String, List<String>> userHistories;
     private final ExecutorService graphThread;
     private BruteForceTopK exactIndex;
 
     private ServingModel(ModelConfig config, FeatureSpec spec, ModelState parameters, Candidates candidates,
-                         JsonNode info) {
+                         JsonNode info, Map<String, List<String>> userHistories) {
         this.config = config;
+        this.userHistories = Map.copyOf(userHistories);
         this.spec = spec;
         this.info = info == null ? JsonNodeFactory.instance.objectNode() : info.deepCopy();
         this.candidates = candidates;
@@ -73,8 +75,18 @@ public final class ServingModel implements AutoCloseable {
      */
     public static ServingModel of(ModelConfig config, FeatureSpec spec, ModelState parameters, List<String> itemIds,
                                   List<String> labels, float[] itemEmbeddings, JsonNode info) {
+        return of(config, spec, parameters, itemIds, labels, itemEmbeddings, info, Map.of());
+    }
+
+    /**
+     * As above, with each known user's latest items (oldest first): the history a query without one reads when
+     * the query tower has a history feature built from the interactions.
+     */
+    public static ServingModel of(ModelConfig config, FeatureSpec spec, ModelState parameters, List<String> itemIds,
+                                  List<String> labels, float[] itemEmbeddings, JsonNode info,
+                                  Map<String, List<String>> userHistories) {
         Candidates candidates = new Candidates(itemIds, labels, itemEmbeddings, config.outputDim());
-        return new ServingModel(config, spec, parameters, candidates, info);
+        return new ServingModel(config, spec, parameters, candidates, info, userHistories);
     }
 
     /**
@@ -127,6 +139,16 @@ public final class ServingModel implements AutoCloseable {
         return user != null && user.index(userId) != 0;
     }
 
+    /** Whether the query tower reads a history of the user's items (then queries may pass one). */
+    public boolean readsHistory() {
+        return !spec.derivedHistories().isEmpty();
+    }
+
+    /** The latest items kept for a user the model was trained on (oldest first), or an empty list. */
+    public List<String> keptHistory(String userId) {
+        return userHistories.getOrDefault(userId, List.of());
+    }
+
     /** The latest timestamp the features were fitted on: the default time of a query (0 without a time feature). */
     public long latestTimestamp() {
         return spec.latestTimestamp();
@@ -137,11 +159,24 @@ public final class ServingModel implements AutoCloseable {
      * unknown (out-of-vocabulary, or the fitted mean). {@link #queryEmbedding(Map)} takes them all.
      */
     public float[] queryEmbedding(String userId, long timestamp) {
-        Map<String, Object> values = new HashMap<>();
+        return queryEmbedding(userId, timestamp, null, Map.of());
+    }
+
+    /**
+     * The query embedding of a user at a time with a history (item ids, oldest first; null: the user's kept
+     * history, if any) and other query-feature values by column name ({@code features}; a missing one: unknown).
+     * A user the model never saw is embedded from the history and features alone (the user id's unknown row).
+     */
+    public float[] queryEmbedding(String userId, long timestamp, List<String> history, Map<String, Object> features) {
+        Map<String, Object> values = new HashMap<>(features);
         values.put(spec.userColumn(), userId);
         FittedFeature time = spec.timestampFeature();
         if (time != null) {
             values.put(time.column(), timestamp);
+        }
+        List<String> items = history != null ? history : keptHistory(userId);
+        for (FittedFeature h : spec.derivedHistories()) {
+            values.put(h.name(), items);
         }
         return queryEmbedding(values);
     }
@@ -171,7 +206,12 @@ public final class ServingModel implements AutoCloseable {
      * candidate, NaN scores never ranked), skipping {@code exclude} ids.
      */
     public List<Recommendation> recommend(String userId, long timestamp, int k, Set<String> exclude) {
-        return candidates.recommend(queryEmbedding(userId, timestamp), k, exclude, exactIndex());
+        return recommend(userId, timestamp, null, k, exclude);
+    }
+
+    /** As {@link #recommend(String, long, int, Set)}, from a history (item ids, oldest first; null: the kept one). */
+    public List<Recommendation> recommend(String userId, long timestamp, List<String> history, int k, Set<String> exclude) {
+        return candidates.recommend(queryEmbedding(userId, timestamp, history, Map.of()), k, exclude, exactIndex());
     }
 
     /** Stops the graph thread (a later query fails) and frees the exact index. */

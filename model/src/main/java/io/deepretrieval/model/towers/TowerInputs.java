@@ -1,6 +1,5 @@
 package io.deepretrieval.model.towers;
 
-import io.deepretrieval.model.features.FeatureConfig;
 import io.deepretrieval.model.features.FittedFeature;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -22,7 +21,7 @@ public final class TowerInputs {
     public static String embeddingInput(FittedFeature f) {
         return switch (f.kind()) {
             case CATEGORICAL -> f.name() + "_embedding";
-            case TEXT -> f.name() + "_mean";
+            case TEXT, HISTORY -> f.name() + "_mean";
             case TIMESTAMP -> f.name() + "_bucket_embedding";
             case NUMERIC -> throw new IllegalArgumentException("feature '" + f.name() + "' has no embedding");
         };
@@ -76,8 +75,8 @@ public final class TowerInputs {
                 config.layerSizes(), values));
     }
 
-    /** Whether a feature's embedding is a masked mean of several rows (text) rather than one row. */
+    /** Whether a feature's embedding is a masked mean of several rows (text, history) rather than one row. */
     static boolean pooled(FittedFeature f) {
-        return f.kind() == FeatureConfig.Kind.TEXT;
+        return f.pooled();
     }
 }

@@ -50,6 +50,7 @@ public final class TwoTowerModel {
         List<EmbeddingTable> all = new ArrayList<>();
         queryTables = tables(spec.query(), config.embeddingDim(), rng, acc, all);
         candidateTables = tables(spec.candidate(), config.embeddingDim(), rng, acc, all);
+        shareTables(spec, queryTables, candidateTables);
         tables = List.copyOf(all);
         graph = SameDiff.create();
         SDVariable q = QueryTower.build(graph, config, spec.query(), rng);
@@ -80,13 +81,31 @@ public final class TwoTowerModel {
         EmbeddingTable[] out = new EmbeddingTable[features.size()];
         for (int f = 0; f < out.length; f++) {
             FittedFeature feature = features.get(f);
-            if (feature.embedded()) {
+            if (feature.embedded() && feature.shareWith() == null) {
                 int rows = feature.tableRows();
                 out[f] = new EmbeddingTable(feature.tableName(), rows, d, KerasInit.embedding(rng, rows, d), acc);
                 all.add(out[f]);
             }
         }
         return out;
+    }
+
+    /**
+     * Points each shared history at its candidate feature's table: one parameter, which both towers' lookups read
+     * and both towers' gradients add into before its one update per step.
+     */
+    private static void shareTables(FeatureSpec spec, EmbeddingTable[] queryTables, EmbeddingTable[] candidateTables) {
+        for (int f = 0; f < queryTables.length; f++) {
+            String target = spec.query().get(f).shareWith();
+            if (target == null) {
+                continue;
+            }
+            for (int c = 0; c < candidateTables.length; c++) {
+                if (spec.candidate().get(c).name().equals(target)) {
+                    queryTables[f] = candidateTables[c];
+                }
+            }
+        }
     }
 
     public ModelConfig config() {

@@ -127,4 +127,57 @@ class FeatureSpecTest {
                 () -> TowerFeatures.parse(List.of("title:categorical"), List.of("title:text")));
         assertTrue(twice.getMessage().contains("'title' is used twice"), twice.getMessage());
     }
+
+    /** A spec with a history sharing the candidate item table. */
+    private static FeatureSpec withHistory(String shareWith, List<String> historyVocabulary) {
+        TowerFeatures declared = TowerFeatures.parse(List.of("user=user_id:categorical",
+                "recent=item_id:history:3" + (shareWith == null ? "" : ":shareWith=" + shareWith)),
+                List.of("item=item_id:categorical"));
+        return new FeatureSpec("user_id", "item_id",
+                List.of(FittedFeature.categorical(declared.query().get(0), List.of("u1", "u2")),
+                        FittedFeature.history(declared.query().get(1), historyVocabulary)),
+                List.of(FittedFeature.categorical(declared.candidate().get(0), List.of("a", "b", "c"))));
+    }
+
+    @Test
+    void aHistoryReadsTheLastItemsOfItsColumnAsAMaskedMeanAndSurvivesJson() throws IOException {
+        FeatureSpec spec = withHistory("item", List.of("a", "b", "c"));
+        assertEquals(List.of("user_id", "recent"), spec.queryColumns(), "a derived history is read from a column named after it");
+        assertEquals(List.of("recent"), spec.derivedHistories().stream().map(FittedFeature::name).toList());
+        FittedFeature history = spec.query().get(1);
+        assertEquals("item_table", history.tableName(), "the shared table's name");
+        assertEquals(4, history.tableRows());
+        // The last 3 of 5 items, oldest first; an unknown item maps to 0; null or empty: no items at all.
+        FeatureColumns cols = spec.encodeQueries(3, (r, c) -> c == 0 ? "u1"
+                : r == 0 ? List.of("a", "b", "zzz", "c", "a") : r == 1 ? List.of() : null);
+        assertArrayEquals(new int[]{0, 3, 1, 0, 0, 0, 0, 0, 0}, cols.ids(1));
+        float third = 1f / 3;
+        assertArrayEquals(new float[]{third, third, third, 0, 0, 0, 0, 0, 0}, cols.weights(1));
+        FeatureSpec back = FeatureSpec.fromJson(spec.toJson());
+        assertEquals(spec.toJson(), back.toJson());
+        assertEquals("item", back.query().get(1).shareWith());
+        IllegalArgumentException notAList = assertThrows(IllegalArgumentException.class,
+                () -> spec.encodeQueries(1, (r, c) -> c == 0 ? "u1" : "a,b"));
+        assertTrue(notAList.getMessage().contains("a history is a list of item ids"), notAList.getMessage());
+    }
+
+    @Test
+    void historiesParseAndASharedTableNeedsTheSameVocabularyOnTheItemColumn() {
+        FeatureConfig h = FeatureConfig.parse("recent=item_id:history:20:shareWith=item");
+        assertEquals(FeatureConfig.history("recent", "item_id", 20, "item"), h);
+        assertEquals(h, FeatureConfig.parse(h.toString()));
+        assertEquals(FeatureConfig.DEFAULT_HISTORY, FeatureConfig.parse("session:history").size());
+        assertEquals("session", FeatureConfig.parse("session:history").inputColumn("item_id"), "a supplied array column");
+        assertEquals("recent", h.inputColumn("item_id"));
+        assertThrows(IllegalArgumentException.class, () -> FeatureConfig.parse("recent=item_id:history:0"));
+        assertThrows(IllegalArgumentException.class, () -> FeatureConfig.parse("user=user_id:categorical:shareWith=item"));
+        IllegalArgumentException noTarget = assertThrows(IllegalArgumentException.class, () -> withHistory("title", List.of("a")));
+        assertTrue(noTarget.getMessage().contains("shareWith=title names no categorical candidate feature"), noTarget.getMessage());
+        IllegalArgumentException vocabulary = assertThrows(IllegalArgumentException.class,
+                () -> withHistory("item", List.of("a", "b")));
+        assertTrue(vocabulary.getMessage().contains("vocabulary differs from that of 'item'"), vocabulary.getMessage());
+        IllegalArgumentException candidate = assertThrows(IllegalArgumentException.class,
+                () -> TowerFeatures.parse(List.of("user_id:categorical"), List.of("item_id:history")));
+        assertTrue(candidate.getMessage().contains("declare it among the query features"), candidate.getMessage());
+    }
 }

@@ -131,8 +131,9 @@ class RecommendationServerTest {
         assertError("/recommend?user=1&user=2", 400, "user");
         assertError("/recommend?user=1&limit=3", 400, "limit");
         assertError("/recommendations?user=1", 404, null);
+        assertError("/recommend?user=1&history=5,6", 400, "history"); // this model's query tower reads no history
         HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + exact.port()
-                + "/recommend?user=1")).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                + "/health")).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(405, post.statusCode());
         assertEquals("GET", post.headers().firstValue("Allow").orElse(""));
         assertTrue(JSON.readTree(post.body()).get("error").asText().contains("POST"));

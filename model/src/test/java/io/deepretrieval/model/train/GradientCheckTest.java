@@ -1,5 +1,7 @@
 package io.deepretrieval.model.train;
 
+import io.deepretrieval.model.features.CandidateCorpus;
+import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.task.RetrievalObjective;
@@ -7,6 +9,8 @@ import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.towers.Parameter;
 import io.deepretrieval.model.towers.TwoTowerModel;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -21,9 +25,13 @@ class GradientCheckTest {
     private static final SyntheticData DATA = new SyntheticData(6, 16, 40, 3);
 
     private static TwoTowerModel model(RetrievalObjective objective) {
+        return model(objective, DATA.spec);
+    }
+
+    private static TwoTowerModel model(RetrievalObjective objective, FeatureSpec spec) {
         // Larger embeddings than Keras' ±0.05 so gradients stand clear of float32 rounding of the loss.
         TwoTowerModel model = new TwoTowerModel(new ModelConfig(4, new int[]{5, 3}, 0.1, 0.1, 1e-7, 11)
-                .withObjective(objective), DATA.spec);
+                .withObjective(objective), spec);
         for (Parameter p : model.tables()) {
             float[] v = p.values();
             for (int i = 0; i < v.length; i++) {
@@ -35,10 +43,15 @@ class GradientCheckTest {
     }
 
     private static void check(RetrievalObjective objective, int threads) {
-        TwoTowerModel model = model(objective);
-        try (TrainingStep step = new TrainingStep(model, DATA.corpus, threads)) {
-            step.candidateFrequencies(DATA.train);
-            Interactions batch = DATA.train.select(null, 0, 12);
+        check(objective, threads, DATA.spec, DATA.corpus, DATA.train, 100);
+    }
+
+    private static void check(RetrievalObjective objective, int threads, FeatureSpec spec, CandidateCorpus corpus,
+                              Interactions train, int leastChecked) {
+        TwoTowerModel model = model(objective, spec);
+        try (TrainingStep step = new TrainingStep(model, corpus, threads)) {
+            step.candidateFrequencies(train);
+            Interactions batch = train.select(null, 0, 12);
             step.computeGradients(batch);
             double h = 2e-3;
             int checked = 0;
@@ -63,13 +76,30 @@ class GradientCheckTest {
                     }
                 }
             }
-            assertTrue(checked > 100, "only " + checked + " non-zero gradient entries were checked");
+            assertTrue(checked > leastChecked, "only " + checked + " non-zero gradient entries were checked");
         }
     }
 
     @Test
     void analyticalGradientsMatchFiniteDifferences() {
         check(RetrievalObjective.TUTORIAL, 1);
+    }
+
+    /**
+     * A history sharing the candidate item table: one parameter that both towers read, whose gradient must be the
+     * sum of both towers' (a row looked up as a candidate and as a history item gets both), checked by differences
+     * of the loss; with separate tables, each its own.
+     */
+    @Test
+    void aSharedHistoryTableGetsTheGradientOfBothTowers() {
+        SequenceData shared = new SequenceData(6, 12, 6, 3, true, true, 4);
+        assertEquals(List.of("user_table", "item_table"), model(RetrievalObjective.TUTORIAL, shared.spec).tables().stream()
+                .map(t -> t.name()).toList(), "one item table, read by both towers");
+        check(RetrievalObjective.TUTORIAL, 2, shared.spec, shared.corpus, shared.train, 40);
+        SequenceData separate = new SequenceData(6, 12, 6, 3, false, true, 8);
+        assertEquals(List.of("user_table", "recent_table", "item_table"),
+                model(RetrievalObjective.TUTORIAL, separate.spec).tables().stream().map(t -> t.name()).toList());
+        check(RetrievalObjective.TUTORIAL, 1, separate.spec, separate.corpus, separate.train, 40);
     }
 
     @Test

@@ -29,6 +29,10 @@ final class RecommendCommand implements Callable<Integer> {
     @Option(names = "--time", description = "unix timestamp of the query (default: the latest timestamp seen in training)")
     Long time;
 
+    @Option(names = "--history", split = ",", description = "the user's recent item ids, oldest first (comma-separated),"
+            + " for a model whose query tower reads a history (default: the user's history kept with the model)")
+    List<String> history;
+
     @Option(names = "--k", defaultValue = "10", description = "how many movies (default: ${DEFAULT-VALUE})")
     int k;
 
@@ -55,15 +59,18 @@ final class RecommendCommand implements Callable<Integer> {
     }
 
     private void print(ServingModel saved, double loadMs) throws IOException {
+        if (history != null && !saved.readsHistory()) {
+            throw new IllegalArgumentException("--history: the model's query tower reads no history");
+        }
         if (!saved.knowsUser(user)) {
             System.err.println("warning: user " + user + " is not in the model's vocabulary; answering with the"
                     + " out-of-vocabulary user embedding");
         }
         Set<String> seen = excludeSeen ? seenBy(user, ratings) : Set.of();
         long at = time != null ? time : saved.latestTimestamp();
-        saved.recommend(user, at, k, seen); // first query warms the graph
+        saved.recommend(user, at, history, k, seen); // first query warms the graph
         long start = System.nanoTime();
-        List<Recommendation> top = saved.recommend(user, at, k, seen);
+        List<Recommendation> top = saved.recommend(user, at, history, k, seen);
         double queryMs = (System.nanoTime() - start) / 1e6;
         for (int i = 0; i < top.size(); i++) {
             Recommendation r = top.get(i);

@@ -27,7 +27,8 @@ import java.util.List;
  * data is already in the driver, and a DataFrame write would run on the executors, which in client mode against a
  * driver-local folder would leave the files on the workers and an empty folder (with a success marker) on the
  * driver. Spark reads the file back as any Parquet folder. Columns: int, long, short, float, string, and arrays of
- * int or float given as {@code int[]} or {@code float[]} (the standard three-level list layout).
+ * int or float given as {@code int[]} or {@code float[]}, or of strings as Spark's rows hold them (the standard
+ * three-level list layout).
  */
 final class DriverParquet {
     private DriverParquet() {
@@ -42,7 +43,7 @@ final class DriverParquet {
             for (Row row : rows) {
                 Group g = groups.newGroup();
                 for (int c = 0; c < schema.fields().length; c++) {
-                    add(g, schema.fields()[c], row.get(c));
+                    add(g, schema.fields()[c], row.get(c) instanceof scala.collection.Seq<?> ? row.getList(c) : row.get(c));
                 }
                 writer.write(g);
             }
@@ -53,7 +54,10 @@ final class DriverParquet {
         Types.MessageTypeBuilder builder = Types.buildMessage();
         for (StructField f : schema.fields()) {
             DataType t = f.dataType();
-            if (t instanceof ArrayType a) {
+            if (t instanceof ArrayType a && a.elementType().equals(DataTypes.StringType)) {
+                builder.addField(Types.requiredList().requiredElement(PrimitiveTypeName.BINARY)
+                        .as(LogicalTypeAnnotation.stringType()).named(f.name()));
+            } else if (t instanceof ArrayType a) {
                 builder.addField(Types.requiredList().requiredElement(primitive(a.elementType())).named(f.name()));
             } else {
                 builder.addField(primitiveType(t, f.name()));
@@ -97,6 +101,10 @@ final class DriverParquet {
             } else if (value instanceof float[] floats) {
                 for (float v : floats) {
                     list.addGroup("list").append("element", v);
+                }
+            } else if (value instanceof List<?> strings) {
+                for (Object v : strings) {
+                    list.addGroup("list").append("element", (String) v);
                 }
             } else {
                 throw new IllegalArgumentException("DriverParquet: column '" + name + "' needs an int[] or float[], got "

@@ -45,10 +45,10 @@ record InteractionColumns(String user, String item, String timestamp, String tit
         }
     }
 
-    /** Checks the columns that the query tower needs (user, and time when the model has one). */
-    void checkForQueries(StructType schema) {
+    /** Checks the columns that the query tower needs (user, and time when {@code withTime}). */
+    void checkForQueries(StructType schema, boolean withTime) {
         check(schema, user, "userCol", ID_TYPES);
-        if (!timestamp.isEmpty()) {
+        if (withTime && !timestamp.isEmpty()) {
             check(schema, timestamp, "timestampCol", TIME_TYPES);
         }
     }
@@ -65,6 +65,11 @@ record InteractionColumns(String user, String item, String timestamp, String tit
         }
     }
 
+    /** Arrays of item ids, as a supplied history column may hold them. */
+    static final List<DataType> HISTORY_TYPES = java.util.stream.Stream.of(DataTypes.StringType, DataTypes.IntegerType,
+            DataTypes.LongType).<DataType>flatMap(t -> java.util.stream.Stream.of(DataTypes.createArrayType(t, true),
+            DataTypes.createArrayType(t, false))).toList();
+
     private static final List<DataType> NUMBER_TYPES = List.of(DataTypes.IntegerType, DataTypes.LongType,
             DataTypes.ShortType, DataTypes.ByteType, DataTypes.DoubleType, DataTypes.FloatType);
 
@@ -78,6 +83,16 @@ record InteractionColumns(String user, String item, String timestamp, String tit
             case TIMESTAMP -> check(schema, f.column(), what, TIME_TYPES);
             case TEXT -> check(schema, f.column(), what, List.of(DataTypes.StringType,
                     DataTypes.createArrayType(DataTypes.StringType, true), DataTypes.createArrayType(DataTypes.StringType, false)));
+            case HISTORY -> {
+                if (f.derivedHistory(item)) {
+                    if (Arrays.asList(schema.fieldNames()).contains(f.name())) {
+                        throw new IllegalArgumentException(what + ": the history is built into a column named '"
+                                + f.name() + "', which the DataFrame already has; rename the feature or the column");
+                    }
+                } else {
+                    check(schema, f.column(), what, HISTORY_TYPES);
+                }
+            }
         }
         String key = keys().get(f.column());
         if (key != null && !key.equals(f.column())) {
@@ -98,7 +113,8 @@ record InteractionColumns(String user, String item, String timestamp, String tit
     Dataset<Row> ratings(Dataset<?> df, TowerFeatures features, String extra) {
         List<Column> cols = new java.util.ArrayList<>(List.of(col(user).cast("string").as(KeyColumns.USER),
                 col(item).cast("string").as(KeyColumns.ITEM), time().as(KeyColumns.TIME)));
-        features.query().stream().map(FeatureConfig::column).distinct().filter(c -> !keys().containsKey(c))
+        features.query().stream().filter(f -> !f.derivedHistory(item)).map(FeatureConfig::column).distinct()
+                .filter(c -> !keys().containsKey(c))
                 .forEach(c -> cols.add(col(c)));
         if (!extra.isEmpty()) {
             cols.add(col(extra));

@@ -20,6 +20,7 @@ import io.deepretrieval.model.train.TrainingOptions;
 import io.deepretrieval.spark.eval.RankingMetrics;
 import io.deepretrieval.spark.preprocess.EncodedRatings;
 import io.deepretrieval.spark.preprocess.FeaturePreprocessor;
+import io.deepretrieval.spark.preprocess.InteractionHistories;
 import io.deepretrieval.spark.preprocess.InteractionSplits;
 import io.deepretrieval.spark.preprocess.KeyColumns;
 import io.deepretrieval.spark.train.CheckpointedTraining;
@@ -512,7 +513,19 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         FeatureSpec spec;
         CandidateCorpus corpus;
         InteractionSplits.Split split;
-        if ($(preprocessOn).equals("all")) {
+        List<FeatureConfig> histories = derivedHistories(features);
+        if (!histories.isEmpty()) {
+            // Histories are read from the raw split, each side from the rows its leakage rule allows.
+            InteractionSplits.Split raw = split(ratings);
+            spec = preprocessor.fit($(preprocessOn).equals("all") ? ratings : raw.train(), items);
+            corpus = EncodedRatings.corpus(spec, items, cols.label());
+            int n = historyLength(histories);
+            List<String> names = histories.stream().map(FeatureConfig::name).toList();
+            Dataset<Row> train = InteractionHistories.before(raw.train(), raw.train(), n, names);
+            Dataset<Row> held = InteractionHistories.before(raw.test(), heldOutHistorySource(ratings, raw), n, names);
+            split = new InteractionSplits.Split(EncodedRatings.encode(dataset.sparkSession(), spec, corpus, train),
+                    EncodedRatings.encode(dataset.sparkSession(), spec, corpus, held));
+        } else if ($(preprocessOn).equals("all")) {
             // As the tutorial: vocabularies over every row, then the split of the encoded rows.
             spec = preprocessor.fit(ratings, items);
             corpus = EncodedRatings.corpus(spec, items, cols.label());
@@ -528,6 +541,26 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         // Both sides are read several times (training, the validation metric, the ranking): encoded once.
         return new PreparedInteractions(cols, features, spec, corpus, caches.cache(split.train()),
                 caches.cache(split.test()), validating, caches::close);
+    }
+
+    /** The query features whose histories the pipeline builds from the interactions (declared on itemCol). */
+    private List<FeatureConfig> derivedHistories(TowerFeatures features) {
+        return features.query().stream().filter(f -> f.derivedHistory($(itemCol))).toList();
+    }
+
+    /** The most items any of these histories reads. */
+    static int historyLength(List<FeatureConfig> histories) {
+        return histories.stream().mapToInt(FeatureConfig::size).max().orElseThrow();
+    }
+
+    /**
+     * The rows a held-out interaction's history may read (its own time bounds them in any case): with the temporal
+     * split every row, since all of them before the query time have happened by then; with the random and
+     * leave-last-N splits and a validation indicator, the training rows only, since the other held-out rows are
+     * what is being predicted.
+     */
+    private Dataset<Row> heldOutHistorySource(Dataset<Row> all, InteractionSplits.Split raw) {
+        return $(validationIndicatorCol).isEmpty() && $(validationSplit).equals("temporal") ? all : raw.train();
     }
 
     /** The model settings of these params. */
@@ -631,6 +664,9 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         result.setParent(this);
         result.setColdStartStrategy($(coldStartStrategy));
         result.setEarlyStopping(stoppingCurve, bestEpoch);
+        if (!spec.derivedHistories().isEmpty()) {
+            result.setUserHistories(keptHistories(train, spec));
+        }
         if (validating && validation.size() > 0 && intOf(rankingK) > 0) {
             result.setValidationRanking(ranking(result, cols, train, data.heldOutRows()));
         }
@@ -745,13 +781,31 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         }
     }
 
-    /** Per-user recall@K and NDCG@K of the validation rows, training items left out, logged. */
+    /**
+     * Each training user's latest items for the model to keep, computed on the executors and persisted before the
+     * fit's caches go (Spark's cleaner frees them with the model).
+     */
+    private static Dataset<Row> keptHistories(Dataset<Row> train, FeatureSpec spec) {
+        int n = spec.derivedHistories().stream().mapToInt(f -> f.size()).max().orElseThrow();
+        Dataset<Row> kept = InteractionHistories.latest(train, n, TwoTowerRetrievalModel.KEPT_HISTORY)
+                .withColumnRenamed(KeyColumns.USER, TwoTowerRetrievalModel.KEPT_USER)
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        LOG.info("Kept the latest {} training items of {} users for the history features", n, kept.count());
+        return kept;
+    }
+
+    /**
+     * Per-user recall@K and NDCG@K of the validation rows, training items left out, logged. A history feature reads
+     * the user's latest training items (the model's kept histories), as {@code recommendForAllUsers} does.
+     */
     private RankingMetrics.Result ranking(TwoTowerRetrievalModel model, InteractionColumns cols, Dataset<Row> train,
                                           Dataset<Row> held) {
         int k = intOf(rankingK);
         List<Column> query = new ArrayList<>(List.of(col(KeyColumns.USER).as(cols.user())));
+        List<String> histories = model.derivedHistoryColumns();
         for (String c : model.featureSpec().queryColumns()) {
-            if (!c.equals(cols.user()) && !c.equals(cols.timestamp()) && !c.equals(KeyColumns.USER)) {
+            if (!c.equals(cols.user()) && !c.equals(cols.timestamp()) && !c.equals(KeyColumns.USER)
+                    && !histories.contains(c)) {
                 query.add(col(c));
             }
         }

@@ -36,6 +36,8 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.function.Predicate;
 
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 
 /**
@@ -44,6 +46,10 @@ import static org.apache.spark.sql.functions.col;
  * against a broadcast candidate matrix. Saved and loaded on any Hadoop path ({@link TwoTowerRetrievalWriter}).
  */
 public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> implements MLWritable {
+    /** The user column of {@link #userHistories()}: the user id as a string. */
+    public static final String KEPT_USER = "user";
+    /** The history column of {@link #userHistories()}: item ids, oldest first. */
+    public static final String KEPT_HISTORY = "history";
     /** Queries per block on an executor: one GEMM against all candidates each. */
     static final int QUERY_BLOCK = 1024;
     private final String uid;
@@ -64,6 +70,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     private final DataType itemType;
     private final float[] itemEmbeddings;
     private transient Broadcast<ServingReplicas.State> broadcast;
+    /** Per known user, the latest training items ({@link #KEPT_USER}, {@link #KEPT_HISTORY}); null without histories. */
+    private Dataset<Row> userHistories;
     private io.deepretrieval.spark.eval.RankingMetrics.Result validationRanking;
     private List<CurvePoint> stoppingCurve = List.of();
     private int stoppingBestEpoch;
@@ -166,6 +174,49 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         this.stoppingBestEpoch = bestEpoch;
     }
 
+    /**
+     * Each known user's latest training items (at most the longest history feature's length, oldest first): the
+     * history {@code recommendForAllUsers}, {@code transform} and {@code recommendForUserSubset} read for a user
+     * whose rows carry no history column, as ALS keeps its user factors. Columns {@value #KEPT_USER} (string) and
+     * {@value #KEPT_HISTORY} (array of item ids); null when the query tower has no history built from the
+     * interactions. Saved with the model: one row per training user, at most N ids each.
+     */
+    public Dataset<Row> userHistories() {
+        return userHistories;
+    }
+
+    void setUserHistories(Dataset<Row> histories) {
+        this.userHistories = histories;
+    }
+
+    /** The names of the history features built from the interactions (each read from a column of that name). */
+    List<String> derivedHistoryColumns() {
+        return spec.derivedHistories().stream().map(io.deepretrieval.model.features.FittedFeature::name).toList();
+    }
+
+    /**
+     * {@code rows} with each history column it lacks filled from {@link #userHistories()} by its user: the user's
+     * latest training items, or none for a user the model has not seen (an empty history, embedded as zeros).
+     */
+    Dataset<Row> withKeptHistories(Dataset<Row> rows) {
+        List<String> names = Arrays.asList(rows.columns());
+        List<String> missing = derivedHistoryColumns().stream().filter(c -> !names.contains(c)).toList();
+        if (missing.isEmpty()) {
+            return rows;
+        }
+        InteractionColumns.check(rows.schema(), $(userCol), "userCol", List.of(userType, DataTypes.StringType));
+        Dataset<Row> kept = userHistories != null ? userHistories : rows.sparkSession().createDataFrame(List.of(),
+                new StructType().add(KEPT_USER, DataTypes.StringType).add(KEPT_HISTORY,
+                        DataTypes.createArrayType(DataTypes.StringType)));
+        Dataset<Row> byUser = kept.select(col(KEPT_USER).as("__kept_user"), col(KEPT_HISTORY).as("__kept_history"));
+        Dataset<Row> joined = rows.join(byUser, rows.col($(userCol)).cast("string").equalTo(byUser.col("__kept_user")), "left");
+        Column history = coalesce(col("__kept_history"), array().cast(DataTypes.createArrayType(DataTypes.StringType)));
+        for (String c : missing) {
+            joined = joined.withColumn(c, history);
+        }
+        return joined.drop("__kept_user", "__kept_history");
+    }
+
     /** Width of the embeddings. */
     public int rank() {
         return config.outputDim();
@@ -190,10 +241,15 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         return out;
     }
 
-    /** The side-feature columns of the query tower (neither the user nor the time). */
+    /**
+     * The side-feature columns of the query tower that queries must carry: neither the user nor the time, nor a
+     * history built from the interactions (the model keeps each known user's).
+     */
     private List<String> sideColumns() {
         List<String> in = queryInputColumns();
-        return in.stream().filter(c -> !c.equals($(userCol)) && !c.equals($(timestampCol))).toList();
+        List<String> histories = derivedHistoryColumns();
+        return in.stream().filter(c -> !c.equals($(userCol)) && !c.equals($(timestampCol)) && !histories.contains(c))
+                .toList();
     }
 
     /** This model's serving state, broadcast on first use and shared with its copies made after that. */
@@ -207,7 +263,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
 
     @Override
     public StructType transformSchema(StructType schema) {
-        columns().checkForQueries(schema);
+        // The time is needed only when the query tower reads it.
+        columns().checkForQueries(schema, queryInputColumns().contains($(timestampCol)));
         for (String c : sideColumns()) {
             if (!Arrays.asList(schema.fieldNames()).contains(c)) {
                 throw new IllegalArgumentException("column '" + c + "' (a query feature of this model) is missing; the"
@@ -229,7 +286,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
      * evaluator sees only rows the model knows (as ALS's {@code drop}, for cross-validation).
      */
     @Override
-    public Dataset<Row> transform(Dataset<?> dataset) {
+    public Dataset<Row> transform(Dataset<?> input) {
+        Dataset<Row> dataset = withKeptHistories(input.toDF());
         StructType out = transformSchema(dataset.schema());
         StructType in = dataset.schema();
         int[] queryAt = queryInputColumns().stream().mapToInt(in::fieldIndex).toArray();
@@ -268,7 +326,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
 
     /** Query embeddings of the rows of {@code queries}: the user column and the query features' columns, then the embedding. */
     public Dataset<Row> queryEmbeddings(Dataset<?> queries) {
-        return transform(queries.toDF().select(queryColumns(queries.schema())));
+        Dataset<Row> rows = withKeptHistories(queries.toDF());
+        return transform(rows.select(queryColumns(rows.schema())));
     }
 
     private org.apache.spark.sql.Column[] queryColumns(StructType schema) {
@@ -339,16 +398,23 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
      * several rows, the one with the latest time is used (ties: the smallest row in Spark's ordering of its
      * columns), so the choice is a function of the data. A user the model does not know is recommended from the
      * out-of-vocabulary row with {@code coldStartStrategy} {@code nan} and left out with {@code drop}.
+     *
+     * <p>A model whose query tower reads a history takes it from the history feature's column when {@code users}
+     * has one (an array of item ids, oldest first: e.g. the session of a user the model has never seen, who is then
+     * recommended from it without refitting), else each user's latest training items ({@link #userHistories()};
+     * none for an unknown user). Inductive use needs {@code coldStartStrategy} {@code nan}: {@code drop} leaves
+     * out every user outside the user vocabulary, history or not.
      */
     public Dataset<Row> recommendForUserSubset(Dataset<?> users, int k) {
         return recommendForUserSubset(users, k, null);
     }
 
     /** As {@link #recommendForUserSubset(Dataset, int)}, leaving out each user's items in {@code seen} (or none). */
-    public Dataset<Row> recommendForUserSubset(Dataset<?> users, int k, Dataset<?> seen) {
+    public Dataset<Row> recommendForUserSubset(Dataset<?> subset, int k, Dataset<?> seen) {
         if (k < 1) {
             throw new IllegalArgumentException("k must be >= 1, got " + k);
         }
+        Dataset<Row> users = withKeptHistories(subset.toDF());
         StructType schema = users.schema();
         InteractionColumns.check(schema, $(userCol), "userCol", List.of(userType, DataTypes.StringType));
         List<String> names = Arrays.asList(schema.fieldNames());
@@ -485,7 +551,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
 
     /**
      * The model as a {@link ServingModel} for the Spark-free server and CLI: the same towers, parameters, items with
-     * their labels and embeddings, and a description of its settings as metadata. Each call makes a new one (with
+     * their labels and embeddings, the kept user histories (brought to the driver), and a description of its
+     * settings as metadata. Each call makes a new one (with
      * its own graph thread): close it when done.
      */
     public ServingModel serving() {
@@ -503,7 +570,13 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                 .put("objective", String.valueOf(config.objective()))
                 .put("userCol", $(userCol)).put("itemCol", $(itemCol)).put("timestampCol", $(timestampCol));
         spec.queryColumns().forEach(info.putArray("queryColumns")::add);
-        return ServingModel.of(config, spec, parameters, ids, labels, itemEmbeddings, info);
+        java.util.Map<String, List<String>> histories = new java.util.HashMap<>();
+        if (userHistories != null) {
+            for (Row r : userHistories.collectAsList()) {
+                histories.put(r.getString(0), List.copyOf(r.<String>getList(1)));
+            }
+        }
+        return ServingModel.of(config, spec, parameters, ids, labels, itemEmbeddings, info, histories);
     }
 
     @Override
@@ -514,6 +587,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         copy.stoppingCurve = stoppingCurve;
         copy.stoppingBestEpoch = stoppingBestEpoch;
         copy.broadcast = broadcast; // the same towers: one broadcast serves both
+        copy.userHistories = userHistories;
         return copyValues(copy, extra).setParent(parent());
     }
 

@@ -49,6 +49,8 @@ import java.util.List;
  * data/candidates/        Parquet: every candidate record (item id, label, encoded candidate features)
  * data/parameters/        Parquet: (name, chunk, values) rows, serving state only (no Adagrad accumulators)
  * data/item-embeddings/   Parquet: (item id, embedding) of every candidate
+ * data/user-histories/    Parquet: (user, history) each training user's latest items, when the query tower reads
+ *                         a history built from the interactions (absent otherwise)
  * </pre>
  *
  * <p>Compatibility: this build writes format {@value #FORMAT} and reads format {@value #FORMAT} only. A folder of
@@ -68,6 +70,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
     static final String CORPUS = "data/candidates";
     static final String PARAMETERS = "data/parameters";
     static final String ITEM_EMBEDDINGS = "data/item-embeddings";
+    static final String USER_HISTORIES = "data/user-histories";
     /** Floats per Parquet row of the parameter vector (keeps rows small for any model size). */
     static final int CHUNK = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -124,6 +127,10 @@ final class TwoTowerRetrievalWriter extends MLWriter {
 
             DriverParquet.write(conf, new Path(path, PARAMETERS), PARAMETER_ROWS, parameterRows(model.parameters()));
             DriverParquet.write(conf, new Path(path, ITEM_EMBEDDINGS), model.itemEmbeddingSchema(), model.itemEmbeddingRows());
+            if (model.userHistories() != null) {
+                DriverParquet.write(conf, new Path(path, USER_HISTORIES), model.userHistories().schema(),
+                        model.userHistories().collectAsList());
+            }
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot save the model to " + path, e);
         }
@@ -253,7 +260,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
             FittedFeature feature = features.get(f);
             widths[f] = feature.width();
             ids[f] = feature.embedded() ? new int[n * widths[f]] : null;
-            weights[f] = feature.kind() == io.deepretrieval.model.features.FeatureConfig.Kind.TEXT ? new float[n * widths[f]] : null;
+            weights[f] = feature.pooled() ? new float[n * widths[f]] : null;
             values[f] = feature.valued() ? new float[n] : null;
         }
         for (int r = 0; r < n; r++) {
@@ -358,6 +365,10 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                         new InteractionColumns("user", "item", "", ""), spec, corpus, config, parameters, items,
                         List.of(), userType, itemType);
                 metadata.getAndSetParams(model, Option.empty());
+                Path histories = new Path(path, USER_HISTORIES);
+                if (fs.exists(histories)) {
+                    model.setUserHistories(spark.read().parquet(histories.toString()));
+                }
                 return model;
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("cannot load a two-tower model from " + path + ": " + e.getMessage(), e);

@@ -66,15 +66,28 @@ public final class FeaturePreprocessor {
      * @param items        the candidate features' columns, one row per item (and others)
      */
     public FeatureSpec fit(Dataset<Row> interactions, Dataset<Row> items) {
-        List<FittedFeature> query = new ArrayList<>();
-        for (FeatureConfig f : features.query()) {
-            query.add(fit(f, interactions));
-        }
         List<FittedFeature> candidate = new ArrayList<>();
         for (FeatureConfig f : features.candidate()) {
             candidate.add(fit(f, items));
         }
+        List<FittedFeature> query = new ArrayList<>();
+        for (FeatureConfig f : features.query()) {
+            query.add(f.kind() == FeatureConfig.Kind.HISTORY ? fitHistory(f, interactions, candidate) : fit(f, interactions));
+        }
         return new FeatureSpec(userColumn, itemColumn, query, candidate);
+    }
+
+    /**
+     * A history's item vocabulary: that of the candidate feature whose table it shares, else the distinct items of
+     * the interactions ({@link KeyColumns#ITEM} for a history derived from them, the ids in a supplied array column).
+     */
+    private FittedFeature fitHistory(FeatureConfig f, Dataset<Row> interactions, List<FittedFeature> candidate) {
+        if (f.shareWith() != null) {
+            return FittedFeature.history(f, candidate.stream().filter(c -> c.name().equals(f.shareWith()))
+                    .findFirst().orElseThrow().vocabulary());
+        }
+        Column items = f.derivedHistory(itemColumn) ? col(KeyColumns.ITEM) : explode(col(f.column()));
+        return FittedFeature.history(f, vocabulary(interactions.select(items.cast("string").as("item")), col("item"), 0));
     }
 
     private static FittedFeature fit(FeatureConfig f, Dataset<Row> df) {
@@ -97,6 +110,7 @@ public final class FeaturePreprocessor {
                 yield FittedFeature.numeric(f, s.getDouble(0), s.getDouble(1));
             }
             case TEXT -> fitText(f, df);
+            case HISTORY -> throw new IllegalStateException("histories are fitted by fitHistory");
         };
     }
 

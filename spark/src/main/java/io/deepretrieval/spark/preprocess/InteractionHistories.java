@@ -8,6 +8,7 @@ import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.types.DataTypes;
 
 import java.util.Arrays;
+import java.util.List;
 
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.coalesce;
@@ -70,6 +71,19 @@ public final class InteractionHistories {
         return stream.withColumn(historyColumn,
                         coalesce(latest, array().cast(DataTypes.createArrayType(DataTypes.StringType))))
                 .filter(col(ROW)).drop(ROW, ORDER, LIST);
+    }
+
+    /**
+     * {@link #before} into several columns at once: each of {@code columns} gets the same history of the longest
+     * length asked ({@code n}); a feature reading fewer items takes the last ones when it encodes them.
+     */
+    public static Dataset<Row> before(Dataset<Row> queries, Dataset<Row> source, int n, List<String> columns) {
+        String first = columns.get(0);
+        Dataset<Row> out = before(queries, source, n, first);
+        for (String c : columns.subList(1, columns.size())) {
+            out = out.withColumn(c, col(first));
+        }
+        return out;
     }
 
     /**
