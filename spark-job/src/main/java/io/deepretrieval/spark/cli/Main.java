@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         description = "Two-tower deep retrieval models on MovieLens: DL4J SameDiff towers, Spark preprocessing.",
         subcommands = {SweepCommand.class, TrainCommand.class, RecommendAllCommand.class, DownloadCommand.class,
                 BenchCommand.class, BenchRecommendCommand.class, BenchTopKCommand.class, RecommendCommand.class,
-                ServeCommand.class, ExperimentCommand.class, SyntheticCommand.class})
+                ServeCommand.class, ExperimentCommand.class, SyntheticCommand.class, BenchHistoriesCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

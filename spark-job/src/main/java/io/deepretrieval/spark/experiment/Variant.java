@@ -22,6 +22,8 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
     /** The tutorial's candidate features plus the movie's genres. */
     static final String[] SIDE_CANDIDATE = {"title=title:categorical", "title_token=title:text:10000",
             "genres:text:32"};
+    /** The candidate tower of the history variants: the movie id (the table a history can share) and title tokens. */
+    static final String[] ITEM_CANDIDATE = {"item=movie_id:categorical", "title_token=title:text:10000"};
 
     /**
      * The towers' inputs: the tutorial's, or ML-100k's demographics ({@code u.user}) added to the query tower and the
@@ -33,22 +35,43 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
         TUTORIAL(false),
         SIDE(true, "user=user_id:categorical", "timestamp=timestamp:timestamp:1000"),
         SIDE_WITHOUT_TIME(true, "user=user_id:categorical"),
-        DEMOGRAPHICS(true);
+        DEMOGRAPHICS(true),
+        /** The user id and the latest 50 items through the candidate item table (no time: see the results). */
+        HISTORY50(new String[]{"user=user_id:categorical", "recent=movie_id:history:50:shareWith=item"}),
+        /** The latest 50 items alone: the query knows the user only by what they did. */
+        HISTORY50_WITHOUT_ID(new String[]{"recent=movie_id:history:50:shareWith=item"}),
+        /** The user id and the latest 50 items through a history table of their own. */
+        HISTORY50_SEPARATE(new String[]{"user=user_id:categorical", "recent=movie_id:history:50"}),
+        /** The user id and the latest 10 items through the candidate item table. */
+        HISTORY10(new String[]{"user=user_id:categorical", "recent=movie_id:history:10:shareWith=item"});
 
         /** The query features; null: the Estimator's defaults (the tutorial's). */
         private final String[] query;
+        /** Whether the towers read ML-100k's side columns (demographics and genres). */
+        private final boolean side;
 
         Features(boolean side, String... tutorialInputs) {
             // Built here, not from constants of Variant: an enum constant must not wait on its outer class's init.
+            this.side = side;
             this.query = !side ? null : java.util.stream.Stream.concat(java.util.Arrays.stream(tutorialInputs),
                     java.util.stream.Stream.of("age:numeric", "gender:categorical", "occupation:categorical",
                             "zip_prefix:categorical")).toArray(String[]::new);
+        }
+
+        Features(String[] historyQuery) {
+            this.side = false;
+            this.query = historyQuery;
+        }
+
+        /** Whether the query tower reads the user's recent items. */
+        public boolean history() {
+            return query != null && !side;
         }
     }
 
     /** Whether the towers read the side columns (demographics and genres). */
     public boolean sideFeatures() {
-        return features.query != null;
+        return features.side;
     }
 
     /** The tutorial's plain in-batch softmax for the full 300 epochs. */
@@ -76,7 +99,11 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
             TUTORIAL,
             new Variant("side", 1.0, false, false, 0, Features.SIDE, false),
             new Variant("hits", 1.0, true, false, 0, Features.TUTORIAL, false),
-            new Variant("temperature0.5", 0.5, false, false, 0, Features.TUTORIAL, false));
+            new Variant("temperature0.5", 0.5, false, false, 0, Features.TUTORIAL, false),
+            new Variant("logq+history50", 1.0, false, true, 0, Features.HISTORY50, true),
+            new Variant("logq+history50-id", 1.0, false, true, 0, Features.HISTORY50_WITHOUT_ID, true),
+            new Variant("logq+history50+separate", 1.0, false, true, 0, Features.HISTORY50_SEPARATE, true),
+            new Variant("logq+history10", 1.0, false, true, 0, Features.HISTORY10, true));
 
     /** The named defaults, in their order; an unknown name is an error listing the known ones. */
     public static List<Variant> named(List<String> names) {
@@ -89,6 +116,8 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
     public TwoTowerRetrieval applyTo(TwoTowerRetrieval estimator, int patience) {
         if (sideFeatures()) {
             estimator.setQueryFeatures(features.query.clone()).setCandidateFeatures(SIDE_CANDIDATE);
+        } else if (features.history()) {
+            estimator.setQueryFeatures(features.query.clone()).setCandidateFeatures(ITEM_CANDIDATE);
         }
         if (unseenUsers) {
             estimator.setPreprocessOn("train");

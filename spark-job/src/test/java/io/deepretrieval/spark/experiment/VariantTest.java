@@ -30,6 +30,17 @@ class VariantTest {
     }
 
     @Test
+    void historyVariantsReadTheLatestItemsAndTheItemTableTheyShare() {
+        TwoTowerRetrieval e = Variant.named(List.of("logq+history50")).get(0).applyTo(new TwoTowerRetrieval(), 5);
+        assertArrayEquals(new String[]{"user=user_id:categorical", "recent=movie_id:history:50:shareWith=item"},
+                e.getOrDefault(e.queryFeatures()));
+        assertArrayEquals(Variant.ITEM_CANDIDATE, e.getOrDefault(e.candidateFeatures()));
+        e.towerFeatures(); // parses: the shared table is a categorical candidate feature
+        assertArrayEquals(new String[]{"recent=movie_id:history:50:shareWith=item"}, query("logq+history50-id"));
+        assertFalse(Variant.named(List.of("logq+history10")).get(0).sideFeatures());
+    }
+
+    @Test
     void unseenUsersFitVocabulariesOnTrainingRowsOnly() {
         Variant v = Variant.named(List.of("logq+side-time+unseen")).get(0);
         assertTrue(v.unseenUsers() && v.sideFeatures() && v.logQCorrection() && v.earlyStopping());
