@@ -60,14 +60,18 @@ final class ExperimentCommand implements Callable<Integer> {
             + " stopping and ALS's tuning score on (default: ${DEFAULT-VALUE})")
     double stoppingFraction;
 
-    @Option(names = "--als-ranks", split = ",", defaultValue = "16,32", description = "ALS ranks tuned over (default: ${DEFAULT-VALUE})")
+    // The defaults are AlsBaseline.Grid.EXPERIMENT's (ExperimentGridOptionsTest holds them to it).
+    @Option(names = "--als-ranks", split = ",", defaultValue = "16,64,128", description = "ALS ranks tuned over (default: ${DEFAULT-VALUE})")
     List<Integer> alsRanks;
 
-    @Option(names = "--als-regs", split = ",", defaultValue = "0.01,0.1", description = "ALS regularisation values tuned over (default: ${DEFAULT-VALUE})")
+    @Option(names = "--als-regs", split = ",", defaultValue = "0.1,1.0", description = "ALS regularisation values tuned over (default: ${DEFAULT-VALUE})")
     List<Double> alsRegs;
 
-    @Option(names = "--als-alphas", split = ",", defaultValue = "1,10", description = "ALS implicit-feedback alphas tuned over (default: ${DEFAULT-VALUE})")
+    @Option(names = "--als-alphas", split = ",", defaultValue = "1,10,40", description = "ALS implicit-feedback alphas tuned over (default: ${DEFAULT-VALUE})")
     List<Double> alsAlphas;
+
+    @Option(names = "--als-iters", split = ",", defaultValue = "10,20", description = "ALS iteration counts tuned over (default: ${DEFAULT-VALUE})")
+    List<Integer> alsIters;
 
     @Option(names = "--master", defaultValue = "local[*]", description = "Spark master (default: ${DEFAULT-VALUE})")
     String master;
@@ -77,22 +81,25 @@ final class ExperimentCommand implements Callable<Integer> {
         if (seeds < 1) {
             throw new IllegalArgumentException("--seeds " + seeds + ": must be >= 1");
         }
-        AlsBaseline.Grid grid;
-        try {
-            grid = new AlsBaseline.Grid(alsRanks, alsRegs, alsAlphas);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--als-ranks / --als-regs / --als-alphas: " + e.getMessage(), e);
-        }
         ObjectiveExperiment.Settings settings = new ObjectiveExperiment.Settings(data,
                 splits.isEmpty() ? List.of("random", "temporal") : splits,
                 LongStream.range(seed, seed + seeds).boxed().toList(),
                 variants.isEmpty() ? Variant.DEFAULTS : Variant.named(variants), epochs, evalEvery, patience,
-                testFraction, stoppingFraction, !noBaselines, grid);
+                testFraction, stoppingFraction, !noBaselines, alsGrid());
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval experiment")) {
             new ObjectiveExperiment(settings).run(spark, out);
         }
         LOG.info("Experiment results: {}", out.resolve("summary.md").toAbsolutePath());
         return 0;
+    }
+
+    /** The ALS grid of the options; a bad value is an error naming them. */
+    AlsBaseline.Grid alsGrid() {
+        try {
+            return new AlsBaseline.Grid(alsRanks, alsRegs, alsAlphas, alsIters);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--als-ranks / --als-regs / --als-alphas / --als-iters: " + e.getMessage(), e);
+        }
     }
 
     /** The names --help lists: those of {@link Variant#DEFAULTS}, in their order. */

@@ -167,7 +167,7 @@ public final class ObjectiveExperiment {
     private Run als(Dataset<Row> table, String split, long seed, long start) {
         BaselineSplit b = baselineSplit(table, split, seed);
         AlsBaseline.Tuned tuned = AlsBaseline.tune(b.innerTrain(), b.innerTest(), b.train(), b.test(), b.candidates(),
-                FactorizedTopK.tutorial(), seed, 100, settings.alsGrid());
+                FactorizedTopK.tutorial(), seed, 100, settings.alsGrid(), AlsBaseline.Criterion.NDCG_10);
         RankingMetrics.Result ranking = AlsBaseline.ranking(tuned.model(), b.train(), b.test(), RANKING_K);
         TopKAccuracy a = tuned.result().test();
         return new Run(split, seed, ALS, a.at(10), a.at(50), a.at(100), ranking.recallAtK(), ranking.ndcgAtK(),

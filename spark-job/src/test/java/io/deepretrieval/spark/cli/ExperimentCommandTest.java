@@ -27,7 +27,8 @@ class ExperimentCommandTest {
         Path data = SyntheticMovieLens.write100k(dir.resolve("ml"), 80, MOVIES, 4000, 3);
         String[] args = {"experiment", "--data", data.toString(), "--out", dir.resolve("exp").toString(), "--seeds", "1",
                 "--variant", "logq", "--variant", "tutorial", "--epochs", "6", "--eval-every", "1", "--patience", "1",
-                "--als-ranks", "16", "--als-regs", "0.1", "--master", "local[2]"}; // ALS tuned over alpha only: 2 fits a split
+                "--als-ranks", "16", "--als-regs", "0.1", "--als-alphas", "1,10", "--als-iters", "10",
+                "--master", "local[2]"}; // ALS tuned over alpha only: 2 fits a split
         CliRun.Result first = run(args);
         assertEquals(0, first.exitCode(), first.err());
         JsonNode runs = new ObjectMapper().readTree(dir.resolve("exp/results.json").toFile());
@@ -74,6 +75,7 @@ class ExperimentCommandTest {
         CliRun.Result badGrid = run("experiment", "--data", data.toString(), "--out", dir.resolve("bad").toString(),
                 "--als-ranks", "16,0");
         assertEquals(2, badGrid.exitCode());
-        assertTrue(badGrid.err().contains("--als-ranks / --als-regs / --als-alphas: ALS grid ranks [16, 0]"), badGrid.err());
+        assertTrue(badGrid.err().contains("--als-ranks / --als-regs / --als-alphas / --als-iters: ALS grid ranks [16, 0]"),
+                badGrid.err());
     }
 }
