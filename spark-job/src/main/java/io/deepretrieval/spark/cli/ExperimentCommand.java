@@ -12,13 +12,18 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.LongStream;
 
-/** {@code experiment}: the retrieval-objective variants, a tuned ALS and the most-popular ranking on the same splits and seeds (README, "Retrieval quality"). */
+/**
+ * {@code experiment}: the retrieval-objective variants against tuned ALS, tuned item-to-item and the most-popular
+ * ranking on the same splits and seeds (docs/estimator.md, "Retrieval quality"; docs/results.md, the protocols).
+ */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
-        description = "Tower objective variants, tuned ALS and most-popular over splits and seeds on a MovieLens folder; resumable.")
+        description = "Tower objective variants, tuned ALS, item-to-item and most-popular over splits and seeds on a"
+                + " MovieLens folder; resumable.")
 final class ExperimentCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ExperimentCommand.class);
 
@@ -28,7 +33,8 @@ final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "results folder; an existing one is resumed (runs it holds are not rerun)")
     Path out;
 
-    @Option(names = "--split", description = "random and/or temporal (repeat; default: both)")
+    @Option(names = "--split", description = "random, temporal and/or last (leave-last-one per user; repeat;"
+            + " default: random and temporal)")
     List<String> splits = new ArrayList<>();
 
     @Option(names = "--seed", defaultValue = "42", description = "first seed (default: ${DEFAULT-VALUE})")
@@ -41,7 +47,7 @@ final class ExperimentCommand implements Callable<Integer> {
             + " in this order (repeat; default: all of ${COMPLETION-CANDIDATES})")
     List<String> variants = new ArrayList<>();
 
-    @Option(names = "--no-baselines", description = "leave out the ALS and most-popular baselines")
+    @Option(names = "--no-baselines", description = "leave out the ALS, item-to-item and most-popular baselines")
     boolean noBaselines;
 
     @Option(names = "--epochs", defaultValue = "300", description = "epochs of fixed runs, most of early-stopped ones (default: ${DEFAULT-VALUE})")
@@ -57,7 +63,7 @@ final class ExperimentCommand implements Callable<Integer> {
     double testFraction;
 
     @Option(names = "--stopping-fraction", defaultValue = "0.1", description = "share of the training rows that early"
-            + " stopping and ALS's tuning score on (default: ${DEFAULT-VALUE})")
+            + " stopping and the baselines' tuning score on (default: ${DEFAULT-VALUE})")
     double stoppingFraction;
 
     // The defaults are AlsBaseline.Grid.EXPERIMENT's (ExperimentGridOptionsTest holds them to it).
@@ -105,7 +111,7 @@ final class ExperimentCommand implements Callable<Integer> {
     /** The names --help lists: those of {@link Variant#DEFAULTS}, in their order. */
     static final class VariantNames implements Iterable<String> {
         @Override
-        public java.util.Iterator<String> iterator() {
+        public Iterator<String> iterator() {
             return Variant.DEFAULTS.stream().map(Variant::name).iterator();
         }
     }
