@@ -2,17 +2,21 @@ package io.deepretrieval.spark.baseline;
 
 import io.deepretrieval.model.metrics.FactorizedTopK;
 import io.deepretrieval.model.metrics.TopKAccuracy;
+import io.deepretrieval.spark.eval.NextItemQueries;
 import io.deepretrieval.spark.eval.RankingMetrics;
+import io.deepretrieval.spark.preprocess.KeyColumns;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.struct;
 
 /**
@@ -29,6 +33,10 @@ public final class PopularityBaseline {
     public record Result(TopKAccuracy test, RankingMetrics.Result ranking) {
     }
 
+    /**
+     * The ranking of {@code train}'s counts scored on {@code test}: factorized top-K over all candidates, and
+     * per-user recall and NDCG at {@code rankingK} with each user's training items left out.
+     */
     public static Result score(Dataset<Row> train, Dataset<Row> test, int candidates, FactorizedTopK metric, int rankingK) {
         int[] order = order(train, candidates);
         return new Result(accuracy(order, test, metric), ranking(order, train, test, rankingK));
@@ -39,13 +47,28 @@ public final class PopularityBaseline {
         return accuracy(order(train, candidates), test, metric);
     }
 
+    /**
+     * The next-item protocol's most-popular ({@link NextItemQueries.Recommender}): every query gets the same
+     * {@code n} items, by descending count in {@code train} ({@link KeyColumns} rows), ties to the smaller item id;
+     * the score is the count. Columns: {@value NextItemQueries#QUERY} and {@value RankingMetrics#RECOMMENDATIONS}.
+     */
+    public static Dataset<Row> recommendForQueries(Dataset<Row> train, Dataset<Row> queries, int n) {
+        List<Row> top = train.groupBy(col(KeyColumns.ITEM).cast("string").as(KeyColumns.ITEM)).count()
+                .orderBy(col("count").desc(), col(KeyColumns.ITEM)).limit(n).collectAsList();
+        List<Column> list = new ArrayList<>();
+        for (Row r : top) {
+            list.add(struct(lit(r.getString(0)).as(NextItemQueries.ITEM), lit((double) r.getLong(1)).as(NextItemQueries.SCORE)));
+        }
+        return queries.select(col(NextItemQueries.QUERY), array(list.toArray(Column[]::new)).as(RankingMetrics.RECOMMENDATIONS));
+    }
+
     /** Candidates by descending training count, ties to the lower index. */
     private static int[] order(Dataset<Row> train, int candidates) {
         long[] counts = new long[candidates];
         for (Row r : train.groupBy("candidate").count().collectAsList()) {
             counts[r.getInt(0)] = r.getLong(1);
         }
-        return java.util.stream.IntStream.range(0, candidates).boxed()
+        return IntStream.range(0, candidates).boxed()
                 .sorted((a, b) -> counts[a] != counts[b] ? Long.compare(counts[b], counts[a]) : Integer.compare(a, b))
                 .mapToInt(Integer::intValue).toArray();
     }
@@ -71,7 +94,7 @@ public final class PopularityBaseline {
     private static RankingMetrics.Result ranking(int[] order, Dataset<Row> train, Dataset<Row> test, int rankingK) {
         // Per user: the ranking without the user's training items, so ask for K plus the most any user has.
         Dataset<Row> seen = train.select(col("user_index").as("user"), col("candidate").as("item")).distinct();
-        long most = seen.groupBy("user").count().agg(org.apache.spark.sql.functions.max("count")).first().getLong(0);
+        long most = seen.groupBy("user").count().agg(max("count")).first().getLong(0);
         int length = (int) Math.min(order.length, rankingK + most);
         List<Column> top = new ArrayList<>();
         for (int i = 0; i < length; i++) {

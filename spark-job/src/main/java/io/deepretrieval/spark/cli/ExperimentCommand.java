@@ -12,13 +12,18 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.LongStream;
 
-/** {@code experiment}: the retrieval-objective variants, a tuned ALS and the most-popular ranking on the same splits and seeds (README, "Retrieval quality"). */
+/**
+ * {@code experiment}: the retrieval-objective variants against tuned ALS, tuned item-to-item and the most-popular
+ * ranking on the same splits and seeds (docs/estimator.md, "Retrieval quality"; docs/results.md, the protocols).
+ */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
-        description = "Tower objective variants, tuned ALS and most-popular over splits and seeds on a MovieLens folder; resumable.")
+        description = "Tower objective variants, tuned ALS, item-to-item and most-popular over splits and seeds on a"
+                + " MovieLens folder; resumable.")
 final class ExperimentCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ExperimentCommand.class);
 
@@ -28,7 +33,8 @@ final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "results folder; an existing one is resumed (runs it holds are not rerun)")
     Path out;
 
-    @Option(names = "--split", description = "random and/or temporal (repeat; default: both)")
+    @Option(names = "--split", description = "random, temporal and/or last (leave-last-one per user; repeat;"
+            + " default: random and temporal)")
     List<String> splits = new ArrayList<>();
 
     @Option(names = "--seed", defaultValue = "42", description = "first seed (default: ${DEFAULT-VALUE})")
@@ -41,7 +47,7 @@ final class ExperimentCommand implements Callable<Integer> {
             + " in this order (repeat; default: all of ${COMPLETION-CANDIDATES})")
     List<String> variants = new ArrayList<>();
 
-    @Option(names = "--no-baselines", description = "leave out the ALS and most-popular baselines")
+    @Option(names = "--no-baselines", description = "leave out the ALS, item-to-item and most-popular baselines")
     boolean noBaselines;
 
     @Option(names = "--epochs", defaultValue = "300", description = "epochs of fixed runs, most of early-stopped ones (default: ${DEFAULT-VALUE})")
@@ -57,17 +63,21 @@ final class ExperimentCommand implements Callable<Integer> {
     double testFraction;
 
     @Option(names = "--stopping-fraction", defaultValue = "0.1", description = "share of the training rows that early"
-            + " stopping and ALS's tuning score on (default: ${DEFAULT-VALUE})")
+            + " stopping and the baselines' tuning score on (default: ${DEFAULT-VALUE})")
     double stoppingFraction;
 
-    @Option(names = "--als-ranks", split = ",", defaultValue = "16,32", description = "ALS ranks tuned over (default: ${DEFAULT-VALUE})")
+    // The defaults are AlsBaseline.Grid.EXPERIMENT's (ExperimentGridOptionsTest holds them to it).
+    @Option(names = "--als-ranks", split = ",", defaultValue = "16,64,128", description = "ALS ranks tuned over (default: ${DEFAULT-VALUE})")
     List<Integer> alsRanks;
 
-    @Option(names = "--als-regs", split = ",", defaultValue = "0.01,0.1", description = "ALS regularisation values tuned over (default: ${DEFAULT-VALUE})")
+    @Option(names = "--als-regs", split = ",", defaultValue = "0.1,1.0", description = "ALS regularisation values tuned over (default: ${DEFAULT-VALUE})")
     List<Double> alsRegs;
 
-    @Option(names = "--als-alphas", split = ",", defaultValue = "1,10", description = "ALS implicit-feedback alphas tuned over (default: ${DEFAULT-VALUE})")
+    @Option(names = "--als-alphas", split = ",", defaultValue = "1,10,40", description = "ALS implicit-feedback alphas tuned over (default: ${DEFAULT-VALUE})")
     List<Double> alsAlphas;
+
+    @Option(names = "--als-iters", split = ",", defaultValue = "10,20", description = "ALS iteration counts tuned over (default: ${DEFAULT-VALUE})")
+    List<Integer> alsIters;
 
     @Option(names = "--master", defaultValue = "local[*]", description = "Spark master (default: ${DEFAULT-VALUE})")
     String master;
@@ -77,17 +87,11 @@ final class ExperimentCommand implements Callable<Integer> {
         if (seeds < 1) {
             throw new IllegalArgumentException("--seeds " + seeds + ": must be >= 1");
         }
-        AlsBaseline.Grid grid;
-        try {
-            grid = new AlsBaseline.Grid(alsRanks, alsRegs, alsAlphas);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--als-ranks / --als-regs / --als-alphas: " + e.getMessage(), e);
-        }
         ObjectiveExperiment.Settings settings = new ObjectiveExperiment.Settings(data,
                 splits.isEmpty() ? List.of("random", "temporal") : splits,
                 LongStream.range(seed, seed + seeds).boxed().toList(),
                 variants.isEmpty() ? Variant.DEFAULTS : Variant.named(variants), epochs, evalEvery, patience,
-                testFraction, stoppingFraction, !noBaselines, grid);
+                testFraction, stoppingFraction, !noBaselines, alsGrid());
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval experiment")) {
             new ObjectiveExperiment(settings).run(spark, out);
         }
@@ -95,10 +99,19 @@ final class ExperimentCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The ALS grid of the options; a bad value is an error naming them. */
+    AlsBaseline.Grid alsGrid() {
+        try {
+            return new AlsBaseline.Grid(alsRanks, alsRegs, alsAlphas, alsIters);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--als-ranks / --als-regs / --als-alphas / --als-iters: " + e.getMessage(), e);
+        }
+    }
+
     /** The names --help lists: those of {@link Variant#DEFAULTS}, in their order. */
     static final class VariantNames implements Iterable<String> {
         @Override
-        public java.util.Iterator<String> iterator() {
+        public Iterator<String> iterator() {
             return Variant.DEFAULTS.stream().map(Variant::name).iterator();
         }
     }

@@ -17,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,16 +26,19 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The objective experiment's report: every run as CSV, a Markdown table per split (mean ± sample sd over seeds of
- * top-100, recall@10 and NDCG@10), the best early-stopped tower setting chosen on the stopping slice (never on the
- * test rows) against ALS and the most-popular ranking, and a bar chart of top-100 with the seeds' spread.
+ * top-100, recall@10 and NDCG@10, the stopping-slice figures the models were chosen by and, on the temporal split,
+ * the next-item protocol's recall@10 and NDCG@10), the best early-stopped tower setting chosen on the stopping slice
+ * (never on the test rows) against the baselines, and a bar chart of top-100 with the seeds' spread. A figure a model
+ * does not have (NaN) shows as "-".
  */
 public final class ExperimentReport {
     private ExperimentReport() {
     }
 
-    /** One model on one split, over its seeds. */
+    /** One model on one split, over its seeds: mean and sd of the test figures, means of the others. */
     public record Summary(String split, String model, int runs, double[] top100, double[] recall10, double[] ndcg10,
-                          double epochs, double stoppingTop100) {
+                          double epochs, double stoppingTop100, double stoppingNdcg10, double[] nextRecall10,
+                          double[] nextNdcg10, double nextQueries) {
     }
 
     /** Summaries in the order the models first appear, split by split. */
@@ -47,7 +51,8 @@ public final class ExperimentReport {
         for (List<Run> g : groups.values()) {
             out.add(new Summary(g.get(0).split(), g.get(0).model(), g.size(), spread(g, Run::top100),
                     spread(g, Run::recall10), spread(g, Run::ndcg10), g.stream().mapToInt(Run::epochs).average().orElse(0),
-                    spread(g, Run::stoppingTop100)[0]));
+                    spread(g, Run::stoppingTop100)[0], spread(g, Run::stoppingNdcg10)[0], spread(g, Run::nextRecall10),
+                    spread(g, Run::nextNdcg10), g.stream().mapToLong(Run::nextQueries).average().orElse(0)));
         }
         return out;
     }
@@ -59,16 +64,19 @@ public final class ExperimentReport {
     public static Summary best(List<Summary> summaries, String split) {
         List<String> stopped = Variant.DEFAULTS.stream().filter(Variant::earlyStopping).map(Variant::name).toList();
         return summaries.stream().filter(s -> s.split().equals(split) && stopped.contains(s.model()))
-                .max(java.util.Comparator.comparingDouble(Summary::stoppingTop100)).orElse(null);
+                .max(Comparator.comparingDouble(Summary::stoppingTop100)).orElse(null);
     }
 
+    /** Writes {@code results.csv}, {@code summary.md} and {@code top100.png} of {@code runs} into {@code dir}. */
     public static void write(Path dir, List<Run> runs, ObjectiveExperiment.Settings settings) throws IOException {
         StringBuilder csv = new StringBuilder("split,seed,model,top10,top50,top100,recall10,ndcg10,test_users,epochs,"
-                + "stopping_top100,seconds\n");
+                + "stopping_top100,seconds,stopping_ndcg10,next_recall10,next_ndcg10,next_queries,"
+                + "next_without_recommendations\n");
         for (Run r : runs) {
-            csv.append(String.format(Locale.ROOT, "%s,%d,%s,%.4f,%.4f,%.4f,%.4f,%.4f,%d,%d,%.4f,%.0f%n", r.split(),
-                    r.seed(), r.model(), r.top10(), r.top50(), r.top100(), r.recall10(), r.ndcg10(), r.testUsers(),
-                    r.epochs(), r.stoppingTop100(), r.seconds()));
+            csv.append(String.format(Locale.ROOT, "%s,%d,%s,%.4f,%.4f,%.4f,%.4f,%.4f,%d,%d,%.4f,%.0f,%.4f,%.4f,%.4f,%d,%d%n",
+                    r.split(), r.seed(), r.model(), r.top10(), r.top50(), r.top100(), r.recall10(), r.ndcg10(),
+                    r.testUsers(), r.epochs(), r.stoppingTop100(), r.seconds(), r.stoppingNdcg10(), r.nextRecall10(),
+                    r.nextNdcg10(), r.nextQueries(), r.nextWithoutRecommendations()));
         }
         AtomicFiles.writeString(dir.resolve("results.csv"), csv.toString());
         List<Summary> summaries = summarize(runs);
@@ -82,30 +90,50 @@ public final class ExperimentReport {
                         + " seeds %s; at most %d epochs; early stopping every %d epochs, patience %d.%n", settings.data(),
                 settings.testFraction(), settings.stoppingFraction(), settings.seeds(), settings.epochs(),
                 settings.evalEvery(), settings.patience()));
+        md.append(String.format(Locale.ROOT, "%nSplits: random (a seeded share), temporal (the latest share by time),"
+                + " last (each user's latest row; users with one row only train). The stopping slice is held out of"
+                + " the training rows the same way. Per-user recall@10 and NDCG@10 leave each user's training items"
+                + " out. Next-item (the %s split): each test row is a query whose history is the user's rows before"
+                + " its time (training and earlier test rows), relevant is its item alone, the history's items are"
+                + " left out; averaged over queries.%n", ObjectiveExperiment.NEXT_ITEM_SPLIT));
         for (String split : summaries.stream().map(Summary::split).distinct().toList()) {
             Summary best = best(summaries, split);
-            Summary als = find(summaries, split, ObjectiveExperiment.ALS);
-            Summary popular = find(summaries, split, ObjectiveExperiment.POPULARITY);
+            boolean next = summaries.stream().anyMatch(s -> s.split().equals(split) && s.nextQueries() > 0);
             md.append("\n### ").append(split).append(" split\n\n")
-                    .append("| model | seeds | top-100 | recall@10 | NDCG@10 | epochs | stopping-slice top-100 |\n")
-                    .append("|---|---:|---:|---:|---:|---:|---:|\n");
+                    .append("| model | seeds | top-100 | recall@10 | NDCG@10 | epochs | stopping-slice top-100 |"
+                            + " stopping-slice NDCG@10 |").append(next ? " next-item recall@10 | next-item NDCG@10 |" : "")
+                    .append("\n|---|---:|---:|---:|---:|---:|---:|---:|").append(next ? "---:|---:|" : "").append('\n');
             for (Summary s : summaries) {
                 if (!s.split().equals(split)) {
                     continue;
                 }
-                md.append(String.format(Locale.ROOT, "| %s%s | %d | %s | %s | %s | %s | %s |%n", s.model(),
+                md.append(String.format(Locale.ROOT, "| %s%s | %d | %s | %s | %s | %s | %s | %s |", s.model(),
                         s == best ? " (best, chosen on the stopping slice)" : "", s.runs(), pm(s.top100()),
                         pm(s.recall10()), pm(s.ndcg10()), baseline(s.model()) ? "-"
                                 : String.format(Locale.ROOT, "%.0f", s.epochs()),
-                        Double.isNaN(s.stoppingTop100()) ? "-" : String.format(Locale.ROOT, "%.4f", s.stoppingTop100())));
+                        figure(s.stoppingTop100()), figure(s.stoppingNdcg10())));
+                if (next) {
+                    md.append(String.format(Locale.ROOT, " %s | %s |", pm(s.nextRecall10()), pm(s.nextNdcg10())));
+                }
+                md.append('\n');
             }
-            if (best != null && als != null) {
+            if (best == null) {
+                continue;
+            }
+            Summary als = find(summaries, split, ObjectiveExperiment.ALS);
+            Summary popular = find(summaries, split, ObjectiveExperiment.POPULARITY);
+            Summary itemToItem = find(summaries, split, ObjectiveExperiment.ITEM_TO_ITEM);
+            if (als != null) {
                 md.append(String.format(Locale.ROOT, "%nBest towers (%s) minus ALS, top-100: %+.4f (means of %d and %d"
                         + " seeds).%n", best.model(), best.top100()[0] - als.top100()[0], best.runs(), als.runs()));
             }
-            if (best != null && popular != null) {
+            if (popular != null) {
                 md.append(String.format(Locale.ROOT, "%nBest towers (%s) minus most popular, top-100: %+.4f.%n",
                         best.model(), best.top100()[0] - popular.top100()[0]));
+            }
+            if (itemToItem != null) {
+                md.append(String.format(Locale.ROOT, "%nBest towers (%s) minus item-to-item, NDCG@10: %+.4f.%n",
+                        best.model(), best.ndcg10()[0] - itemToItem.ndcg10()[0]));
             }
         }
         return md.toString();
@@ -116,11 +144,15 @@ public final class ExperimentReport {
     }
 
     private static boolean baseline(String model) {
-        return model.equals(ObjectiveExperiment.ALS) || model.equals(ObjectiveExperiment.POPULARITY);
+        return ObjectiveExperiment.BASELINES.contains(model);
     }
 
     private static String pm(double[] meanSd) {
-        return String.format(Locale.ROOT, "%.4f ± %.4f", meanSd[0], meanSd[1]);
+        return Double.isNaN(meanSd[0]) ? "-" : String.format(Locale.ROOT, "%.4f ± %.4f", meanSd[0], meanSd[1]);
+    }
+
+    private static String figure(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
     }
 
     private static double[] spread(List<Run> runs, ToDoubleFunction<Run> f) {
@@ -130,7 +162,10 @@ public final class ExperimentReport {
     private static byte[] chart(List<Summary> summaries) throws IOException {
         DefaultStatisticalCategoryDataset data = new DefaultStatisticalCategoryDataset();
         for (Summary s : summaries) {
-            data.add(s.top100()[0], s.top100()[1], s.split() + " split", s.model());
+            if (!Double.isNaN(s.top100()[0])) {
+                // Item-to-item ranks users, not the tutorial's per-rating queries: it has no top-100 bar.
+                data.add(s.top100()[0], s.top100()[1], s.split() + " split", s.model());
+            }
         }
         CategoryAxis models = new CategoryAxis("model");
         models.setCategoryLabelPositions(CategoryLabelPositions.UP_45);

@@ -2,6 +2,8 @@ package io.deepretrieval.spark.baseline;
 
 import io.deepretrieval.model.metrics.FactorizedTopK;
 import io.deepretrieval.spark.TestSpark;
+import io.deepretrieval.spark.eval.NextItemQueries;
+import io.deepretrieval.spark.preprocess.KeyColumns;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -10,6 +12,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -20,7 +23,7 @@ class PopularityBaselineTest {
             .add("candidate", DataTypes.IntegerType);
 
     private static Dataset<Row> rows(SparkSession spark, int[][] pairs) {
-        return spark.createDataFrame(java.util.Arrays.stream(pairs).map(p -> RowFactory.create(p[0], p[1])).toList(), SCHEMA);
+        return spark.createDataFrame(Arrays.stream(pairs).map(p -> RowFactory.create(p[0], p[1])).toList(), SCHEMA);
     }
 
     @Test
@@ -36,5 +39,28 @@ class PopularityBaselineTest {
         assertEquals(3, r.ranking().users());
         assertEquals(1.0, r.ranking().recallAtK(), 1e-12);
         assertEquals(1.0, r.ranking().ndcgAtK(), 1e-12);
+    }
+
+    @Test
+    void nextItemQueriesAllGetTheTrainingCountsOrderTiesToTheSmallerId() {
+        SparkSession spark = TestSpark.session();
+        StructType keys = new StructType().add(KeyColumns.USER, DataTypes.StringType)
+                .add(KeyColumns.ITEM, DataTypes.StringType).add(KeyColumns.TIME, DataTypes.LongType);
+        // Counts: c three times, a and b twice each (a tie), d once.
+        Dataset<Row> train = spark.createDataFrame(List.of(RowFactory.create("u1", "c", 1L), RowFactory.create("u2", "c", 1L),
+                RowFactory.create("u3", "c", 1L), RowFactory.create("u1", "b", 2L), RowFactory.create("u2", "b", 2L),
+                RowFactory.create("u1", "a", 3L), RowFactory.create("u3", "a", 3L), RowFactory.create("u2", "d", 4L)), keys);
+        StructType queryColumns = new StructType().add(NextItemQueries.QUERY, DataTypes.StringType)
+                .add(NextItemQueries.USER, DataTypes.StringType)
+                .add(NextItemQueries.HISTORY, DataTypes.createArrayType(DataTypes.StringType));
+        Dataset<Row> queries = spark.createDataFrame(List.of(RowFactory.create("q1", "u1", List.of("c")),
+                RowFactory.create("q2", "new", List.of())), queryColumns);
+        List<Row> out = PopularityBaseline.recommendForQueries(train, queries, 3).collectAsList();
+        assertEquals(2, out.size());
+        for (Row r : out) {
+            List<Row> list = r.getList(1);
+            assertEquals(List.of("c", "a", "b"), list.stream().map(rec -> rec.getString(0)).toList(), r.getString(0));
+            assertEquals(List.of(3.0, 2.0, 2.0), list.stream().map(rec -> rec.getDouble(1)).toList());
+        }
     }
 }

@@ -24,7 +24,7 @@ class HtmlReportTest {
         List<DepthResult> results = List.of(
                 new DepthResult(new int[]{32}, List.of(point(5, 0.20), point(10, 0.25)), 12.5, null),
                 new DepthResult(new int[]{64, 32}, List.of(point(5, 0.22)), 7.0, "epoch 7, step 3: loss is NaN"));
-        AlsBaseline.Result als = new AlsBaseline.Result(32, 0.1, 10, 0.3, new TopKAccuracy(ks, new double[]{0.01, 0.08, 0.21}));
+        AlsBaseline.Result als = new AlsBaseline.Result(32, 0.1, 10, 10, 0.3, 0.2, new TopKAccuracy(ks, new double[]{0.01, 0.08, 0.21}));
         Path plot = dir.resolve("top100.png");
         AccuracyPlot.write(plot, results, 100, als.label(), als.test().at(100));
         HtmlReport.write(dir, "{\"epochs\": 10, \"note\": \"<b>escaped</b>\"}", results, ks, als, List.of(), plot);
