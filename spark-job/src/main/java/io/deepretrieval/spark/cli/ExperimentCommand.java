@@ -93,7 +93,7 @@ final class ExperimentCommand implements Callable<Integer> {
                 variants.isEmpty() ? Variant.DEFAULTS : Variant.named(variants), epochs, evalEvery, patience,
                 testFraction, stoppingFraction, !noBaselines, alsGrid());
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval experiment")) {
-            new ObjectiveExperiment(settings).run(spark, out);
+            new ObjectiveExperiment(settings, ObjectiveExperiment.TOWERS_BY_QUERY).run(spark, out);
         }
         LOG.info("Experiment results: {}", out.resolve("summary.md").toAbsolutePath());
         return 0;

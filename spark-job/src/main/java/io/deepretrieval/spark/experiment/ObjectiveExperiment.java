@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.regexp_extract;
 
 /**
  * The retrieval-quality experiment on a MovieLens folder: for each split (random, temporal, leave-last-one) and seed,
@@ -201,13 +202,38 @@ public final class ObjectiveExperiment {
         if (towerQueries != null && split.equals(NEXT_ITEM_SPLIT)) {
             // The Estimator held out these same rows (the split is a function of the rows, seed and fraction).
             KeySplit k = keySplit(table, split, seed);
-            next = nextItem(k, split, towerQueries.recommender(model, v));
+            NextItemQueries.Recommender recommender = towerQueries.recommender(model, v);
+            if (recommender != null) {
+                next = nextItem(k, split, recommender);
+            }
         }
         return new Run(split, seed, v.name(), last.accuracy().at(10), last.accuracy().at(50), last.accuracy().at(100),
                 ranking.recallAtK(), ranking.ndcgAtK(), ranking.users(), last.epoch(), stopping,
                 (System.nanoTime() - start) / 1e9, v.toString(), Double.NaN, next.recall10(), next.ndcg10(),
                 next.queries(), next.withoutRecommendations());
     }
+
+    /**
+     * The towers' answer to next-item queries: each query embedded from its user, its time and its history (the
+     * history features read it), through {@link TwoTowerRetrievalModel#recommendForQueries}. Null (no figures) for
+     * a tower that also reads side features, which the queries do not carry.
+     */
+    public static final TowerQueries TOWERS_BY_QUERY = (model, variant) -> {
+        if (variant.sideFeatures()) {
+            return null;
+        }
+        String userCol = model.getOrDefault(model.userCol());
+        String timeCol = model.getOrDefault(model.timestampCol());
+        List<String> histories = model.featureSpec().derivedHistories().stream().map(f -> f.name()).toList();
+        return (queries, n) -> {
+            Dataset<Row> rows = queries.select(col("query"), col("user").as(userCol),
+                    regexp_extract(col("query"), "@(-?[0-9]+)#", 1).cast("long").as(timeCol), col("history"));
+            for (String h : histories) {
+                rows = rows.withColumn(h, col("history"));
+            }
+            return model.recommendForQueries(rows.drop("history"), "query", n);
+        };
+    };
 
     /** The name {@link InteractionSplits#holdOut} and the Estimator give a split of the experiment. */
     static String holdOutKind(String split) {

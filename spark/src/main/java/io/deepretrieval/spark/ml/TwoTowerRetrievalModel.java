@@ -448,22 +448,76 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
             queries = queries.join(perUser, queries.col($(userCol)).equalTo(perUser.col("_seen_user")), "left")
                     .drop("_seen_user");
         }
-        int userIndex = userAt;
-        boolean exclude = seen != null;
-        boolean drop = $(coldStartStrategy).equals("drop");
-        Broadcast<ServingReplicas.State> b = state(users.sparkSession());
         DataType uType = userType;
+        JavaRDD<Row> rows = search(queries, userAt, width, seen != null, $(coldStartStrategy).equals("drop"), k,
+                key -> typed(key, uType), users.sparkSession());
+        return users.sparkSession().createDataFrame(rows, recommendationSchema());
+    }
+
+    /**
+     * The {@code k} best items for every row of {@code queries}, each row its own query (no row per user is chosen):
+     * the user, the time (when absent: the latest seen in fitting), the history column (when absent: the user's
+     * kept history) and side features, as {@link #recommendForUserSubset} reads them. Keyed by {@code idCol} (any
+     * type, written as a string): {@code idCol, recommendations array<struct<itemCol, score>>}. An evaluation of
+     * next-item queries asks this, each query a user at one moment with the history they had then.
+     */
+    public Dataset<Row> recommendForQueries(Dataset<?> queries, String idCol, int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be >= 1, got " + k);
+        }
+        Dataset<Row> rows = withKeptHistories(queries.toDF());
+        List<String> names = Arrays.asList(rows.columns());
+        if (!names.contains(idCol)) {
+            throw new IllegalArgumentException("idCol: column '" + idCol + "' is missing; the DataFrame has " + names);
+        }
+        List<org.apache.spark.sql.Column> select = new ArrayList<>();
+        for (String c : queryInputColumns()) {
+            if (c.equals($(userCol))) {
+                select.add(col(c).cast("string").as(c));
+            } else if (c.equals($(timestampCol)) && !names.contains(c)) {
+                select.add(org.apache.spark.sql.functions.lit(latestTimestamp()).as(c));
+            } else if (!names.contains(c)) {
+                throw new IllegalArgumentException("column '" + c + "' (a query feature of this model) is missing;"
+                        + " the DataFrame has " + names);
+            } else {
+                select.add(col(c));
+            }
+        }
+        int keyAt = select.size();
+        select.add(col(idCol).cast("string").as("__query_id"));
+        JavaRDD<Row> out = search(rows.select(select.toArray(Column[]::new)), keyAt, keyAt + 1, false, false, k,
+                key -> key, rows.sparkSession());
+        StructType hit = new StructType().add($(itemCol), itemType, false).add("score", DataTypes.FloatType, false);
+        return rows.sparkSession().createDataFrame(out, new StructType().add(idCol, DataTypes.StringType, false)
+                .add("recommendations", DataTypes.createArrayType(hit, false), false));
+    }
+
+    /** The output key of a query row from its string form (shipped to the executors). */
+    @FunctionalInterface
+    private interface KeyOf extends java.io.Serializable {
+        Object apply(String key);
+    }
+
+    /**
+     * The top-k search of query rows on the executors: the query tower reads columns 0.. of each row (in
+     * {@link #queryInputColumns()} order), {@code keyAt} holds the key written out (through {@code key}), and with
+     * {@code exclude} column {@code seenAt} holds item ids to leave out; {@code drop} skips users the model does not
+     * know (read from {@code keyAt}).
+     */
+    private JavaRDD<Row> search(Dataset<Row> queries, int keyAt, int seenAt, boolean exclude, boolean drop, int k,
+                                KeyOf key, SparkSession spark) {
+        Broadcast<ServingReplicas.State> b = state(spark);
         DataType iType = itemType;
-        JavaRDD<Row> rows = queries.javaRDD().mapPartitions(all -> {
+        return queries.javaRDD().mapPartitions(all -> {
             ServingReplicas.Replica replica = b.value().replica();
-            Iterator<Row> it = drop ? filter(all, r -> replica.knowsUser(r.getString(userIndex))) : all;
+            Iterator<Row> it = drop ? filter(all, r -> replica.knowsUser(r.getString(keyAt))) : all;
             CandidateCorpus c = replica.state().corpus();
             return new Blocks<>(it, block -> {
                 int n = block.size();
                 int[][] leaveOut = exclude ? new int[n][] : null;
                 for (int i = 0; exclude && i < n; i++) {
                     Row r = block.get(i);
-                    leaveOut[i] = r.isNullAt(width) ? null : r.<String>getList(width).stream()
+                    leaveOut[i] = r.isNullAt(seenAt) ? null : r.<String>getList(seenAt).stream()
                             .map(replica::recordOf).filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).toArray();
                 }
                 float[] q = replica.queryEmbeddings(n, (r, col) -> io.deepretrieval.spark.preprocess.RowValues.get(block.get(r), col));
@@ -474,12 +528,11 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                     for (int j = 0; j < recs.length; j++) {
                         recs[j] = RowFactory.create(typed(c.itemId(hits[i].rows()[j]), iType), hits[i].scores()[j]);
                     }
-                    out.add(RowFactory.create(typed(block.get(i).getString(userIndex), uType), recs));
+                    out.add(RowFactory.create(key.apply(block.get(i).getString(keyAt)), recs));
                 }
                 return out;
             });
         });
-        return users.sparkSession().createDataFrame(rows, recommendationSchema());
     }
 
     /** The rows of {@code in} that pass {@code keep}, lazily. */

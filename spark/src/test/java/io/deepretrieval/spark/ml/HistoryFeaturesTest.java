@@ -150,6 +150,26 @@ class HistoryFeaturesTest {
     }
 
     @Test
+    void recommendForQueriesAnswersEachRowOnItsOwnAsTheSubsetOfThatRowAlone() {
+        StructType schema = new StructType().add("query", DataTypes.StringType, false)
+                .add("user", DataTypes.StringType, false)
+                .add("recent", DataTypes.createArrayType(DataTypes.StringType, false), false);
+        List<Row> rows = List.of(RowFactory.create("q1", "u3", List.of("i1", "i2")),
+                RowFactory.create("q2", "u3", List.of("i5")), RowFactory.create("q3", "stranger", List.<String>of()));
+        Map<String, List<String>> byQuery = new HashMap<>();
+        for (Row r : history.recommendForQueries(spark.createDataFrame(rows, schema), "query", 5).collectAsList()) {
+            byQuery.put(r.getString(0), r.<Row>getList(1).stream().map(x -> x.getString(0)).toList());
+        }
+        assertEquals(3, byQuery.size(), "one answer per row, two of them for the same user");
+        for (Row r : rows) {
+            Dataset<Row> alone = spark.createDataFrame(List.of(r), schema).drop("query");
+            assertEquals(top(history.recommendForUserSubset(alone, 5)).get(r.getString(1)), byQuery.get(r.getString(0)),
+                    "query " + r.getString(0));
+        }
+        assertTrue(!byQuery.get("q1").equals(byQuery.get("q2")), "the same user, other histories: " + byQuery);
+    }
+
+    @Test
     void aHeldOutRowNeverReadsItsOwnItem() {
         // Random items with no structure: only a history holding the target itself could predict it.
         SplittableRandom rng = new SplittableRandom(3);
