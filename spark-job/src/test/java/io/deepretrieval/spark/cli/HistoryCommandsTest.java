@@ -11,6 +11,9 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,6 +84,21 @@ class HistoryCommandsTest {
             assertEquals(expected, got.get(user), "user " + user);
         }
         assertTrue(!got.get("new1").equals(got.get("new2")), "different histories, different lists: " + got);
+
+        // recommend (the Spark-free serving path) answers the same history with the same list.
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+        CliRun.Result one;
+        try {
+            one = CliRun.run("recommend", "--model", model, "--user", "new1", "--history", "i1,i10", "--k", "5");
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals(0, one.exitCode(), one.err());
+        List<String> listed = printed.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("(movie "))
+                .map(l -> l.substring(l.indexOf("(movie ") + 7, l.lastIndexOf(')'))).toList();
+        assertEquals(got.get("new1"), listed, printed.toString(StandardCharsets.UTF_8));
     }
 
     private static double dot(float[] a, float[] b) {
