@@ -226,8 +226,11 @@ public final class ObjectiveExperiment {
         String timeCol = model.getOrDefault(model.timestampCol());
         List<String> histories = model.featureSpec().derivedHistories().stream().map(f -> f.name()).toList();
         return (queries, n) -> {
-            Dataset<Row> rows = queries.select(col("query"), col("user").as(userCol),
-                    regexp_extract(col("query"), "@(-?[0-9]+)#", 1).cast("long").as(timeCol), col("history"));
+            // The query's time is in its id (user@time#item); a model without a time column reads none.
+            Dataset<Row> rows = queries.select(col("query"), col("user").as(userCol), col("history"));
+            if (!timeCol.isEmpty()) {
+                rows = rows.withColumn(timeCol, regexp_extract(col("query"), "@(-?[0-9]+)#", 1).cast("long"));
+            }
             for (String h : histories) {
                 rows = rows.withColumn(h, col("history"));
             }
