@@ -42,6 +42,7 @@ public final class FeatureSpec implements java.io.Serializable {
     private final List<String> candidateColumns;
     private final int[] queryColumnOf;
     private final int[] candidateColumnOf;
+    private final List<FittedFeature> derivedHistories;
 
     @JsonCreator
     public FeatureSpec(
@@ -65,6 +66,7 @@ public final class FeatureSpec implements java.io.Serializable {
         this.queryColumnOf = this.query.stream().mapToInt(f -> queryColumns.indexOf(f.config().inputColumn(itemColumn)))
                 .toArray();
         this.candidateColumnOf = this.candidate.stream().mapToInt(f -> candidateColumns.indexOf(f.column())).toArray();
+        this.derivedHistories = this.query.stream().filter(f -> f.config().derivedHistory(itemColumn)).toList();
     }
 
     /** A history sharing a table reads it by the same index: the target must key items with the same vocabulary. */
@@ -130,7 +132,7 @@ public final class FeatureSpec implements java.io.Serializable {
      * each read from a column named after the feature.
      */
     public List<FittedFeature> derivedHistories() {
-        return query.stream().filter(f -> f.config().derivedHistory(itemColumn)).toList();
+        return derivedHistories;
     }
 
     /** The distinct input columns of the query tower, in feature order (a derived history: its feature name). */

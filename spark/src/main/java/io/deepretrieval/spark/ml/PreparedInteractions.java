@@ -5,6 +5,7 @@ import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.Interactions;
 import io.deepretrieval.model.features.TowerFeatures;
 import io.deepretrieval.spark.preprocess.EncodedRatings;
+import io.deepretrieval.spark.preprocess.InteractionHistories;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -22,12 +23,14 @@ public final class PreparedInteractions implements AutoCloseable {
     private final Dataset<Row> trainRows;
     private final Dataset<Row> heldOutRows;
     private final boolean validating;
+    private final InteractionHistories trainingHistories;
     private final Runnable release;
     private Interactions train;
     private Interactions heldOut;
 
     PreparedInteractions(InteractionColumns columns, TowerFeatures features, FeatureSpec spec, CandidateCorpus corpus,
-                         Dataset<Row> trainRows, Dataset<Row> heldOutRows, boolean validating, Runnable release) {
+                         Dataset<Row> trainRows, Dataset<Row> heldOutRows, boolean validating,
+                         InteractionHistories trainingHistories, Runnable release) {
         this.columns = columns;
         this.features = features;
         this.spec = spec;
@@ -35,6 +38,7 @@ public final class PreparedInteractions implements AutoCloseable {
         this.trainRows = trainRows;
         this.heldOutRows = heldOutRows;
         this.validating = validating;
+        this.trainingHistories = trainingHistories;
         this.release = release;
     }
 
@@ -49,6 +53,11 @@ public final class PreparedInteractions implements AutoCloseable {
     /** Whether rows were held out for validation (the split may still have left none). */
     boolean validating() {
         return validating;
+    }
+
+    /** The histories the training rows give (persisted until {@link #close()}); null without a history feature. */
+    InteractionHistories trainingHistories() {
+        return trainingHistories;
     }
 
     /** The fitted preprocessing. */

@@ -466,6 +466,11 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             return d.cache();
         }
 
+        InteractionHistories keep(InteractionHistories histories) {
+            others.add(histories::unpersist);
+            return histories.persist();
+        }
+
         HeldOutRows keep(HeldOutRows rows) {
             if (rows instanceof DistributedHeldOut d) {
                 others.add(d::close);
@@ -514,15 +519,18 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         CandidateCorpus corpus;
         InteractionSplits.Split split;
         List<FeatureConfig> histories = derivedHistories(features);
+        InteractionHistories fromTraining = null;
         if (!histories.isEmpty()) {
-            // Histories are read from the raw split, each side from the rows its leakage rule allows.
+            // Histories are read from the raw split, each side from the rows its leakage rule allows; the training
+            // rows' per-instant lists serve the training side, the held-out side and the model's kept histories.
             InteractionSplits.Split raw = split(ratings);
             spec = preprocessor.fit($(preprocessOn).equals("all") ? ratings : raw.train(), items);
             corpus = EncodedRatings.corpus(spec, items, cols.label());
-            int n = historyLength(histories);
+            int n = histories.stream().mapToInt(FeatureConfig::size).max().orElseThrow();
             List<String> names = histories.stream().map(FeatureConfig::name).toList();
-            Dataset<Row> train = InteractionHistories.before(raw.train(), raw.train(), n, names);
-            Dataset<Row> held = InteractionHistories.before(raw.test(), heldOutHistorySource(ratings, raw), n, names);
+            fromTraining = caches.keep(InteractionHistories.of(raw.train(), n));
+            Dataset<Row> train = fromTraining.before(raw.train(), names);
+            Dataset<Row> held = heldOutHistories(ratings, fromTraining).before(raw.test(), names);
             split = new InteractionSplits.Split(EncodedRatings.encode(dataset.sparkSession(), spec, corpus, train),
                     EncodedRatings.encode(dataset.sparkSession(), spec, corpus, held));
         } else if ($(preprocessOn).equals("all")) {
@@ -540,7 +548,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         }
         // Both sides are read several times (training, the validation metric, the ranking): encoded once.
         return new PreparedInteractions(cols, features, spec, corpus, caches.cache(split.train()),
-                caches.cache(split.test()), validating, caches::close);
+                caches.cache(split.test()), validating, fromTraining, caches::close);
     }
 
     /** The query features whose histories the pipeline builds from the interactions (declared on itemCol). */
@@ -548,19 +556,15 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         return features.query().stream().filter(f -> f.derivedHistory($(itemCol))).toList();
     }
 
-    /** The most items any of these histories reads. */
-    static int historyLength(List<FeatureConfig> histories) {
-        return histories.stream().mapToInt(FeatureConfig::size).max().orElseThrow();
-    }
-
     /**
-     * The rows a held-out interaction's history may read (its own time bounds them in any case): with the temporal
-     * split every row, since all of them before the query time have happened by then; with the random and
-     * leave-last-N splits and a validation indicator, the training rows only, since the other held-out rows are
-     * what is being predicted.
+     * The histories held-out interactions read, by the rows they may read (their own time bounds them in any case):
+     * with the temporal split every row, since all of them before the query time have happened by then; with the
+     * random and leave-last-N splits and a validation indicator, the training rows only, since the other held-out
+     * rows are what is being predicted.
      */
-    private Dataset<Row> heldOutHistorySource(Dataset<Row> all, InteractionSplits.Split raw) {
-        return $(validationIndicatorCol).isEmpty() && $(validationSplit).equals("temporal") ? all : raw.train();
+    private InteractionHistories heldOutHistories(Dataset<Row> all, InteractionHistories fromTraining) {
+        return $(validationIndicatorCol).isEmpty() && $(validationSplit).equals("temporal")
+                ? InteractionHistories.of(all, fromTraining.length()) : fromTraining;
     }
 
     /** The model settings of these params. */
@@ -665,7 +669,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         result.setColdStartStrategy($(coldStartStrategy));
         result.setEarlyStopping(stoppingCurve, bestEpoch);
         if (!spec.derivedHistories().isEmpty()) {
-            result.setUserHistories(keptHistories(train, spec));
+            result.setUserHistories(keptHistories(data.trainingHistories()));
         }
         if (validating && validation.size() > 0 && intOf(rankingK) > 0) {
             result.setValidationRanking(ranking(result, cols, train, data.heldOutRows()));
@@ -785,12 +789,12 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
      * Each training user's latest items for the model to keep, computed on the executors and persisted before the
      * fit's caches go (Spark's cleaner frees them with the model).
      */
-    private static Dataset<Row> keptHistories(Dataset<Row> train, FeatureSpec spec) {
-        int n = spec.derivedHistories().stream().mapToInt(f -> f.size()).max().orElseThrow();
-        Dataset<Row> kept = InteractionHistories.latest(train, n, TwoTowerRetrievalModel.KEPT_HISTORY)
+    private static Dataset<Row> keptHistories(InteractionHistories fromTraining) {
+        Dataset<Row> kept = fromTraining.latest(TwoTowerRetrievalModel.KEPT_HISTORY)
                 .withColumnRenamed(KeyColumns.USER, TwoTowerRetrievalModel.KEPT_USER)
                 .persist(StorageLevel.MEMORY_AND_DISK());
-        LOG.info("Kept the latest {} training items of {} users for the history features", n, kept.count());
+        LOG.info("Kept the latest {} training items of {} users for the history features", fromTraining.length(),
+                kept.count());
         return kept;
     }
 

@@ -360,9 +360,13 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
 
     /** The schema of recommendations: {@code userCol, recommendations array<struct<itemCol, score>>}, as ALS. */
     public StructType recommendationSchema() {
-        StructType hit = new StructType().add($(itemCol), itemType, false).add("score", DataTypes.FloatType, false);
         return new StructType().add($(userCol), userType, false)
-                .add("recommendations", DataTypes.createArrayType(hit, false), false);
+                .add("recommendations", DataTypes.createArrayType(hitType(), false), false);
+    }
+
+    /** One recommendation: {@code struct<itemCol, score>}. */
+    private StructType hitType() {
+        return new StructType().add($(itemCol), itemType, false).add("score", DataTypes.FloatType, false);
     }
 
     /** The {@code k} best items for every user the model knows, at the latest time seen in fitting. */
@@ -415,22 +419,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
             throw new IllegalArgumentException("k must be >= 1, got " + k);
         }
         Dataset<Row> users = withKeptHistories(subset.toDF());
-        StructType schema = users.schema();
-        InteractionColumns.check(schema, $(userCol), "userCol", List.of(userType, DataTypes.StringType));
-        List<String> names = Arrays.asList(schema.fieldNames());
-        List<org.apache.spark.sql.Column> select = new ArrayList<>();
-        for (String c : queryInputColumns()) {
-            if (c.equals($(userCol))) {
-                select.add(col(c).cast("string").as(c));
-            } else if (c.equals($(timestampCol)) && !names.contains(c)) {
-                select.add(org.apache.spark.sql.functions.lit(latestTimestamp()).as(c));
-            } else if (!names.contains(c)) {
-                throw new IllegalArgumentException("column '" + c + "' (a query feature of this model) is missing;"
-                        + " the DataFrame has " + names);
-            } else {
-                select.add(col(c));
-            }
-        }
+        InteractionColumns.check(users.schema(), $(userCol), "userCol", List.of(userType, DataTypes.StringType));
+        List<Column> select = queryInputs(users);
         // The user id rides along at the end when the query tower does not read it (side features only).
         int userAt = queryInputColumns().indexOf($(userCol));
         if (userAt < 0) {
@@ -466,11 +456,26 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
             throw new IllegalArgumentException("k must be >= 1, got " + k);
         }
         Dataset<Row> rows = withKeptHistories(queries.toDF());
-        List<String> names = Arrays.asList(rows.columns());
-        if (!names.contains(idCol)) {
-            throw new IllegalArgumentException("idCol: column '" + idCol + "' is missing; the DataFrame has " + names);
+        if (!Arrays.asList(rows.columns()).contains(idCol)) {
+            throw new IllegalArgumentException("idCol: column '" + idCol + "' is missing; the DataFrame has "
+                    + Arrays.toString(rows.columns()));
         }
-        List<org.apache.spark.sql.Column> select = new ArrayList<>();
+        List<Column> select = queryInputs(rows);
+        int keyAt = select.size();
+        select.add(col(idCol).cast("string").as("__query_id"));
+        JavaRDD<Row> out = search(rows.select(select.toArray(Column[]::new)), keyAt, keyAt + 1, false, false, k,
+                key -> key, rows.sparkSession());
+        return rows.sparkSession().createDataFrame(out, new StructType().add(idCol, DataTypes.StringType, false)
+                .add("recommendations", DataTypes.createArrayType(hitType(), false), false));
+    }
+
+    /**
+     * The query tower's input columns out of {@code rows}, in {@link #queryInputColumns()} order: the user id as a
+     * string, the time (the latest seen in fitting when {@code rows} has none), the other features as they are.
+     */
+    private List<Column> queryInputs(Dataset<Row> rows) {
+        List<String> names = Arrays.asList(rows.columns());
+        List<Column> select = new ArrayList<>();
         for (String c : queryInputColumns()) {
             if (c.equals($(userCol))) {
                 select.add(col(c).cast("string").as(c));
@@ -483,13 +488,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                 select.add(col(c));
             }
         }
-        int keyAt = select.size();
-        select.add(col(idCol).cast("string").as("__query_id"));
-        JavaRDD<Row> out = search(rows.select(select.toArray(Column[]::new)), keyAt, keyAt + 1, false, false, k,
-                key -> key, rows.sparkSession());
-        StructType hit = new StructType().add($(itemCol), itemType, false).add("score", DataTypes.FloatType, false);
-        return rows.sparkSession().createDataFrame(out, new StructType().add(idCol, DataTypes.StringType, false)
-                .add("recommendations", DataTypes.createArrayType(hit, false), false));
+        return select;
     }
 
     /** The output key of a query row from its string form (shipped to the executors). */

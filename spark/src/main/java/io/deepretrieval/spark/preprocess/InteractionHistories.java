@@ -6,6 +6,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
 
 import java.util.Arrays;
 import java.util.List;
@@ -42,61 +43,93 @@ public final class InteractionHistories {
     private static final String ITEMS = "__history_items";
     private static final String ROW = "__history_row";
 
-    private InteractionHistories() {
+    /** Per (user, time) of the source, the user's last {@code length} items up to and including it, in {@link #LIST}. */
+    private final Dataset<Row> instants;
+    private final int length;
+
+    private InteractionHistories(Dataset<Row> instants, int length) {
+        this.instants = instants;
+        this.length = length;
     }
 
     /**
-     * {@code queries} with a column {@code historyColumn} (array of item ids, oldest first, at most {@code n}, empty
-     * when the user has no earlier source row): the user's items in {@code source} strictly before the query's time.
+     * The histories of at most {@code n} items that {@code source} gives: the interactions a history may read
+     * ({@link KeyColumns#USER}, {@link KeyColumns#ITEM}, {@link KeyColumns#TIME}); the leakage rule of the caller
+     * decides which rows these are. Nothing is computed until a result is used; {@link #persist()} keeps the
+     * per-instant lists for several uses.
+     */
+    public static InteractionHistories of(Dataset<Row> source, int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("history length must be >= 1, got " + n);
+        }
+        return new InteractionHistories(latestPerInstant(source, n), n);
+    }
+
+    /** The most items a history holds. */
+    public int length() {
+        return length;
+    }
+
+    /** Keeps the per-instant lists (memory and disk) once computed, so that later results do not recompute them. */
+    public InteractionHistories persist() {
+        instants.persist(StorageLevel.MEMORY_AND_DISK());
+        return this;
+    }
+
+    /** Releases what {@link #persist()} kept. */
+    public void unpersist() {
+        instants.unpersist();
+    }
+
+    /**
+     * {@code queries} with columns {@code historyColumns} (each the same array of item ids, oldest first, at most
+     * {@link #length()}, empty when the user has no earlier source row): the user's items in the source strictly
+     * before the query's time. A feature reading fewer items takes the last ones when it encodes them.
      *
      * @param queries rows with {@link KeyColumns#USER} and {@link KeyColumns#TIME}, any other columns kept as they are
-     * @param source  the interactions the history may read ({@link KeyColumns#USER}, {@link KeyColumns#ITEM},
-     *                {@link KeyColumns#TIME}): the leakage rule of the caller decides which rows these are
      */
-    public static Dataset<Row> before(Dataset<Row> queries, Dataset<Row> source, int n, String historyColumn) {
-        checkLength(n);
-        if (Arrays.asList(queries.columns()).contains(historyColumn)) {
-            throw new IllegalArgumentException("history column '" + historyColumn + "' is already in the rows "
-                    + Arrays.toString(queries.columns()) + "; rename the column or the feature");
+    public Dataset<Row> before(Dataset<Row> queries, List<String> historyColumns) {
+        for (String c : historyColumns) {
+            if (Arrays.asList(queries.columns()).contains(c)) {
+                throw new IllegalArgumentException("history column '" + c + "' is already in the rows "
+                        + Arrays.toString(queries.columns()) + "; rename the column or the feature");
+            }
         }
-        Dataset<Row> instants = latestPerInstant(source, n);
         // One stream per user: the queries (order 0) before the instants (order 1) at equal times.
         Dataset<Row> q = queries.withColumn(ROW, lit(true)).withColumn(ORDER, lit(0))
                 .withColumn(LIST, lit(null).cast(DataTypes.createArrayType(DataTypes.StringType)));
         Dataset<Row> s = instants.withColumn(ROW, lit(false)).withColumn(ORDER, lit(1));
-        Dataset<Row> stream = q.unionByName(s, true);
         WindowSpec upToHere = Window.partitionBy(col(KeyColumns.USER)).orderBy(col(KeyColumns.TIME), col(ORDER))
                 .rowsBetween(Window.unboundedPreceding(), Window.currentRow());
-        Column latest = last(col(LIST), true).over(upToHere);
-        return stream.withColumn(historyColumn,
-                        coalesce(latest, array().cast(DataTypes.createArrayType(DataTypes.StringType))))
-                .filter(col(ROW)).drop(ROW, ORDER, LIST);
-    }
-
-    /**
-     * {@link #before} into several columns at once: each of {@code columns} gets the same history of the longest
-     * length asked ({@code n}); a feature reading fewer items takes the last ones when it encodes them.
-     */
-    public static Dataset<Row> before(Dataset<Row> queries, Dataset<Row> source, int n, List<String> columns) {
-        String first = columns.get(0);
-        Dataset<Row> out = before(queries, source, n, first);
-        for (String c : columns.subList(1, columns.size())) {
-            out = out.withColumn(c, col(first));
+        Column latest = coalesce(last(col(LIST), true).over(upToHere),
+                array().cast(DataTypes.createArrayType(DataTypes.StringType)));
+        Dataset<Row> out = q.unionByName(s, true);
+        for (String c : historyColumns) {
+            out = out.withColumn(c, latest);
         }
-        return out;
+        return out.filter(col(ROW)).drop(ROW, ORDER, LIST);
     }
 
     /**
-     * Per user of {@code source}, its {@code n} most recent items (oldest first) in column {@code historyColumn}:
-     * the history a query made after every source row reads. Columns: {@link KeyColumns#USER}, {@code historyColumn}.
+     * Per user of the source, its most recent items (oldest first, at most {@link #length()}) in column
+     * {@code historyColumn}: the history a query made after every source row reads. Columns:
+     * {@link KeyColumns#USER}, {@code historyColumn}.
      */
-    public static Dataset<Row> latest(Dataset<Row> source, int n, String historyColumn) {
-        checkLength(n);
-        Dataset<Row> instants = latestPerInstant(source, n);
+    public Dataset<Row> latest(String historyColumn) {
         WindowSpec last = Window.partitionBy(col(KeyColumns.USER)).orderBy(col(KeyColumns.TIME).desc());
         return instants.withColumn(ROW, row_number().over(last))
                 .filter(col(ROW).equalTo(1))
                 .select(col(KeyColumns.USER), col(LIST).as(historyColumn));
+    }
+
+    /** {@code of(source, n).before(queries, [historyColumn])}: one query set's histories. */
+    public static Dataset<Row> before(Dataset<Row> queries, Dataset<Row> source, int n, String historyColumn) {
+        return of(source, n).before(queries, List.of(historyColumn));
+    }
+
+    /** {@code of(source, n).latest(historyColumn)}: each user's latest items. */
+    public static Dataset<Row> latest(Dataset<Row> source, int n, String historyColumn) {
+        return of(source, n).latest(historyColumn);
     }
 
     /** Per (user, time) of the source, the user's last {@code n} items up to and including that time, in {@link #LIST}. */
@@ -112,9 +145,4 @@ public final class InteractionHistories {
         return grouped.select(col(KeyColumns.USER), col(KeyColumns.TIME), kept.as(LIST));
     }
 
-    private static void checkLength(int n) {
-        if (n < 1) {
-            throw new IllegalArgumentException("history length must be >= 1, got " + n);
-        }
-    }
 }
