@@ -17,12 +17,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import static io.deepretrieval.spark.BruteForceScores.floats;
+import static io.deepretrieval.spark.BruteForceScores.itemEmbeddings;
+import static io.deepretrieval.spark.BruteForceScores.topIds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -71,17 +73,10 @@ class HistoryCommandsTest {
         assertEquals(3, got.size(), "one row per user of the table: " + got);
         TwoTowerRetrievalModel loaded = TwoTowerRetrievalModel.load(model);
         Dataset<Row> table = spark.read().json(histories.toString());
-        Map<String, float[]> items2 = new HashMap<>();
-        for (Row r : loaded.itemEmbeddings().collectAsList()) {
-            items2.put(r.getString(0), floats(r.getList(1)));
-        }
+        Map<String, float[]> embeddings = itemEmbeddings(loaded);
         for (Row q : loaded.queryEmbeddings(table).collectAsList()) {
             String user = q.getString(q.fieldIndex("user"));
-            float[] e = floats(q.getList(q.fieldIndex("queryEmbedding")));
-            List<String> expected = items2.entrySet().stream()
-                    .sorted(Comparator.comparingDouble((Map.Entry<String, float[]> x) -> -dot(e, x.getValue())))
-                    .limit(5).map(Map.Entry::getKey).toList();
-            assertEquals(expected, got.get(user), "user " + user);
+            assertEquals(topIds(embeddings, floats(q.getList(q.fieldIndex("queryEmbedding"))), 5), got.get(user), "user " + user);
         }
         assertTrue(!got.get("new1").equals(got.get("new2")), "different histories, different lists: " + got);
 
@@ -99,21 +94,5 @@ class HistoryCommandsTest {
         List<String> listed = printed.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("(movie "))
                 .map(l -> l.substring(l.indexOf("(movie ") + 7, l.lastIndexOf(')'))).toList();
         assertEquals(got.get("new1"), listed, printed.toString(StandardCharsets.UTF_8));
-    }
-
-    private static double dot(float[] a, float[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
-    }
-
-    private static float[] floats(List<Object> values) {
-        float[] out = new float[values.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = ((Number) values.get(i)).floatValue();
-        }
-        return out;
     }
 }

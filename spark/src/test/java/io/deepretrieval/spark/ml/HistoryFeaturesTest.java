@@ -15,13 +15,15 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.SplittableRandom;
 
+import static io.deepretrieval.spark.BruteForceScores.floats;
+import static io.deepretrieval.spark.BruteForceScores.itemEmbeddings;
+import static io.deepretrieval.spark.BruteForceScores.ranked;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -114,16 +116,7 @@ class HistoryFeaturesTest {
         List<Row> got = recs.get(0).getList(1);
         // The oracle: the query embedding of the same row scored against every item embedding, sorted here.
         float[] q = floats(history.queryEmbeddings(stranger).collectAsList().get(0).getList(2));
-        List<Map.Entry<String, Float>> scored = new ArrayList<>();
-        for (Row item : history.itemEmbeddings().collectAsList()) {
-            float[] e = floats(item.getList(1));
-            float dot = 0;
-            for (int k = 0; k < q.length; k++) {
-                dot += q[k] * e[k];
-            }
-            scored.add(Map.entry(item.getString(0), dot));
-        }
-        scored.sort(Map.Entry.<String, Float>comparingByValue(Comparator.reverseOrder()));
+        List<Map.Entry<String, Double>> scored = ranked(itemEmbeddings(history), q);
         for (int i = 0; i < 10; i++) {
             assertEquals(scored.get(i).getKey(), got.get(i).getString(0), "rank " + (i + 1));
             assertEquals(scored.get(i).getValue(), got.get(i).getFloat(1), 1e-4);
@@ -195,11 +188,4 @@ class HistoryFeaturesTest {
         return out;
     }
 
-    private static float[] floats(List<Object> values) {
-        float[] out = new float[values.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = ((Number) values.get(i)).floatValue();
-        }
-        return out;
-    }
 }

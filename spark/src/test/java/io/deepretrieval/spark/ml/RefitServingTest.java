@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static io.deepretrieval.spark.BruteForceScores.floats;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -151,14 +152,6 @@ class RefitServingTest {
             byUser.put(r.getString(0), floats(r.getList(1)));
         }
         return byUser;
-    }
-
-    private static float[] floats(List<?> values) {
-        float[] out = new float[values.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = ((Number) values.get(i)).floatValue();
-        }
-        return out;
     }
 
     private static double maxDifference(Map<String, float[]> a, Map<String, float[]> b) {

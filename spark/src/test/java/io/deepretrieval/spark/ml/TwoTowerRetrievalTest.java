@@ -30,7 +30,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +39,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
+import static io.deepretrieval.spark.BruteForceScores.floats;
+import static io.deepretrieval.spark.BruteForceScores.itemEmbeddings;
+import static io.deepretrieval.spark.BruteForceScores.ranked;
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -116,39 +118,19 @@ class TwoTowerRetrievalTest {
 
     /** Independent brute force: every user's query embedding against every item embedding, in double. */
     private static Map<String, List<Map.Entry<String, Double>>> bruteForce() {
-        Map<String, float[]> items = new HashMap<>();
-        for (Row r : model.itemEmbeddings().collectAsList()) {
-            items.put(r.getString(0), floats(r.getList(1)));
-        }
+        Map<String, float[]> items = itemEmbeddings(model);
         List<Row> users = new ArrayList<>();
         for (int u = 0; u < USERS; u++) {
             users.add(RowFactory.create("c-" + u, model.latestTimestamp()));
         }
         Dataset<Row> queries = spark.createDataFrame(users, new StructType().add("customer", DataTypes.StringType)
                 .add("seconds", DataTypes.LongType));
-        Map<String, List<Map.Entry<String, Double>>> ranked = new HashMap<>();
+        Map<String, List<Map.Entry<String, Double>>> byUser = new HashMap<>();
         for (Row r : model.queryEmbeddings(queries).collectAsList()) {
-            float[] q = floats(r.getList(r.fieldIndex("queryEmbedding")));
-            List<Map.Entry<String, Double>> scores = new ArrayList<>();
-            items.forEach((id, v) -> {
-                double s = 0;
-                for (int d = 0; d < q.length; d++) {
-                    s += (double) q[d] * v[d];
-                }
-                scores.add(Map.entry(id, s));
-            });
-            scores.sort(Comparator.<Map.Entry<String, Double>>comparingDouble(e -> -e.getValue()).thenComparing(Map.Entry::getKey));
-            ranked.put(r.getString(0), scores);
+            List<Map.Entry<String, Double>> scores = ranked(items, floats(r.getList(r.fieldIndex("queryEmbedding"))));
+            byUser.put(r.getString(0), scores);
         }
-        return ranked;
-    }
-
-    private static float[] floats(List<Object> values) {
-        float[] out = new float[values.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = ((Number) values.get(i)).floatValue();
-        }
-        return out;
+        return byUser;
     }
 
     @Test
@@ -232,10 +214,7 @@ class TwoTowerRetrievalTest {
     void transformAddsQueryEmbeddingsAndScoresOfKnownItems() {
         Dataset<Row> out = model.transform(interactions.limit(20));
         assertTrue(List.of(out.columns()).containsAll(List.of("queryEmbedding", "score")), String.join(",", out.columns()));
-        Map<String, float[]> items = new HashMap<>();
-        for (Row r : model.itemEmbeddings().collectAsList()) {
-            items.put(r.getString(0), floats(r.getList(1)));
-        }
+        Map<String, float[]> items = itemEmbeddings(model);
         for (Row r : out.collectAsList()) {
             float[] q = floats(r.getList(r.fieldIndex("queryEmbedding")));
             float[] v = items.get(r.getString(r.fieldIndex("product")));
