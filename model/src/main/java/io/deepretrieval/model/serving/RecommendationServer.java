@@ -242,7 +242,7 @@ public final class RecommendationServer implements AutoCloseable {
         }
         ArrayNode list = out.putArray("recommendations");
         for (Recommendation r : top) {
-            list.addObject().put("movieId", r.itemId()).put("title", r.label()).put("score", r.score());
+            list.addObject().put("itemId", r.itemId()).put("label", r.label()).put("score", r.score());
         }
         return out;
     }

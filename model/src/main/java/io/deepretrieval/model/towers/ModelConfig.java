@@ -1,5 +1,7 @@
 package io.deepretrieval.model.towers;
 
+import io.deepretrieval.model.features.IdDropout;
+import io.deepretrieval.model.task.RetrievalObjective;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -18,33 +20,33 @@ import java.util.TreeMap;
  */
 public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
                           double epsilon, long initSeed, NavigableMap<Integer, Double> learningRateSchedule,
-                          io.deepretrieval.model.task.RetrievalObjective objective,
-                          io.deepretrieval.model.features.IdDropout idDropout)
+                          RetrievalObjective objective,
+                          IdDropout idDropout)
         implements java.io.Serializable {
 
     /** No id dropout. */
     public ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
                        double epsilon, long initSeed, NavigableMap<Integer, Double> learningRateSchedule,
-                       io.deepretrieval.model.task.RetrievalObjective objective) {
+                       RetrievalObjective objective) {
         this(embeddingDim, layerSizes, learningRate, initialAccumulator, epsilon, initSeed, learningRateSchedule,
-                objective, io.deepretrieval.model.features.IdDropout.NONE);
+                objective, IdDropout.NONE);
     }
 
     /** The tutorial's objective. */
     public ModelConfig(int embeddingDim, int[] layerSizes, double learningRate, double initialAccumulator,
                        double epsilon, long initSeed, NavigableMap<Integer, Double> learningRateSchedule) {
         this(embeddingDim, layerSizes, learningRate, initialAccumulator, epsilon, initSeed, learningRateSchedule,
-                io.deepretrieval.model.task.RetrievalObjective.TUTORIAL);
+                RetrievalObjective.TUTORIAL);
     }
 
     /** These settings with another objective. */
-    public ModelConfig withObjective(io.deepretrieval.model.task.RetrievalObjective o) {
+    public ModelConfig withObjective(RetrievalObjective o) {
         return new ModelConfig(embeddingDim, layerSizes, learningRate, initialAccumulator, epsilon, initSeed,
                 learningRateSchedule, o, idDropout);
     }
 
     /** These settings with another id dropout. */
-    public ModelConfig withIdDropout(io.deepretrieval.model.features.IdDropout d) {
+    public ModelConfig withIdDropout(IdDropout d) {
         return new ModelConfig(embeddingDim, layerSizes, learningRate, initialAccumulator, epsilon, initSeed,
                 learningRateSchedule, objective, d);
     }
@@ -75,8 +77,8 @@ public record ModelConfig(int embeddingDim, int[] layerSizes, double learningRat
             throw new IllegalArgumentException("learningRate and epsilon must be > 0 and initialAccumulator >= 0");
         }
         layerSizes = layerSizes.clone();
-        objective = objective == null ? io.deepretrieval.model.task.RetrievalObjective.TUTORIAL : objective;
-        idDropout = idDropout == null ? io.deepretrieval.model.features.IdDropout.NONE : idDropout;
+        objective = objective == null ? RetrievalObjective.TUTORIAL : objective;
+        idDropout = idDropout == null ? IdDropout.NONE : idDropout;
         learningRateSchedule = new TreeMap<>(learningRateSchedule == null ? Map.of() : learningRateSchedule);
         for (Map.Entry<Integer, Double> e : learningRateSchedule.entrySet()) {
             if (e.getKey() == null || e.getKey() < 1 || e.getValue() == null || !(e.getValue() > 0)

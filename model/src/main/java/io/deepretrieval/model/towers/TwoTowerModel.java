@@ -1,5 +1,6 @@
 package io.deepretrieval.model.towers;
 
+import io.deepretrieval.model.compat.Nd4jCompat;
 import io.deepretrieval.model.compat.SameDiffSessions;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureColumns;
@@ -41,7 +42,7 @@ public final class TwoTowerModel {
 
     /** A freshly initialised model sized for a fitted feature spec. */
     public TwoTowerModel(ModelConfig config, FeatureSpec spec) {
-        io.deepretrieval.model.compat.Nd4jCompat.check();
+        Nd4jCompat.check();
         this.config = config;
         this.spec = spec;
         SplittableRandom rng = new SplittableRandom(config.initSeed());

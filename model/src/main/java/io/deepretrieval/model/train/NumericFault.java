@@ -1,5 +1,7 @@
 package io.deepretrieval.model.train;
 
+import io.deepretrieval.model.io.Causes;
+
 /** Thrown when the loss becomes NaN or infinite; names where it happened. */
 public final class NumericFault extends RuntimeException {
     public NumericFault(String message) {
@@ -8,6 +10,6 @@ public final class NumericFault extends RuntimeException {
 
     /** The first {@code NumericFault} in {@code error}'s cause chain (itself included), or null. */
     public static NumericFault in(Throwable error) {
-        return io.deepretrieval.model.io.Causes.find(error, NumericFault.class);
+        return Causes.find(error, NumericFault.class);
     }
 }

@@ -1,5 +1,6 @@
 package io.deepretrieval.model.train;
 
+import io.deepretrieval.model.task.RetrievalObjective;
 import io.deepretrieval.model.compat.QuietStdout;
 import io.deepretrieval.model.compat.SameDiffSessions;
 import io.deepretrieval.model.features.CandidateCorpus;
@@ -330,7 +331,7 @@ public final class TrainingStep implements AutoCloseable {
     private TwoTowerModel.Feeds feeds(Interactions batch, int[] positives, int[] candidates, int from, int to) {
         Interactions queries = from == 0 && to == batch.size() ? batch : batch.select(null, from, to);
         TwoTowerModel.Feeds feeds = model.feeds(queries, candidates, corpus);
-        io.deepretrieval.model.task.RetrievalObjective objective = model.config().objective();
+        RetrievalObjective objective = model.config().objective();
         if (!objective.biased()) {
             return feeds;
         }
@@ -356,7 +357,7 @@ public final class TrainingStep implements AutoCloseable {
             if (objective.removeAccidentalHits()) {
                 for (int j = 0; j < m; j++) {
                     if (j != i && candidates[j] == own) {
-                        bias[i * m + j] = io.deepretrieval.model.task.RetrievalObjective.MASKED_LOGIT;
+                        bias[i * m + j] = RetrievalObjective.MASKED_LOGIT;
                     }
                 }
             }

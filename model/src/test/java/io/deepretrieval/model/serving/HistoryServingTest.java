@@ -92,7 +92,7 @@ class HistoryServingTest {
 
     private static List<String> ids(JsonNode body) {
         List<String> out = new ArrayList<>();
-        body.get("recommendations").forEach(n -> out.add(n.get("movieId").asText()));
+        body.get("recommendations").forEach(n -> out.add(n.get("itemId").asText()));
         return out;
     }
 

@@ -75,7 +75,7 @@ class RecommendationServerTest {
         return JSON.readTree(r.body());
     }
 
-    /** What ServingModel.recommend answers, as (movieId, title, score) rows. */
+    /** What ServingModel.recommend answers, as (itemId, label, score) rows. */
     private static List<String> expected(String user, long t, int k, Set<String> exclude) {
         return model.recommend(user, t, k, exclude).stream()
                 .map(r -> r.itemId() + "|" + r.label() + "|" + r.score()).toList();
@@ -83,7 +83,7 @@ class RecommendationServerTest {
 
     private static List<String> rows(JsonNode body) {
         List<String> out = new ArrayList<>();
-        body.get("recommendations").forEach(n -> out.add(n.get("movieId").asText() + "|" + n.get("title").asText()
+        body.get("recommendations").forEach(n -> out.add(n.get("itemId").asText() + "|" + n.get("label").asText()
                 + "|" + (float) n.get("score").asDouble()));
         return out;
     }

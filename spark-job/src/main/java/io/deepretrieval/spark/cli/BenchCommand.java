@@ -1,5 +1,7 @@
 package io.deepretrieval.spark.cli;
 
+import io.deepretrieval.model.train.CurvePoint;
+import io.deepretrieval.model.train.EpochShuffle;
 import io.deepretrieval.spark.ingest.MovieLensReader;
 import io.deepretrieval.spark.ml.PreparedInteractions;
 import io.deepretrieval.spark.ml.TwoTowerRetrieval;
@@ -135,7 +137,7 @@ final class BenchCommand implements Callable<Integer> {
         // Warm-up: builds the gradient graphs, fills their array caches and lets the JIT compile ND4J's Java-side
         // graph executor. With both cores training, the JIT's own threads get little CPU and steps only reach their
         // steady speed after ~200 (measured: 30 ms per [32] step at steps 100-200, 18-20 ms from step 200 on).
-        int[] order = io.deepretrieval.model.train.EpochShuffle.order(prepared.train().size(), 42, 0);
+        int[] order = EpochShuffle.order(prepared.train().size(), 42, 0);
         int fullBatches = Math.max(1, prepared.train().size() / batchSize);
         step.collectGarbage();  // as the trainer does before its first step
         for (int s = 0; s < warmupSteps; s++) {
@@ -209,7 +211,7 @@ final class BenchCommand implements Callable<Integer> {
                     }
 
                     @Override
-                    public void evaluated(io.deepretrieval.model.train.CurvePoint point) {
+                    public void evaluated(CurvePoint point) {
                         last = System.nanoTime(); // leave the final evaluation out of the last epoch's time
                     }
                 });

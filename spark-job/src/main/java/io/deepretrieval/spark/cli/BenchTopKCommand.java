@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.cli;
 
+import io.deepretrieval.model.io.Futures;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.deepretrieval.model.io.ResidentMemory;
 import io.deepretrieval.model.retrieval.BruteForceTopK;
@@ -257,7 +258,7 @@ final class BenchTopKCommand implements Callable<Integer> {
                 parts.add(pool.submit(() -> hnsw.search(Arrays.copyOfRange(q, a * dim, b * dim), b - a, k, null, ef)));
             }
             for (Future<?> f : parts) {
-                io.deepretrieval.model.io.Futures.join(f);
+                Futures.join(f);
             }
         } finally {
             pool.shutdown();

@@ -1,5 +1,7 @@
 package io.deepretrieval.spark.cli;
 
+import io.deepretrieval.spark.ingest.InputPolicy;
+import io.deepretrieval.spark.ingest.MovieLensReader;
 import io.deepretrieval.spark.SparkSessions;
 import io.deepretrieval.spark.ml.TwoTowerRetrieval;
 import io.deepretrieval.spark.ml.TwoTowerRetrievalModel;
@@ -73,8 +75,8 @@ final class TrainCommand implements Callable<Integer> {
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval train")) {
             Dataset<Row> table;
             if (movielens != null) {
-                var reader = new io.deepretrieval.spark.ingest.MovieLensReader(spark,
-                        io.deepretrieval.spark.ingest.InputPolicy.FAIL_FAST);
+                var reader = new MovieLensReader(spark,
+                        InputPolicy.FAIL_FAST);
                 var data = reader.read(movielens);
                 var side = reader.readSideFeatures(movielens);
                 // The side features ride along as columns (genres; age, gender, occupation, zip_prefix where the

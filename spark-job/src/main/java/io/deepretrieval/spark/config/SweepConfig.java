@@ -1,5 +1,8 @@
 package io.deepretrieval.spark.config;
 
+import io.deepretrieval.model.task.RetrievalObjective;
+import io.deepretrieval.spark.ingest.InputPolicy;
+import io.deepretrieval.spark.train.DistributedOptions;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
@@ -222,7 +225,7 @@ public record SweepConfig(
             p.add("averagingFrequency: must be >= 1, got " + averagingFrequency);
         }
         try {
-            io.deepretrieval.spark.ingest.InputPolicy.fromConfig(inputPolicy);
+            InputPolicy.fromConfig(inputPolicy);
         } catch (IllegalArgumentException e) {
             p.add(e.getMessage());
         }
@@ -243,8 +246,8 @@ public record SweepConfig(
     }
 
     /** The in-batch softmax's options (keys temperature, removeAccidentalHits, logQCorrection, mixedNegatives). */
-    public io.deepretrieval.model.task.RetrievalObjective objective() {
-        return new io.deepretrieval.model.task.RetrievalObjective(temperature, removeAccidentalHits, logQCorrection,
+    public RetrievalObjective objective() {
+        return new RetrievalObjective(temperature, removeAccidentalHits, logQCorrection,
                 mixedNegatives);
     }
 
@@ -257,8 +260,8 @@ public record SweepConfig(
     }
 
     /** Parameter-averaging settings, or null when training runs in the driver JVM ({@code workers = 0}). */
-    public io.deepretrieval.spark.train.DistributedOptions distributed() {
-        return workers == 0 ? null : new io.deepretrieval.spark.train.DistributedOptions(workers, batchSizePerWorker,
+    public DistributedOptions distributed() {
+        return workers == 0 ? null : new DistributedOptions(workers, batchSizePerWorker,
                 averagingFrequency, repartition, storageLevel, nativeThreads);
     }
 

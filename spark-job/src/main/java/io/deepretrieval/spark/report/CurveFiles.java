@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.report;
 
+import io.deepretrieval.model.metrics.TopKAccuracy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -41,7 +42,7 @@ public final class CurveFiles {
                 acc[i] = n.get("accuracy").get("top" + ks[i]).asDouble();
             }
             points.add(new CurvePoint(n.get("epoch").asInt(), n.get("meanLoss").asDouble(),
-                    new io.deepretrieval.model.metrics.TopKAccuracy(ks, acc), n.get("trainSeconds").asDouble()));
+                    new TopKAccuracy(ks, acc), n.get("trainSeconds").asDouble()));
         }
         double seconds = points.isEmpty() ? 0 : points.get(points.size() - 1).trainSeconds();
         Long seed = doc.has("seed") ? doc.get("seed").asLong() : null;

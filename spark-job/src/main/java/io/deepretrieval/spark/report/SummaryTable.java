@@ -1,5 +1,7 @@
 package io.deepretrieval.spark.report;
 
+import io.deepretrieval.spark.baseline.AlsBaseline;
+import io.deepretrieval.spark.ingest.DroppedLines;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.model.io.AtomicFiles;
@@ -17,8 +19,8 @@ public final class SummaryTable {
     }
 
     public static void write(Path dir, List<DepthResult> results, int[] ks,
-                             List<io.deepretrieval.spark.ingest.DroppedLines> dropped,
-                             io.deepretrieval.spark.baseline.AlsBaseline.Result baseline) throws IOException {
+                             List<DroppedLines> dropped,
+                             AlsBaseline.Result baseline) throws IOException {
         StringBuilder csv = new StringBuilder("layer_sizes,status,epochs");
         StringBuilder md = new StringBuilder("| layer_sizes | status | epochs |");
         StringBuilder rule = new StringBuilder("|---|---|---:|");

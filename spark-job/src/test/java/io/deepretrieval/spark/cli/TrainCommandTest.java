@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -87,7 +89,9 @@ class TrainCommandTest {
             checkpoints = files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("16-seed42-")).sorted().toList();
         }
         assertEquals(3, checkpoints.size(), checkpoints.toString());
-        assertTrue(checkpoints.get(0).endsWith("-refit.ckpt") && checkpoints.get(1).endsWith("-stopping.ckpt")
+        Matcher chosen = Pattern.compile("Early stopping chose epoch (\\d+)").matcher(train.err());
+        assertTrue(chosen.find(), train.err());
+        assertTrue(checkpoints.get(0).endsWith("-refit" + chosen.group(1) + ".ckpt") && checkpoints.get(1).endsWith("-stopping.ckpt")
                 && checkpoints.get(2).endsWith("-stopping.ckpt.best"), checkpoints.toString());
         String spec = Files.readString(dir.resolve("model/data/feature-spec.json"));
         assertTrue(spec.contains("\"name\" : \"words\"") && spec.contains("\"column\" : \"when\""), spec);

@@ -1,5 +1,7 @@
 package io.deepretrieval.spark.ingest;
 
+import io.deepretrieval.model.io.Causes;
+
 /** Bad input data, located: the file, the 1-based line number (0 when not known) and the offending text. */
 public final class MalformedInputException extends RuntimeException {
     public MalformedInputException(String file, long line, String problem, String text) {
@@ -16,6 +18,6 @@ public final class MalformedInputException extends RuntimeException {
 
     /** The first MalformedInputException in a cause chain (Spark wraps task failures), or null. */
     public static MalformedInputException find(Throwable t) {
-        return io.deepretrieval.model.io.Causes.find(t, MalformedInputException.class);
+        return Causes.find(t, MalformedInputException.class);
     }
 }

@@ -8,12 +8,14 @@ import io.deepretrieval.spark.preprocess.EncodedRatings;
 import io.deepretrieval.spark.preprocess.InteractionHistories;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataType;
 
 /**
  * The first steps of {@link TwoTowerRetrieval#fit}, prepare and split, as a value: the fitted feature spec, the
  * candidate corpus, and the encoded training and held-out rows, cached until {@link #close()}. {@code fit} trains
- * on exactly these; benchmarks and tests that drive the trainers directly take them from
- * {@link TwoTowerRetrieval#prepare}, so that there is one preprocessing.
+ * on exactly these ({@link TwoTowerRetrieval#train}, then {@link TwoTowerRetrieval#evaluate}); benchmarks and
+ * tests that drive the trainers directly take them from {@link TwoTowerRetrieval#prepare}, so that there is one
+ * preprocessing.
  */
 public final class PreparedInteractions implements AutoCloseable {
     private final InteractionColumns columns;
@@ -24,13 +26,16 @@ public final class PreparedInteractions implements AutoCloseable {
     private final Dataset<Row> heldOutRows;
     private final boolean validating;
     private final InteractionHistories trainingHistories;
+    private final DataType userType;
+    private final DataType itemType;
     private final Runnable release;
     private Interactions train;
     private Interactions heldOut;
 
     PreparedInteractions(InteractionColumns columns, TowerFeatures features, FeatureSpec spec, CandidateCorpus corpus,
                          Dataset<Row> trainRows, Dataset<Row> heldOutRows, boolean validating,
-                         InteractionHistories trainingHistories, Runnable release) {
+                         InteractionHistories trainingHistories, DataType userType, DataType itemType,
+                         Runnable release) {
         this.columns = columns;
         this.features = features;
         this.spec = spec;
@@ -39,6 +44,8 @@ public final class PreparedInteractions implements AutoCloseable {
         this.heldOutRows = heldOutRows;
         this.validating = validating;
         this.trainingHistories = trainingHistories;
+        this.userType = userType;
+        this.itemType = itemType;
         this.release = release;
     }
 
@@ -58,6 +65,16 @@ public final class PreparedInteractions implements AutoCloseable {
     /** The histories the training rows give (persisted until {@link #close()}); null without a history feature. */
     InteractionHistories trainingHistories() {
         return trainingHistories;
+    }
+
+    /** The input's type of the user column: the fitted model accepts it in queries. */
+    DataType userType() {
+        return userType;
+    }
+
+    /** The input's type of the item column. */
+    DataType itemType() {
+        return itemType;
     }
 
     /** The fitted preprocessing. */

@@ -45,7 +45,7 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
@@ -73,6 +73,8 @@ import java.util.stream.IntStream;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * Two-tower retrieval as a Spark ML {@link Estimator}, in the form of MLlib's {@code ALS}: typed params with
@@ -448,11 +450,21 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         return Arrays.asList(schema.fieldNames()).contains($(itemCol)) ? out.add("score", DataTypes.FloatType, true) : out;
     }
 
+    /**
+     * Fits the towers in the steps {@link #prepare} (key columns, vocabularies, the held-out split), {@link #train}
+     * (with early stopping and its refit when asked) and, with validation rows and {@code rankingK > 0},
+     * {@link #evaluate} (per-user ranking of the held-out rows). Every cache the steps make is released when it
+     * returns, also on failure.
+     */
     @Override
     public TwoTowerRetrievalModel fit(Dataset<?> dataset) {
         LOG.debug("Fitting {} with {}", uid, explainParams().replace('\n', ';'));
-        try (PreparedInteractions data = prepare(dataset); FitCaches caches = new FitCaches()) {
-            return trainAndEvaluate(dataset, data, caches);
+        try (PreparedInteractions data = prepare(dataset)) {
+            TwoTowerRetrievalModel model = train(data);
+            if (data.validating() && intOf(rankingK) > 0 && !data.heldOutRows().isEmpty()) {
+                model.setValidationRanking(evaluate(model, data));
+            }
+            return model;
         }
     }
 
@@ -548,7 +560,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         }
         // Both sides are read several times (training, the validation metric, the ranking): encoded once.
         return new PreparedInteractions(cols, features, spec, corpus, caches.cache(split.train()),
-                caches.cache(split.test()), validating, fromTraining, caches::close);
+                caches.cache(split.test()), validating, fromTraining, dataset.schema().apply(cols.user()).dataType(),
+                dataset.schema().apply(cols.item()).dataType(), caches::close);
     }
 
     /** The query features whose histories the pipeline builds from the interactions (declared on itemCol). */
@@ -602,8 +615,20 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         return schedule;
     }
 
-    /** Steps 3 and 4: training (with early stopping and its refit when asked), then the validation metrics. */
-    private TwoTowerRetrievalModel trainAndEvaluate(Dataset<?> dataset, PreparedInteractions data, FitCaches caches) {
+    /**
+     * The third step of {@link #fit}: trains the towers on prepared rows (from {@link #prepare} with these params),
+     * with early stopping on a slice of the training rows and the refit on all of them when the params ask for it.
+     * The model carries the validation curve, the stopping curve and, with a history feature, each training user's
+     * latest items; not the per-user ranking, which is {@link #evaluate}'s. The caches this step makes (the stopping
+     * split, the held-out rows in their scoring form) are released when it returns.
+     */
+    public TwoTowerRetrievalModel train(PreparedInteractions data) {
+        try (FitCaches caches = new FitCaches()) {
+            return train(data, caches);
+        }
+    }
+
+    private TwoTowerRetrievalModel train(PreparedInteractions data, FitCaches caches) {
         FeatureSpec spec = data.spec();
         CandidateCorpus corpus = data.corpus();
         boolean validating = data.validating();
@@ -618,7 +643,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         // As the sweep: ND4J's own op threads on top of the step's slice threads oversubscribe the cores (measured:
         // ML-100k [64, 32] at ~25k examples/s with ND4J's default against ~100k in the sweep).
         NativeThreads.apply(intOf(nativeThreads));
-        int threads = StepThreads.resolve(intOf(stepThreads), intOf(numWorkers) > 0, dataset.sparkSession());
+        int threads = StepThreads.resolve(intOf(stepThreads), intOf(numWorkers) > 0, data.trainRows().sparkSession());
         if (distributed == null) {
             LOG.info("Training {} in the driver JVM: batch {} split over {} step thread(s)", Arrays.toString($(layerSizes)),
                     intOf(batchSize), threads);
@@ -643,7 +668,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             stopping = new EarlyStopping(patience, intOf(earlyStoppingK), slice, corpus, metric);
         }
         CheckpointedTraining.Result run = train(config, spec, corpus, fitRows, validation, training, distributed,
-                metric, checkpointFile(spec, config, patience > 0 ? "stopping" : ""), progress, label, stopping);
+                metric, checkpointFile(data, config, patience > 0 ? "stopping" : ""), progress, label, stopping);
         int bestEpoch = stopping == null ? 0 : stopping.bestEpoch();
         List<CurvePoint> stoppingCurve = stopping == null ? List.of() : stopping.history();
         if (stopping != null && (Boolean) $(refitAfterStopping)) {
@@ -652,7 +677,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             TrainingOptions refit = new TrainingOptions(intOf(batchSize), bestEpoch,
                     validating ? Math.min(intOf(evalEvery), bestEpoch) : bestEpoch, (Long) $(seed), threads);
             run = train(config, spec, corpus, train, validation, refit, distributed, metric,
-                    checkpointFile(spec, config, "refit"), progress, label + " refit", null);
+                    checkpointFile(data, config, "refit" + bestEpoch), progress, label + " refit", null);
         }
         TwoTowerModel model = run.model();
         List<CurvePoint> curve = validating ? run.curve() : List.of();
@@ -663,16 +688,12 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         InteractionColumns cols = data.columns();
         TwoTowerRetrievalModel result = new TwoTowerRetrievalModel(uid, cols, spec, corpus, config,
                 ModelState.of(model).servingOnly(), // a fitted model serves; checkpoints keep the optimizer state
-                itemEmbeddings, curve, dataset.schema().apply(cols.user()).dataType(),
-                dataset.schema().apply(cols.item()).dataType());
+                itemEmbeddings, curve, data.userType(), data.itemType());
         result.setParent(this);
         result.setColdStartStrategy($(coldStartStrategy));
         result.setEarlyStopping(stoppingCurve, bestEpoch);
         if (!spec.derivedHistories().isEmpty()) {
             result.setUserHistories(keptHistories(data.trainingHistories()));
-        }
-        if (validating && validation.size() > 0 && intOf(rankingK) > 0) {
-            result.setValidationRanking(ranking(result, cols, train, data.heldOutRows()));
         }
         return result;
     }
@@ -752,13 +773,16 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     /**
      * The checkpoint of these settings under {@code checkpointDir} (null without one); a spec mismatch is an error.
      * Its name carries a digest of every setting that shapes training (model, objective, batch, workers, split,
-     * early stopping), so a fit with other settings starts afresh instead of resuming a different run; more
-     * {@code maxEpochs} or another {@code evalEvery} continue the same run.
+     * early stopping) and of the prepared rows themselves (which rows train and which are held out, so another
+     * validation indicator or changed data starts afresh too), so a fit with other settings or rows starts afresh
+     * instead of resuming a different run; more {@code maxEpochs} or another {@code evalEvery} continue the same
+     * run. The refit's phase names its epoch count.
      */
-    private Path checkpointFile(FeatureSpec spec, ModelConfig config, String phase) {
+    private Path checkpointFile(PreparedInteractions data, ModelConfig config, String phase) {
         if ($(checkpointDir).isEmpty()) {
             return null;
         }
+        FeatureSpec spec = data.spec();
         try {
             Path dir = Path.of($(checkpointDir));
             Files.createDirectories(dir);
@@ -773,7 +797,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                     + $(validationSplit) + "/" + $(validationFraction) + "/" + $(validationLastN) + " stopping="
                     + $(earlyStoppingPatience) + "/" + $(earlyStoppingFraction) + "/" + $(earlyStoppingK)
                     + " indicator=" + $(validationIndicatorCol) + " topK=" + Arrays.toString($(topK))
-                    + " schedule=" + parsedLearningRateSchedule() + " storage=" + $(storageLevel) + "/" + $(repartition);
+                    + " schedule=" + parsedLearningRateSchedule() + " storage=" + $(storageLevel) + "/" + $(repartition)
+                    + " train=" + fingerprint(data.trainRows()) + " heldOut=" + fingerprint(data.heldOutRows());
             String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(settings.getBytes(StandardCharsets.UTF_8))).substring(0, 12);
             return dir.resolve(ModelConfig.label($(layerSizes)) + "-seed" + $(seed) + "-" + digest
@@ -783,6 +808,16 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
+    }
+
+    /**
+     * A fingerprint of a set of rows that does not depend on their order or partitioning: the count and the sum of
+     * each row's 64-bit hash of every column (summed as a decimal, so it cannot overflow).
+     */
+    static String fingerprint(Dataset<Row> rows) {
+        Column hash = xxhash64(Arrays.stream(rows.columns()).map(functions::col).toArray(Column[]::new));
+        Row r = rows.agg(count("*"), sum(hash.cast(DataTypes.createDecimalType(38, 0)))).first();
+        return r.getLong(0) + "/" + (r.isNullAt(1) ? "0" : r.getDecimal(1).toPlainString());
     }
 
     /**
@@ -799,12 +834,22 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     }
 
     /**
-     * Per-user recall@K and NDCG@K of the validation rows, training items left out, logged. A history feature reads
-     * the user's latest training items (the model's kept histories), as {@code recommendForAllUsers} does.
+     * The last step of {@link #fit}: per-user recall@K and NDCG@K ({@code rankingK}) of {@code model} on the prepared
+     * held-out rows, over the whole catalogue with each user's training items left out, logged. A user with
+     * validation rows whom the model cannot score counts with an empty list. A history feature reads the user's
+     * latest training items (the model's kept histories), as {@code recommendForAllUsers} does.
+     *
+     * @throws IllegalArgumentException when {@code rankingK} is 0 or nothing was held out
      */
-    private RankingMetrics.Result ranking(TwoTowerRetrievalModel model, InteractionColumns cols, Dataset<Row> train,
-                                          Dataset<Row> held) {
+    public RankingMetrics.Result evaluate(TwoTowerRetrievalModel model, PreparedInteractions data) {
         int k = intOf(rankingK);
+        if (k <= 0 || !data.validating()) {
+            throw new IllegalArgumentException("evaluate needs rankingK > 0 (is " + k + ") and held-out rows"
+                    + " (validationFraction, validationSplit or validationIndicatorCol)");
+        }
+        InteractionColumns cols = data.columns();
+        Dataset<Row> train = data.trainRows();
+        Dataset<Row> held = data.heldOutRows();
         List<Column> query = new ArrayList<>(List.of(col(KeyColumns.USER).as(cols.user())));
         List<String> histories = model.derivedHistoryColumns();
         for (String c : model.featureSpec().queryColumns()) {
@@ -825,11 +870,10 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     }
 
     /**
-     * The model that scores the validation users: every one of them, whatever the model's coldStartStrategy, and
-     * through the model's own broadcast (made first, so that the copy shares it rather than broadcasting again).
+     * The model that scores the validation users: every one of them, whatever the model's coldStartStrategy (the
+     * copy shares the model's broadcast).
      */
     private static TwoTowerRetrievalModel scorer(TwoTowerRetrievalModel model) {
-        model.state(SparkSession.active());
         return model.copy(new ParamMap()).setColdStartStrategy("nan");
     }
 

@@ -1,14 +1,18 @@
 package io.deepretrieval.spark.ml;
 
+import io.deepretrieval.model.retrieval.TopK;
+import io.deepretrieval.spark.preprocess.RowValues;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
+import io.deepretrieval.model.features.FittedFeature;
 import io.deepretrieval.model.serving.ServingModel;
-import io.deepretrieval.spark.preprocess.OneRowPerUser;
 import io.deepretrieval.model.towers.ModelConfig;
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.model.train.ModelState;
+import io.deepretrieval.spark.eval.RankingMetrics;
+import io.deepretrieval.spark.preprocess.OneRowPerUser;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -69,10 +73,11 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     private final DataType userType;
     private final DataType itemType;
     private final float[] itemEmbeddings;
-    private transient Broadcast<ServingReplicas.State> broadcast;
+    /** The towers' broadcast, one holder shared by this model and its copies, so that {@link #release()} covers all. */
+    private transient SharedBroadcast broadcast = new SharedBroadcast();
     /** Per known user, the latest training items ({@link #KEPT_USER}, {@link #KEPT_HISTORY}); null without histories. */
     private Dataset<Row> userHistories;
-    private io.deepretrieval.spark.eval.RankingMetrics.Result validationRanking;
+    private RankingMetrics.Result validationRanking;
     private List<CurvePoint> stoppingCurve = List.of();
     private int stoppingBestEpoch;
 
@@ -148,11 +153,11 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
      * Per-user recall@K and NDCG@K (and precision, MAP) on the validation rows, each user's training items left out;
      * null without validation rows and after a load.
      */
-    public io.deepretrieval.spark.eval.RankingMetrics.Result validationRanking() {
+    public RankingMetrics.Result validationRanking() {
         return validationRanking;
     }
 
-    void setValidationRanking(io.deepretrieval.spark.eval.RankingMetrics.Result r) {
+    void setValidationRanking(RankingMetrics.Result r) {
         this.validationRanking = r;
     }
 
@@ -191,7 +196,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
 
     /** The names of the history features built from the interactions (each read from a column of that name). */
     List<String> derivedHistoryColumns() {
-        return spec.derivedHistories().stream().map(io.deepretrieval.model.features.FittedFeature::name).toList();
+        return spec.derivedHistories().stream().map(FittedFeature::name).toList();
     }
 
     /**
@@ -233,7 +238,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
      * their names.
      */
     List<String> queryInputColumns() {
-        io.deepretrieval.model.features.FittedFeature time = spec.timestampFeature();
+        FittedFeature time = spec.timestampFeature();
         List<String> out = new ArrayList<>();
         for (String c : spec.queryColumns()) {
             out.add(c.equals(spec.userColumn()) ? $(userCol) : time != null && c.equals(time.column()) ? $(timestampCol) : c);
@@ -252,13 +257,39 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                 .toList();
     }
 
-    /** This model's serving state, broadcast on first use and shared with its copies made after that. */
+    /** This model's serving state, broadcast on first use and shared with its copies. */
     Broadcast<ServingReplicas.State> state(SparkSession spark) {
-        if (broadcast == null) {
-            broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(
-                    new ServingReplicas.State(config, spec, corpus, parameters, itemEmbeddings));
+        synchronized (broadcast) {
+            if (broadcast.value == null) {
+                broadcast.value = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(
+                        new ServingReplicas.State(config, spec, corpus, parameters, itemEmbeddings));
+            }
+            return broadcast.value;
         }
-        return broadcast;
+    }
+
+    /**
+     * Releases what this model holds on the cluster now instead of when the model is garbage-collected: destroys
+     * its towers' broadcast (and with it the tower replicas on the driver and every executor) and unpersists the
+     * kept histories. Applies to this model and its copies. The model stays usable: the next call that needs the
+     * towers broadcasts them again, and the kept histories are read again from their source. Calls already running
+     * must finish first; releasing twice is harmless.
+     */
+    public void release() {
+        synchronized (broadcast) {
+            if (broadcast.value != null) {
+                broadcast.value.destroy();
+                broadcast.value = null;
+            }
+        }
+        if (userHistories != null) {
+            userHistories.unpersist();
+        }
+    }
+
+    /** A broadcast this model and its copies share; null until first used and after {@link #release()}. */
+    private static final class SharedBroadcast {
+        private Broadcast<ServingReplicas.State> value;
     }
 
     @Override
@@ -303,7 +334,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                     && (itemAt < 0 || (!r.isNullAt(itemAt) && replica.recordOf(String.valueOf(r.get(itemAt))) != null)));
             return new Blocks<>(it, block -> {
                 float[] q = replica.queryEmbeddings(block.size(),
-                        (r, c) -> io.deepretrieval.spark.preprocess.RowValues.get(block.get(r), queryAt[c]));
+                        (r, c) -> RowValues.get(block.get(r), queryAt[c]));
                 List<Row> result = new ArrayList<>(block.size());
                 for (int i = 0; i < block.size(); i++) {
                     Row r = block.get(i);
@@ -380,7 +411,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
      * nothing when {@code seen} is null.
      */
     public Dataset<Row> recommendForAllUsers(int k, Dataset<?> seen) {
-        io.deepretrieval.model.features.FittedFeature user = spec.userFeature();
+        FittedFeature user = spec.userFeature();
         if (user == null) {
             throw new IllegalArgumentException("the query tower has no categorical feature on userCol '" + spec.userColumn()
                     + "', so the model knows no users: use recommendForUserSubset with the query columns");
@@ -519,8 +550,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                     leaveOut[i] = r.isNullAt(seenAt) ? null : r.<String>getList(seenAt).stream()
                             .map(replica::recordOf).filter(java.util.Objects::nonNull).mapToInt(Integer::intValue).toArray();
                 }
-                float[] q = replica.queryEmbeddings(n, (r, col) -> io.deepretrieval.spark.preprocess.RowValues.get(block.get(r), col));
-                io.deepretrieval.model.retrieval.TopK.Hits[] hits = replica.index().search(q, n, k, leaveOut);
+                float[] q = replica.queryEmbeddings(n, (r, col) -> RowValues.get(block.get(r), col));
+                TopK.Hits[] hits = replica.index().search(q, n, k, leaveOut);
                 List<Row> out = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     Row[] recs = new Row[hits[i].rows().length];
@@ -638,7 +669,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         copy.validationRanking = validationRanking;
         copy.stoppingCurve = stoppingCurve;
         copy.stoppingBestEpoch = stoppingBestEpoch;
-        copy.broadcast = broadcast; // the same towers: one broadcast serves both
+        copy.broadcast = broadcast; // the same towers: one broadcast serves both, and one release frees it
         copy.userHistories = userHistories;
         return copyValues(copy, extra).setParent(parent());
     }

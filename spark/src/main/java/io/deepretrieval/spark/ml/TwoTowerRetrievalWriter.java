@@ -1,5 +1,7 @@
 package io.deepretrieval.spark.ml;
 
+import io.deepretrieval.model.features.IdDropout;
+import io.deepretrieval.model.task.RetrievalObjective;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -71,6 +73,11 @@ final class TwoTowerRetrievalWriter extends MLWriter {
     static final String PARAMETERS = "data/parameters";
     static final String ITEM_EMBEDDINGS = "data/item-embeddings";
     static final String USER_HISTORIES = "data/user-histories";
+    /**
+     * The candidates' column of each item's display label (its title, or its id when the model has no title
+     * column); format 2 fixed the name, so it stays.
+     */
+    static final String LABEL = "title";
     /** Floats per Parquet row of the parameter vector (keeps rows small for any model size). */
     static final int CHUNK = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -84,7 +91,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
     private static final StructType CANDIDATE_ROWS = new StructType()
             .add("record", DataTypes.IntegerType, false)
             .add("item", DataTypes.StringType, false)
-            .add("title", DataTypes.StringType, false);
+            .add(LABEL, DataTypes.StringType, false);
 
     private final TwoTowerRetrievalModel model;
 
@@ -266,7 +273,7 @@ final class TwoTowerRetrievalWriter extends MLWriter {
         for (int r = 0; r < n; r++) {
             Row row = rows.get(r);
             items.add(row.getString(row.fieldIndex("item")));
-            labels.add(row.getString(row.fieldIndex("title")));
+            labels.add(row.getString(row.fieldIndex(LABEL)));
             for (int f = 0; f < k; f++) {
                 int w = widths[f];
                 if (ids[f] != null) {
@@ -331,10 +338,10 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                         JSON.treeToValue(s.get("layerSizes"), int[].class), s.get("learningRate").asDouble(),
                         s.get("initialAccumulator").asDouble(), s.get("epsilon").asDouble(), s.get("initSeed").asLong());
                 if (s.has("objective")) {
-                    config = config.withObjective(JSON.treeToValue(s.get("objective"), io.deepretrieval.model.task.RetrievalObjective.class));
+                    config = config.withObjective(JSON.treeToValue(s.get("objective"), RetrievalObjective.class));
                 }
                 if (s.has("idDropout")) { // written only when on: models saved before it load as before
-                    config = config.withIdDropout(JSON.treeToValue(s.get("idDropout"), io.deepretrieval.model.features.IdDropout.class));
+                    config = config.withIdDropout(JSON.treeToValue(s.get("idDropout"), IdDropout.class));
                 }
                 CandidateCorpus corpus = readCorpus(spark, spec, new Path(path, CORPUS).toString());
                 // The saved names and shapes must be those of the model these settings and this spec build.

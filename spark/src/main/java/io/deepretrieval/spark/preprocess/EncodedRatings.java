@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.preprocess;
 
+import io.deepretrieval.model.features.FittedFeature;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.Interactions;
@@ -70,7 +71,7 @@ public final class EncodedRatings {
         columns.addAll(spec.queryColumns());
         columns.add("candidate");
         Dataset<Row> encoded = joined.select(columns.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
-        io.deepretrieval.model.features.FittedFeature user = spec.userFeature();
+        FittedFeature user = spec.userFeature();
         if (user == null) {
             return encoded;
         }

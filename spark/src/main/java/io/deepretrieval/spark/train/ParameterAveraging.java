@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.train;
 
+import io.deepretrieval.model.towers.EmbeddingTable;
 import io.deepretrieval.model.io.NativeThreads;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
@@ -232,7 +233,7 @@ public final class ParameterAveraging {
         private WorkerResult train(ReplicaCache.Replica replica, Interactions data, int partition, int from, long started) {
             int batch = options.batchSizePerWorker();
             state.value().applyTo(replica.model());
-            replica.model().tables().forEach(io.deepretrieval.model.towers.EmbeddingTable::markUpdates);
+            replica.model().tables().forEach(EmbeddingTable::markUpdates);
             replica.step().startEpoch(epoch);
             if (config.objective().logQCorrection() && !replica.step().hasCandidateFrequencies()) {
                 replica.step().candidateShares(candidateShares.value()); // all training rows', once per replica

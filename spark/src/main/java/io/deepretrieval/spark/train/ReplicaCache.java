@@ -1,5 +1,6 @@
 package io.deepretrieval.spark.train;
 
+import io.deepretrieval.model.io.BackendInfo;
 import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.towers.ModelConfig;
@@ -73,7 +74,7 @@ final class ReplicaCache {
         }
         return REPLICAS.computeIfAbsent(fitId + "/" + partition, k -> {
             LOG.info("Building model replica for partition {} on {}: ND4J {}, {} step thread(s)", partition, hostName(),
-                    io.deepretrieval.model.io.BackendInfo.describe(), stepThreads);
+                    BackendInfo.describe(), stepThreads);
             TwoTowerModel model = new TwoTowerModel(config, spec);
             return new Replica(model, new TrainingStep(model, corpus, stepThreads));
         });

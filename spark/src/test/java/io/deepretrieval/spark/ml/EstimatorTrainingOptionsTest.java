@@ -89,6 +89,22 @@ class EstimatorTrainingOptionsTest {
         assertEquals(2, checkpoints(Path.of(ck), "16-seed5-").size());
     }
 
+    /** The same settings and spec with other rows marked for validation train on other rows: no resume. */
+    @Test
+    void anotherValidationMarkingStartsAfresh() {
+        String ck = dir.resolve("checkpoints-marking").toString();
+        Dataset<Row> a = interactions.withColumn("held", col("seconds").mod(5).equalTo(0));
+        Dataset<Row> b = interactions.withColumn("held", col("seconds").mod(5).equalTo(1));
+        estimator(2).setValidationIndicatorCol("held").setCheckpointDir(ck).fit(a);
+        TwoTowerRetrievalModel other = estimator(2).setValidationIndicatorCol("held").setCheckpointDir(ck).fit(b);
+        TwoTowerRetrievalModel fresh = estimator(2).setValidationIndicatorCol("held").fit(b);
+        assertEquals(fresh.validationCurve().get(0).meanLoss(), other.validationCurve().get(0).meanLoss(), 1e-9);
+        assertEquals(2, checkpoints(Path.of(ck), "16-seed5-").size());
+        // The first marking again resumes its own run: nothing new is written.
+        estimator(2).setValidationIndicatorCol("held").setCheckpointDir(ck).fit(a);
+        assertEquals(2, checkpoints(Path.of(ck), "16-seed5-").size());
+    }
+
     @Test
     void earlyStoppingKeepsTheBestEpochAndRefitsOnEveryTrainingRow() {
         // 2,400 training rows of 300 items overfit within a few epochs: the stopping slice's best is early.
