@@ -43,23 +43,40 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
         /** The user id and the latest 50 items through a history table of their own. */
         HISTORY50_SEPARATE(new String[]{"user=user_id:categorical", "recent=movie_id:history:50"}),
         /** The user id and the latest 10 items through the candidate item table. */
-        HISTORY10(new String[]{"user=user_id:categorical", "recent=movie_id:history:10:shareWith=item"});
+        HISTORY10(new String[]{"user=user_id:categorical", "recent=movie_id:history:10:shareWith=item"}),
+        /**
+         * {@code HISTORY50} trained on profiles: each training row reads the user's latest 50 other training items
+         * (historyMode profile), what a per-user recommendation reads.
+         */
+        PROFILE50("profile", new String[]{"user=user_id:categorical", "recent=movie_id:history:50:shareWith=item"}),
+        /** {@code PROFILE50} without the user id. */
+        PROFILE50_WITHOUT_ID("profile", new String[]{"recent=movie_id:history:50:shareWith=item"}),
+        /** {@code PROFILE50} with the latest 200 items: the whole training profile of most ML-100k users. */
+        PROFILE200("profile", new String[]{"user=user_id:categorical", "recent=movie_id:history:200:shareWith=item"});
 
         /** The query features; null: the Estimator's defaults (the tutorial's). */
         private final String[] query;
         /** Whether the towers read ML-100k's side columns (demographics and genres). */
         private final boolean side;
+        /** The Estimator's historyMode for a history feature. */
+        private final String historyMode;
 
         Features(boolean side, String... tutorialInputs) {
             // Built here, not from constants of Variant: an enum constant must not wait on its outer class's init.
             this.side = side;
+            this.historyMode = "sequential";
             this.query = !side ? null : java.util.stream.Stream.concat(java.util.Arrays.stream(tutorialInputs),
                     java.util.stream.Stream.of("age:numeric", "gender:categorical", "occupation:categorical",
                             "zip_prefix:categorical")).toArray(String[]::new);
         }
 
         Features(String[] historyQuery) {
+            this("sequential", historyQuery);
+        }
+
+        Features(String historyMode, String[] historyQuery) {
             this.side = false;
+            this.historyMode = historyMode;
             this.query = historyQuery;
         }
 
@@ -103,7 +120,11 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
             new Variant("logq+history50", 1.0, false, true, 0, Features.HISTORY50, true),
             new Variant("logq+history50-id", 1.0, false, true, 0, Features.HISTORY50_WITHOUT_ID, true),
             new Variant("logq+history50+separate", 1.0, false, true, 0, Features.HISTORY50_SEPARATE, true),
-            new Variant("logq+history10", 1.0, false, true, 0, Features.HISTORY10, true));
+            new Variant("logq+history10", 1.0, false, true, 0, Features.HISTORY10, true),
+            new Variant("logq+profile50", 1.0, false, true, 0, Features.PROFILE50, true),
+            new Variant("logq+profile50-id", 1.0, false, true, 0, Features.PROFILE50_WITHOUT_ID, true),
+            new Variant("profile50", 1.0, false, false, 0, Features.PROFILE50, true),
+            new Variant("logq+profile200", 1.0, false, true, 0, Features.PROFILE200, true));
 
     /** The named defaults, in their order; an unknown name is an error listing the known ones. */
     public static List<Variant> named(List<String> names) {
@@ -117,7 +138,8 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
         if (sideFeatures()) {
             estimator.setQueryFeatures(features.query.clone()).setCandidateFeatures(SIDE_CANDIDATE);
         } else if (features.history()) {
-            estimator.setQueryFeatures(features.query.clone()).setCandidateFeatures(ITEM_CANDIDATE);
+            estimator.setQueryFeatures(features.query.clone()).setCandidateFeatures(ITEM_CANDIDATE)
+                    .setHistoryMode(features.historyMode);
         }
         if (unseenUsers) {
             estimator.setPreprocessOn("train");

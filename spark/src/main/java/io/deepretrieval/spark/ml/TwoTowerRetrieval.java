@@ -117,6 +117,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private final Param<String> validationSplit;
     private final IntParam validationLastN;
     private final Param<String> preprocessOn;
+    private final Param<String> historyMode;
     private final Param<String> checkpointDir;
     private final IntParam rankingK;
     private final DoubleParam temperature;
@@ -191,6 +192,13 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 ParamValidators.inArray(new String[]{"random", "temporal", "lastN"}));
         validationLastN = new IntParam(this, "validationLastN", "interactions per user held out by validationSplit lastN",
                 ParamValidators.gtEq(1));
+        historyMode = new Param<>(this, "historyMode", "what a history feature built from the interactions reads on"
+                + " the training rows: sequential (the user's items strictly before the row's time, as a next-item"
+                + " query sees them) or profile (the user's latest training items other than the row itself, as a"
+                + " query made after all of them sees them: recommendForAllUsers, the kept histories); with profile the"
+                + " held-out rows of the random and lastN splits and of validationIndicatorCol read the user's latest"
+                + " training items too",
+                ParamValidators.inArray(new String[]{"sequential", "profile"}));
         preprocessOn = new Param<>(this, "preprocessOn", "rows the vocabularies and statistics are fitted on: all"
                 + " (the tutorial, as the original) or train (validation rows stay unseen)",
                 ParamValidators.inArray(new String[]{"all", "train"}));
@@ -254,6 +262,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         setDefault(validationSplit, "random");
         setDefault(validationLastN, 1);
         setDefault(preprocessOn, "all");
+        setDefault(historyMode, "sequential");
         setDefault(checkpointDir, "");
         setDefault(rankingK, 10);
         setDefault(queryFeatures, new String[0]);
@@ -322,6 +331,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public Param<String> validationSplit() { return validationSplit; }
     public IntParam validationLastN() { return validationLastN; }
     public Param<String> preprocessOn() { return preprocessOn; }
+    public Param<String> historyMode() { return historyMode; }
     public Param<String> checkpointDir() { return checkpointDir; }
     public IntParam rankingK() { return rankingK; }
     public DoubleParam temperature() { return temperature; }
@@ -359,6 +369,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public TwoTowerRetrieval setValidationSplit(String v) { set(validationSplit, v); return this; }
     public TwoTowerRetrieval setValidationLastN(int v) { set(validationLastN, v); return this; }
     public TwoTowerRetrieval setPreprocessOn(String v) { set(preprocessOn, v); return this; }
+    public TwoTowerRetrieval setHistoryMode(String v) { set(historyMode, v); return this; }
     public TwoTowerRetrieval setCheckpointDir(String v) { set(checkpointDir, v); return this; }
     public TwoTowerRetrieval setRankingK(int v) { set(rankingK, v); return this; }
     public TwoTowerRetrieval setTemperature(double v) { set(temperature, v); return this; }
@@ -541,8 +552,11 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             int n = histories.stream().mapToInt(FeatureConfig::size).max().orElseThrow();
             List<String> names = histories.stream().map(FeatureConfig::name).toList();
             fromTraining = caches.keep(InteractionHistories.of(raw.train(), n));
-            Dataset<Row> train = fromTraining.before(raw.train(), names);
-            Dataset<Row> held = heldOutHistories(ratings, fromTraining).before(raw.test(), names);
+            boolean profile = $(historyMode).equals("profile");
+            Dataset<Row> train = profile ? InteractionHistories.profile(raw.train(), n, names)
+                    : fromTraining.before(raw.train(), names);
+            Dataset<Row> held = profile && !temporalHeldOut() ? fromTraining.latestFor(raw.test(), names)
+                    : heldOutHistories(ratings, fromTraining).before(raw.test(), names);
             split = new InteractionSplits.Split(EncodedRatings.encode(dataset.sparkSession(), spec, corpus, train),
                     EncodedRatings.encode(dataset.sparkSession(), spec, corpus, held));
         } else if ($(preprocessOn).equals("all")) {
@@ -576,8 +590,12 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
      * rows are what is being predicted.
      */
     private InteractionHistories heldOutHistories(Dataset<Row> all, InteractionHistories fromTraining) {
-        return $(validationIndicatorCol).isEmpty() && $(validationSplit).equals("temporal")
-                ? InteractionHistories.of(all, fromTraining.length()) : fromTraining;
+        return temporalHeldOut() ? InteractionHistories.of(all, fromTraining.length()) : fromTraining;
+    }
+
+    /** Whether the held-out rows are the latest by time (the temporal split, no indicator column). */
+    private boolean temporalHeldOut() {
+        return $(validationIndicatorCol).isEmpty() && $(validationSplit).equals("temporal");
     }
 
     /** The model settings of these params. */

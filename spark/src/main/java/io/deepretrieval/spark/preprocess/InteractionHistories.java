@@ -14,6 +14,7 @@ import java.util.List;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.flatten;
 import static org.apache.spark.sql.functions.greatest;
@@ -21,7 +22,10 @@ import static org.apache.spark.sql.functions.last;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.slice;
+import static org.apache.spark.sql.functions.reverse;
 import static org.apache.spark.sql.functions.sort_array;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.transform;
 import static org.apache.spark.sql.functions.row_number;
 
 /**
@@ -89,12 +93,7 @@ public final class InteractionHistories {
      * @param queries rows with {@link KeyColumns#USER} and {@link KeyColumns#TIME}, any other columns kept as they are
      */
     public Dataset<Row> before(Dataset<Row> queries, List<String> historyColumns) {
-        for (String c : historyColumns) {
-            if (Arrays.asList(queries.columns()).contains(c)) {
-                throw new IllegalArgumentException("history column '" + c + "' is already in the rows "
-                        + Arrays.toString(queries.columns()) + "; rename the column or the feature");
-            }
-        }
+        checkAbsent(queries, historyColumns);
         // One stream per user: the queries (order 0) before the instants (order 1) at equal times.
         Dataset<Row> q = queries.withColumn(ROW, lit(true)).withColumn(ORDER, lit(0))
                 .withColumn(LIST, lit(null).cast(DataTypes.createArrayType(DataTypes.StringType)));
@@ -120,6 +119,59 @@ public final class InteractionHistories {
         return instants.withColumn(ROW, row_number().over(last))
                 .filter(col(ROW).equalTo(1))
                 .select(col(KeyColumns.USER), col(LIST).as(historyColumn));
+    }
+
+    /**
+     * {@code queries} with columns {@code historyColumns}: each query's user's latest source items
+     * ({@link #latest}), whatever the query's time; empty for a user without source rows. What a query made after
+     * every source row reads, as the model's kept histories give it.
+     */
+    public Dataset<Row> latestFor(Dataset<Row> queries, List<String> historyColumns) {
+        checkAbsent(queries, historyColumns);
+        Dataset<Row> byUser = latest(LIST).withColumnRenamed(KeyColumns.USER, ROW);
+        Dataset<Row> out = queries.join(byUser, queries.col(KeyColumns.USER).equalTo(byUser.col(ROW)), "left");
+        Column list = coalesce(col(LIST), array().cast(DataTypes.createArrayType(DataTypes.StringType)));
+        for (String c : historyColumns) {
+            out = out.withColumn(c, list);
+        }
+        return out.drop(ROW, LIST);
+    }
+
+    /**
+     * {@code rows} with columns {@code historyColumns}: each row's user's {@code n} latest rows of {@code rows}
+     * other than the row itself (oldest first; ties in time ordered by item id as in {@link #before}), whatever
+     * its time: a profile of the user's other interactions, the history a query made after all of them reads, so
+     * that training rows see what {@link #latestFor} gives at query time. A repeated (user, item, time) row leaves
+     * out one of its copies.
+     */
+    public static Dataset<Row> profile(Dataset<Row> rows, int n, List<String> historyColumns) {
+        if (n < 1) {
+            throw new IllegalArgumentException("history length must be >= 1, got " + n);
+        }
+        checkAbsent(rows, historyColumns);
+        WindowSpec newestFirst = Window.partitionBy(col(KeyColumns.USER))
+                .orderBy(col(KeyColumns.TIME).desc(), col(KeyColumns.ITEM).cast("string").desc());
+        Dataset<Row> ranked = rows.withColumn(ORDER, row_number().over(newestFirst));
+        // Per user, the n + 1 newest items, newest first: a row among them leaves itself out, any other takes n.
+        Dataset<Row> newest = ranked.filter(col(ORDER).leq(n + 1))
+                .groupBy(col(KeyColumns.USER).as(ROW))
+                .agg(sort_array(collect_list(struct(col(ORDER), col(KeyColumns.ITEM).cast("string").as("item")))).as(ITEMS))
+                .select(col(ROW), transform(col(ITEMS), e -> e.getField("item")).as(ITEMS));
+        Dataset<Row> out = ranked.join(newest, ranked.col(KeyColumns.USER).equalTo(newest.col(ROW)), "left");
+        Column others = reverse(slice(expr("filter(" + ITEMS + ", (x, i) -> i != " + ORDER + " - 1)"), 1, n));
+        for (String c : historyColumns) {
+            out = out.withColumn(c, others);
+        }
+        return out.drop(ROW, ITEMS, ORDER);
+    }
+
+    private static void checkAbsent(Dataset<Row> rows, List<String> historyColumns) {
+        for (String c : historyColumns) {
+            if (Arrays.asList(rows.columns()).contains(c)) {
+                throw new IllegalArgumentException("history column '" + c + "' is already in the rows "
+                        + Arrays.toString(rows.columns()) + "; rename the column or the feature");
+            }
+        }
     }
 
     /** {@code of(source, n).before(queries, [historyColumn])}: one query set's histories. */

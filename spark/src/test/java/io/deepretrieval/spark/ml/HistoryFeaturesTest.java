@@ -2,6 +2,7 @@ package io.deepretrieval.spark.ml;
 
 import io.deepretrieval.model.train.CurvePoint;
 import io.deepretrieval.spark.TestSpark;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +27,7 @@ import static io.deepretrieval.spark.BruteForceScores.floats;
 import static io.deepretrieval.spark.BruteForceScores.itemEmbeddings;
 import static io.deepretrieval.spark.BruteForceScores.ranked;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -178,6 +181,42 @@ class HistoryFeaturesTest {
         // The held-out rows scored with their own histories (the per-user ranking reads the kept ones instead).
         double top10 = lastTop10(model);
         assertTrue(top10 < 3 * CHANCE_TOP10, "top-10 " + top10 + " on structureless items: a history leaks its target");
+    }
+
+    /**
+     * historyMode profile on a random split: a training row reads the user's 3 latest other training rows, a
+     * held-out row the user's 3 latest training rows (what the kept history gives), never a held-out item; both
+     * against an oracle that sorts the training rows here.
+     */
+    @Test
+    void profileModeReadsTheUsersOtherTrainingItemsAndHeldOutRowsTheLatestOnes() {
+        TwoTowerRetrieval estimator = estimator("recent=item:history:3:shareWith=item").setHistoryMode("profile")
+                .setValidationSplit("random").setValidationFraction(0.3);
+        try (PreparedInteractions prepared = estimator.prepare(sequences)) {
+            Map<String, List<Row>> trainByUser = new HashMap<>();
+            List<Row> train = prepared.trainRows().select("user_id", "item_id", "timestamp", "recent").collectAsList();
+            for (Row r : train) {
+                trainByUser.computeIfAbsent(r.getString(0), u -> new ArrayList<>()).add(r);
+            }
+            Comparator<Row> oldestFirst = Comparator.<Row>comparingLong(r -> r.getLong(2)).thenComparing(r -> r.getString(1));
+            trainByUser.values().forEach(rows -> rows.sort(oldestFirst));
+            for (Row r : train) {
+                List<Row> others = new ArrayList<>(trainByUser.get(r.getString(0)));
+                others.remove(r);
+                List<String> items = others.stream().map(o -> o.getString(1)).toList();
+                assertEquals(items.subList(Math.max(0, items.size() - 3), items.size()), r.getList(3), r.toString());
+            }
+            List<Row> held = prepared.heldOutRows().select("user_id", "item_id", "timestamp", "recent").collectAsList();
+            assertTrue(held.size() > 1000, held.size() + " held-out rows");
+            for (Row r : held) {
+                List<String> items = trainByUser.getOrDefault(r.getString(0), List.of()).stream()
+                        .map(o -> o.getString(1)).toList();
+                assertEquals(items.subList(Math.max(0, items.size() - 3), items.size()), r.getList(3), r.toString());
+            }
+        }
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> estimator.copy(new ParamMap()).setHistoryMode("session"));
+        assertTrue(bad.getMessage().contains("historyMode"), bad.getMessage());
     }
 
     private static Map<String, List<String>> top(Dataset<Row> recommendations) {

@@ -120,6 +120,57 @@ class InteractionHistoriesTest {
         }
     }
 
+    /** The oracle of a profile: the user's rows but one copy of this row, ordered by (time, item id), the last n. */
+    private static List<String> profileOracle(List<Event> rows, Event row, int n) {
+        List<Event> others = new ArrayList<>(rows.stream().filter(e -> e.user.equals(row.user))
+                .sorted(Comparator.comparingLong(Event::time).thenComparing(Event::item)).toList());
+        assertTrue(others.remove(row), "the row is one of the user's");
+        List<String> items = others.stream().map(Event::item).toList();
+        return items.subList(Math.max(0, items.size() - n), items.size());
+    }
+
+    @Test
+    void aProfileIsTheUsersLatestOtherRowsUnderAnyPartitioning() {
+        SparkSession spark = TestSpark.session();
+        List<Event> events = randomEvents(5, 300); // ties, repeated items and exact duplicate rows
+        assertTrue(events.size() > events.stream().distinct().count(), "the data holds duplicate rows");
+        for (int n : new int[]{1, 4, 60}) {
+            for (int partitions : new int[]{1, 5}) {
+                List<Row> out = InteractionHistories.profile(frame(spark, events, partitions), n, List.of("a", "b"))
+                        .collectAsList();
+                assertEquals(events.size(), out.size(), "one output row per row");
+                for (Row r : out) {
+                    Event row = new Event(r.getString(0), r.getString(1), r.getLong(2));
+                    assertEquals(profileOracle(events, row, n), r.getList(3), "n=" + n + " " + row);
+                    assertEquals(r.getList(3), r.getList(4), "every named column holds the same profile");
+                }
+            }
+        }
+        // Unique items per row: a row that saw itself would hold its own item.
+        List<Event> unique = new ArrayList<>();
+        for (int t = 0; t < 30; t++) {
+            unique.add(new Event("u" + t % 3, "item" + t, t / 4));
+        }
+        for (Row r : InteractionHistories.profile(frame(spark, unique, 2), 50, List.of("h")).collectAsList()) {
+            assertFalse(r.getList(3).contains(r.getString(1)), "row " + r + " sees itself");
+            assertEquals(9, r.getList(3).size(), "all 9 other rows of the user: " + r);
+        }
+    }
+
+    @Test
+    void latestForGivesEveryQueryItsUsersLatestItemsWhateverItsTime() {
+        SparkSession spark = TestSpark.session();
+        List<Event> source = randomEvents(13, 200);
+        List<Event> queries = List.of(new Event("u1", "x", 0), new Event("u2", "y", 100), new Event("nobody", "z", 5));
+        InteractionHistories histories = InteractionHistories.of(frame(spark, source, 3), 6);
+        List<Row> out = histories.latestFor(frame(spark, queries, 2), List.of("h")).collectAsList();
+        assertEquals(3, out.size());
+        for (Row r : out) {
+            assertEquals(oracle(source, r.getString(0), Long.MAX_VALUE, 6), r.getList(3), r.toString());
+        }
+        assertTrue(out.stream().anyMatch(r -> r.getString(0).equals("nobody") && r.getList(3).isEmpty()));
+    }
+
     @Test
     void aHistoryColumnThatIsAlreadyThereAndALengthBelowOneAreErrors() {
         SparkSession spark = TestSpark.session();
