@@ -62,9 +62,22 @@ public final class ExperimentReport {
      * (null when there is none).
      */
     public static Summary best(List<Summary> summaries, String split) {
+        return bestBy(summaries, split, Summary::stoppingTop100);
+    }
+
+    /**
+     * The best tower setting of a split for per-user ranking: the early-stopped variant with the highest mean
+     * stopping-slice NDCG@10, the figure ALS and item-to-item are tuned by (null when no variant has it).
+     */
+    public static Summary bestPerUser(List<Summary> summaries, String split) {
+        return bestBy(summaries, split, Summary::stoppingNdcg10);
+    }
+
+    private static Summary bestBy(List<Summary> summaries, String split, ToDoubleFunction<Summary> figure) {
         List<String> stopped = Variant.DEFAULTS.stream().filter(Variant::earlyStopping).map(Variant::name).toList();
-        return summaries.stream().filter(s -> s.split().equals(split) && stopped.contains(s.model()))
-                .max(Comparator.comparingDouble(Summary::stoppingTop100)).orElse(null);
+        return summaries.stream().filter(s -> s.split().equals(split) && stopped.contains(s.model())
+                        && !Double.isNaN(figure.applyAsDouble(s)))
+                .max(Comparator.comparingDouble(figure)).orElse(null);
     }
 
     /** Writes {@code results.csv}, {@code summary.md} and {@code top100.png} of {@code runs} into {@code dir}. */
@@ -98,6 +111,7 @@ public final class ExperimentReport {
                 + " left out; averaged over queries.%n", ObjectiveExperiment.NEXT_ITEM_SPLIT));
         for (String split : summaries.stream().map(Summary::split).distinct().toList()) {
             Summary best = best(summaries, split);
+            Summary perUser = bestPerUser(summaries, split);
             boolean next = summaries.stream().anyMatch(s -> s.split().equals(split) && s.nextQueries() > 0);
             md.append("\n### ").append(split).append(" split\n\n")
                     .append("| model | seeds | top-100 | recall@10 | NDCG@10 | epochs | stopping-slice top-100 |"
@@ -108,7 +122,7 @@ public final class ExperimentReport {
                     continue;
                 }
                 md.append(String.format(Locale.ROOT, "| %s%s | %d | %s | %s | %s | %s | %s | %s |", s.model(),
-                        s == best ? " (best, chosen on the stopping slice)" : "", s.runs(), pm(s.top100()),
+                        marks(s, best, perUser), s.runs(), pm(s.top100()),
                         pm(s.recall10()), pm(s.ndcg10()), baseline(s.model()) ? "-"
                                 : String.format(Locale.ROOT, "%.0f", s.epochs()),
                         figure(s.stoppingTop100()), figure(s.stoppingNdcg10())));
@@ -135,8 +149,23 @@ public final class ExperimentReport {
                 md.append(String.format(Locale.ROOT, "%nBest towers (%s) minus item-to-item, NDCG@10: %+.4f.%n",
                         best.model(), best.ndcg10()[0] - itemToItem.ndcg10()[0]));
             }
+            if (perUser != null && als != null) {
+                md.append(String.format(Locale.ROOT, "%nBest per-user towers (%s) minus ALS: recall@10 %+.4f, NDCG@10"
+                                + " %+.4f (tower sd %.4f / %.4f; means of %d and %d seeds).%n", perUser.model(),
+                        perUser.recall10()[0] - als.recall10()[0], perUser.ndcg10()[0] - als.ndcg10()[0],
+                        perUser.recall10()[1], perUser.ndcg10()[1], perUser.runs(), als.runs()));
+            }
         }
         return md.toString();
+    }
+
+    /** The table's note on a row: which best it is (top-100, per user, or both), both chosen on the stopping slice. */
+    private static String marks(Summary s, Summary best, Summary perUser) {
+        if (s == best && s == perUser) {
+            return " (best top-100 and per user, chosen on the stopping slice)";
+        }
+        return s == best ? " (best top-100, chosen on the stopping slice)"
+                : s == perUser ? " (best per user, chosen on the stopping slice)" : "";
     }
 
     private static Summary find(List<Summary> summaries, String split, String model) {

@@ -209,7 +209,9 @@ public final class ObjectiveExperiment {
         }
         return new Run(split, seed, v.name(), last.accuracy().at(10), last.accuracy().at(50), last.accuracy().at(100),
                 ranking.recallAtK(), ranking.ndcgAtK(), ranking.users(), last.epoch(), stopping,
-                (System.nanoTime() - start) / 1e9, v.toString(), Double.NaN, next.recall10(), next.ndcg10(),
+                (System.nanoTime() - start) / 1e9, v.toString(),
+                model.earlyStoppingRanking() == null ? Double.NaN : model.earlyStoppingRanking().ndcgAtK(),
+                next.recall10(), next.ndcg10(),
                 next.queries(), next.withoutRecommendations());
     }
 

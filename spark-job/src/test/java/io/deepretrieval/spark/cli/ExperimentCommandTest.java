@@ -69,7 +69,12 @@ class ExperimentCommandTest {
         assertEquals(6, random.get("tutorial").get("epochs").asInt(), "the tutorial runs its fixed length");
         String summary = Files.readString(dir.resolve("exp/summary.md"));
         assertTrue(summary.contains("### random split") && summary.contains("### temporal split"), summary);
-        assertTrue(summary.contains("logq (best, chosen on the stopping slice)"), summary);
+        assertTrue(summary.contains("logq (best top-100 and per user, chosen on the stopping slice)"), summary);
+        // The early-stopped tower has a per-user figure of the stopping slice to be chosen by, as the baselines do.
+        assertTrue(random.get("logq").get("stoppingNdcg10").asDouble() > 0, random.get("logq").toString());
+        assertTrue(random.get("tutorial").get("stoppingNdcg10").isNull()
+                || Double.isNaN(random.get("tutorial").get("stoppingNdcg10").asDouble()), "no stopping slice, no figure");
+        assertTrue(summary.contains("Best per-user towers (logq) minus ALS: recall@10"), summary);
         assertTrue(summary.contains("Best towers (logq) minus ALS, top-100:"), summary);
         byte[] png = Files.readAllBytes(dir.resolve("exp/top100.png"));
         assertArrayEquals(new byte[]{(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));

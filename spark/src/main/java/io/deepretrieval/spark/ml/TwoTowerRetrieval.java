@@ -677,8 +677,9 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         Dataset<Row> train = data.trainRows();
         Dataset<Row> fitRows = train;
         EarlyStopping stopping = null;
+        InteractionSplits.Split inner = null;
         if (patience > 0) {
-            InteractionSplits.Split inner = stoppingSplit(train);
+            inner = stoppingSplit(train);
             fitRows = caches.cache(inner.train());
             HeldOutRows slice = caches.keep(heldOut(inner.test(), spec, distributed));
             LOG.info("Early stopping: {} training rows held out as the stopping slice, patience {} evaluations of top-{}",
@@ -689,6 +690,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 metric, checkpointFile(data, config, patience > 0 ? "stopping" : ""), progress, label, stopping);
         int bestEpoch = stopping == null ? 0 : stopping.bestEpoch();
         List<CurvePoint> stoppingCurve = stopping == null ? List.of() : stopping.history();
+        RankingMetrics.Result stoppingRanking = stopping != null && intOf(rankingK) > 0 && !inner.test().isEmpty()
+                ? stoppingRanking(data, run.model(), fitRows, caches.cache(inner.test())) : null;
         if (stopping != null && (Boolean) $(refitAfterStopping)) {
             fitRows.unpersist();
             LOG.info("Refitting on all {} training rows for the best epoch count, {}", train.count(), bestEpoch);
@@ -697,23 +700,45 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             run = train(config, spec, corpus, train, validation, refit, distributed, metric,
                     checkpointFile(data, config, "refit" + bestEpoch), progress, label + " refit", null);
         }
-        TwoTowerModel model = run.model();
-        List<CurvePoint> curve = validating ? run.curve() : List.of();
-        float[] itemEmbeddings;
-        try (INDArray embeddings = model.candidateEmbeddings(corpus)) {
-            itemEmbeddings = NdArrays.floats(embeddings);
-        }
-        InteractionColumns cols = data.columns();
-        TwoTowerRetrievalModel result = new TwoTowerRetrievalModel(uid, cols, spec, corpus, config,
-                ModelState.of(model).servingOnly(), // a fitted model serves; checkpoints keep the optimizer state
-                itemEmbeddings, curve, data.userType(), data.itemType());
+        TwoTowerRetrievalModel result = model(data, run.model(), validating ? run.curve() : List.of());
         result.setParent(this);
         result.setColdStartStrategy($(coldStartStrategy));
-        result.setEarlyStopping(stoppingCurve, bestEpoch);
+        result.setEarlyStopping(stoppingCurve, bestEpoch, stoppingRanking);
         if (!spec.derivedHistories().isEmpty()) {
             result.setUserHistories(keptHistories(data.trainingHistories()));
         }
         return result;
+    }
+
+    /** The Spark ML model of trained towers: their serving state (no optimizer state) and item embeddings. */
+    private TwoTowerRetrievalModel model(PreparedInteractions data, TwoTowerModel towers, List<CurvePoint> curve) {
+        float[] itemEmbeddings;
+        try (INDArray embeddings = towers.candidateEmbeddings(data.corpus())) {
+            itemEmbeddings = NdArrays.floats(embeddings);
+        }
+        return new TwoTowerRetrievalModel(uid, data.columns(), data.spec(), data.corpus(), modelConfig(data.features()),
+                ModelState.of(towers).servingOnly(), // a fitted model serves; checkpoints keep the optimizer state
+                itemEmbeddings, curve, data.userType(), data.itemType());
+    }
+
+    /**
+     * Per-user recall@K and NDCG@K ({@code rankingK}) on the stopping slice of the towers early stopping kept (the
+     * best epoch's, trained without the slice), each user's other training items left out and histories read from
+     * those rows only: a per-user figure to choose settings by without touching the validation rows.
+     */
+    private RankingMetrics.Result stoppingRanking(PreparedInteractions data, TwoTowerModel best, Dataset<Row> fitRows,
+                                                  Dataset<Row> slice) {
+        TwoTowerRetrievalModel atBest = model(data, best, List.of());
+        try {
+            if (!data.spec().derivedHistories().isEmpty()) {
+                atBest.setUserHistories(InteractionHistories.of(fitRows, data.trainingHistories().length())
+                        .latest(TwoTowerRetrievalModel.KEPT_HISTORY)
+                        .withColumnRenamed(KeyColumns.USER, TwoTowerRetrievalModel.KEPT_USER));
+            }
+            return ranking(atBest, data.columns(), fitRows, slice, "Stopping-slice ranking");
+        } finally {
+            atBest.release();
+        }
     }
 
     /**
@@ -865,9 +890,13 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
             throw new IllegalArgumentException("evaluate needs rankingK > 0 (is " + k + ") and held-out rows"
                     + " (validationFraction, validationSplit or validationIndicatorCol)");
         }
-        InteractionColumns cols = data.columns();
-        Dataset<Row> train = data.trainRows();
-        Dataset<Row> held = data.heldOutRows();
+        return ranking(model, data.columns(), data.trainRows(), data.heldOutRows(), "Validation ranking");
+    }
+
+    /** Per-user recall@K and NDCG@K of {@code held}, the items of {@code train} left out, logged under {@code what}. */
+    private RankingMetrics.Result ranking(TwoTowerRetrievalModel model, InteractionColumns cols, Dataset<Row> train,
+                                          Dataset<Row> held, String what) {
+        int k = intOf(rankingK);
         List<Column> query = new ArrayList<>(List.of(col(KeyColumns.USER).as(cols.user())));
         List<String> histories = model.derivedHistoryColumns();
         for (String c : model.featureSpec().queryColumns()) {
@@ -881,7 +910,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         Dataset<Row> truth = held.select(col(KeyColumns.USER).as(cols.user()), col(KeyColumns.ITEM).as(cols.item()));
         RankingMetrics.Result r = new RankingMetrics(cols.user(), cols.item())
                 .evaluate(scorer(model).recommendForUserSubset(users, k, seen), truth, k);
-        LOG.info("Validation ranking ({} users, training items left out): recall@{} {}, NDCG@{} {}",
+        LOG.info("{} ({} users, training items left out): recall@{} {}, NDCG@{} {}", what,
                 r.users(), k, String.format(Locale.ROOT, "%.4f", r.recallAtK()), k,
                 String.format(Locale.ROOT, "%.4f", r.ndcgAtK()));
         return r;

@@ -80,6 +80,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     private RankingMetrics.Result validationRanking;
     private List<CurvePoint> stoppingCurve = List.of();
     private int stoppingBestEpoch;
+    private RankingMetrics.Result stoppingRanking;
 
     TwoTowerRetrievalModel(String uid, InteractionColumns cols, FeatureSpec spec, CandidateCorpus corpus,
                            ModelConfig config, ModelState parameters, float[] itemEmbeddings,
@@ -174,9 +175,20 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         return stoppingBestEpoch;
     }
 
-    void setEarlyStopping(List<CurvePoint> curve, int bestEpoch) {
+    /**
+     * Per-user recall@K and NDCG@K ({@code rankingK}) on the early-stopping slice of the best epoch's towers,
+     * trained without the slice (each user's other training items left out): the per-user figure to choose
+     * settings by without the validation rows. Null without early stopping or with {@code rankingK} 0, and after a
+     * load.
+     */
+    public RankingMetrics.Result earlyStoppingRanking() {
+        return stoppingRanking;
+    }
+
+    void setEarlyStopping(List<CurvePoint> curve, int bestEpoch, RankingMetrics.Result ranking) {
         this.stoppingCurve = List.copyOf(curve);
         this.stoppingBestEpoch = bestEpoch;
+        this.stoppingRanking = ranking;
     }
 
     /**
@@ -669,6 +681,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         copy.validationRanking = validationRanking;
         copy.stoppingCurve = stoppingCurve;
         copy.stoppingBestEpoch = stoppingBestEpoch;
+        copy.stoppingRanking = stoppingRanking;
         copy.broadcast = broadcast; // the same towers: one broadcast serves both, and one release frees it
         copy.userHistories = userHistories;
         return copyValues(copy, extra).setParent(parent());

@@ -123,6 +123,11 @@ class EstimatorTrainingOptionsTest {
                 "the refit trains the best epoch count");
         double top10 = refit.validationCurve().get(refit.validationCurve().size() - 1).accuracy().at(10);
         assertTrue(top10 > 3 * 10.0 / TwoTowerRetrievalTest.ITEMS, "refit validation top-10 " + top10);
+        // The best epoch's towers ranked for the slice's users, a per-user figure to choose settings by.
+        io.deepretrieval.spark.eval.RankingMetrics.Result slice10 = refit.earlyStoppingRanking();
+        assertTrue(slice10.users() > TwoTowerRetrievalTest.USERS / 2, slice10.toString());
+        assertTrue(slice10.recallAtK() > 3 * 10.0 / TwoTowerRetrievalTest.ITEMS, slice10.toString());
+        assertEquals(null, estimator(3).fit(interactions).earlyStoppingRanking(), "no early stopping, no figure");
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                 () -> estimator(3).setEarlyStoppingK(7));
         assertTrue(bad.getMessage().contains("earlyStoppingK"), bad.getMessage());
