@@ -6,7 +6,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Command-line entry point: {@code deep-retrieval sweep|train|recommend-all|download|bench|bench-recommend|bench-topk|recommend|serve|experiment ...}. */
-@Command(name = "deep-retrieval", mixinStandardHelpOptions = true, version = "deep-retrieval 0.1.0",
+@Command(name = "deep-retrieval", mixinStandardHelpOptions = true, versionProvider = BuildVersion.class,
         description = "Two-tower deep retrieval models on MovieLens: DL4J SameDiff towers, Spark preprocessing.",
         subcommands = {SweepCommand.class, TrainCommand.class, RecommendAllCommand.class, DownloadCommand.class,
                 BenchCommand.class, BenchRecommendCommand.class, BenchTopKCommand.class, RecommendCommand.class,

@@ -102,9 +102,9 @@ class DockerAssetsIT {
             }
         }
         String lib = "spark-job/target/lib/";
-        String app = "spark-job/target/deep-retrieval-spark-job-0.1.0-SNAPSHOT.jar";
-        String model = "model/target/deep-retrieval-model-0.1.0-SNAPSHOT.jar";
-        String library = "spark/target/deep-retrieval-spark_2.12-0.1.0-SNAPSHOT.jar";
+        String app = "spark-job/target/deep-retrieval-spark-job-0.2.0.jar";
+        String model = "model/target/deep-retrieval-model-0.2.0.jar";
+        String library = "spark/target/deep-retrieval-spark_2.12-0.2.0.jar";
         assertTrue(copied.containsAll(List.of(lib, app, model, library, "conf/", "docker/entrypoint.sh")), copied.toString());
         // the dependency jars first, our own three jars together in the last layer
         assertEquals(1, Collections.frequency(copied, lib));
