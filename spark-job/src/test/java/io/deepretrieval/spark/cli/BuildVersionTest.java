@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * One version string: {@code --version} prints the parent POM's version, and every deep-retrieval artifact name
- * the README, the docs, the Dockerfile and .dockerignore spell carries that same version.
+ * the README, the docs, the Dockerfile, .dockerignore and the example project spell carries that same version.
  */
 class BuildVersionTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -45,7 +45,7 @@ class BuildVersionTest {
         Pattern artifact = Pattern.compile("deep-retrieval-(?:model|spark_2\\.12|spark-job)-(\\d+\\.\\d+\\.\\d+[\\w.-]*?)(?:-app)?\\.jar"
                 + "|<artifactId>deep-retrieval[\\w.-]*</artifactId>\\s*<version>([^<]+)</version>");
         List<Path> files = new ArrayList<>(List.of(ROOT.resolve("README.md"), ROOT.resolve("docker/Dockerfile"),
-                ROOT.resolve(".dockerignore")));
+                ROOT.resolve(".dockerignore"), ROOT.resolve("examples/quickstart/pom.xml")));
         try (var docs = Files.list(ROOT.resolve("docs"))) {
             docs.filter(p -> p.toString().endsWith(".md")).forEach(files::add);
         }
