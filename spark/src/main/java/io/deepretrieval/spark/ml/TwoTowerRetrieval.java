@@ -118,6 +118,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private final IntParam validationLastN;
     private final Param<String> preprocessOn;
     private final Param<String> historyMode;
+    private final Param<String> handleInvalid;
     private final Param<String> checkpointDir;
     private final IntParam rankingK;
     private final DoubleParam temperature;
@@ -192,6 +193,10 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 ParamValidators.inArray(new String[]{"random", "temporal", "lastN"}));
         validationLastN = new IntParam(this, "validationLastN", "interactions per user held out by validationSplit lastN",
                 ParamValidators.gtEq(1));
+        handleInvalid = new Param<>(this, "handleInvalid", "rows with a null user, item or time, or a null, NaN or"
+                + " infinite value in a column a feature or the title reads: error (stop the fit, naming the column and"
+                + " the count) or skip (leave them out, counted in the log), as Spark's StringIndexer",
+                ParamValidators.inArray(new String[]{"error", "skip"}));
         historyMode = new Param<>(this, "historyMode", "what a history feature built from the interactions reads on"
                 + " the training rows: sequential (the user's items strictly before the row's time, as a next-item"
                 + " query sees them) or profile (the user's latest training items other than the row itself, as a"
@@ -263,6 +268,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         setDefault(validationLastN, 1);
         setDefault(preprocessOn, "all");
         setDefault(historyMode, "sequential");
+        setDefault(handleInvalid, "error");
         setDefault(checkpointDir, "");
         setDefault(rankingK, 10);
         setDefault(queryFeatures, new String[0]);
@@ -332,6 +338,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public IntParam validationLastN() { return validationLastN; }
     public Param<String> preprocessOn() { return preprocessOn; }
     public Param<String> historyMode() { return historyMode; }
+    public Param<String> handleInvalid() { return handleInvalid; }
     public Param<String> checkpointDir() { return checkpointDir; }
     public IntParam rankingK() { return rankingK; }
     public DoubleParam temperature() { return temperature; }
@@ -370,6 +377,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public TwoTowerRetrieval setValidationLastN(int v) { set(validationLastN, v); return this; }
     public TwoTowerRetrieval setPreprocessOn(String v) { set(preprocessOn, v); return this; }
     public TwoTowerRetrieval setHistoryMode(String v) { set(historyMode, v); return this; }
+    public TwoTowerRetrieval setHandleInvalid(String v) { set(handleInvalid, v); return this; }
     public TwoTowerRetrieval setCheckpointDir(String v) { set(checkpointDir, v); return this; }
     public TwoTowerRetrieval setRankingK(int v) { set(rankingK, v); return this; }
     public TwoTowerRetrieval setTemperature(double v) { set(temperature, v); return this; }
@@ -529,9 +537,10 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         }
     }
 
-    private PreparedInteractions prepare(Dataset<?> dataset, FitCaches caches) {
+    private PreparedInteractions prepare(Dataset<?> input, FitCaches caches) {
         InteractionColumns cols = columns();
         TowerFeatures features = towerFeatures();
+        Dataset<Row> dataset = InvalidRows.handle(input, cols, features, $(handleInvalid));
         String indicator = $(validationIndicatorCol);
         Dataset<Row> ratings = caches.cache(cols.ratings(dataset, features, indicator));
         Dataset<Row> items = caches.cache(cols.items(dataset, features));
