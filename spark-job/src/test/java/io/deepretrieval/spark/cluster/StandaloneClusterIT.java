@@ -118,7 +118,7 @@ class StandaloneClusterIT {
                 "--averaging-frequency", "2"));
         Path log = home.resolve("submit.log");
         // Both replicas are built, training is under way: kill one executor JVM in the middle of a round.
-        awaitLog(log, "[[16]] epoch 1/4", submit);
+        awaitLog(log, "[16] epoch 1/4", submit);
         List<ProcessHandle> executors = ProcessHandle.allProcesses()
                 .filter(p -> p.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
                 .filter(StandaloneClusterIT::ours).toList();

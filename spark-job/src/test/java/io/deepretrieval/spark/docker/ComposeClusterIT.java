@@ -130,7 +130,7 @@ class ComposeClusterIT {
         long killed = 0;
         try {
             // Both replicas are built and training is under way: check users, then kill one worker container.
-            awaitFile(submitLog, "[[16]] epoch 1/" + EPOCHS, submit, 5);
+            awaitFile(submitLog, "[16] epoch 1/" + EPOCHS, submit, 5);
             for (String id : projectContainers()) {
                 List<String> top = lines(docker("top", id, "-eo", "uid,pid,args"));
                 assertTrue(top.size() > 1, "no processes listed for " + id + ": " + top);

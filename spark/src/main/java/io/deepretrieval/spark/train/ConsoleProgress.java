@@ -14,7 +14,7 @@ public final class ConsoleProgress implements TrainingListener {
     private final String label;
     private final boolean evaluations;
 
-    /** Progress of a run with validation rows: epochs and evaluations. */
+    /** Progress of a run with validation rows: epochs and evaluations, each line starting with {@code label}. */
     public ConsoleProgress(String label) {
         this(label, true);
     }
@@ -30,7 +30,7 @@ public final class ConsoleProgress implements TrainingListener {
 
     @Override
     public void epochDone(int epoch, int epochs, double meanLoss, double examplesPerSecond, double etaSeconds) {
-        LOG.info(String.format(Locale.ROOT, "[%s] epoch %d/%d  loss %.1f  %,.0f examples/s  ETA %s  RSS %,d MB",
+        LOG.info(String.format(Locale.ROOT, "%s epoch %d/%d  loss %.1f  %,.0f examples/s  ETA %s  RSS %,d MB",
                 label, epoch, epochs, meanLoss, examplesPerSecond, duration(etaSeconds),
                 ResidentMemory.bytes() / (1024 * 1024)));
     }
@@ -40,7 +40,7 @@ public final class ConsoleProgress implements TrainingListener {
         if (!evaluations) {
             return;
         }
-        LOG.info(String.format(Locale.ROOT, "[%s] epoch %d  %s", label, point.epoch(), point.accuracy()));
+        LOG.info(String.format(Locale.ROOT, "%s epoch %d  %s", label, point.epoch(), point.accuracy()));
     }
 
     static String duration(double seconds) {
