@@ -9,6 +9,10 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.deepretrieval.model.retrieval.HnswTopK;
 import io.deepretrieval.model.retrieval.TopK;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +32,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Recommendations over HTTP from a {@link ServingModel}: {@code GET /recommend} (query parameters),
- * {@code POST /recommend} (a JSON body that can also carry the query's side features), {@code /health},
- * {@code /metadata}, JSON in and out. The JDK's own {@link HttpServer}: a handful of JSON routes need no
+ * {@code POST /recommend} (a JSON body that can also carry the query's side features), {@code /metadata}, JSON in
+ * and out; {@code /health/live} (the process answers), {@code /health/ready} (the model and its index are loaded
+ * and the server is not stopping: 503 otherwise; {@code /health}, kept from earlier versions, answers as ready does with
+ * status {@code ok}), and {@code /metrics} in
+ * Prometheus's text format (Micrometer: request count and latency histogram per route, method and status, and the
+ * model's identity). Requests are not logged one by one; errors are. The JDK's own {@link HttpServer}: a handful of JSON routes need no
  * framework, it takes a fixed thread pool and has a graceful {@code stop(delay)}, and it adds no dependency.
  * Requests are answered on {@code threads} pool threads; the query tower runs on the model's one graph thread
  * (a SameDiff graph must not run concurrently), while the top-k searches, which are thread-safe, run on the pool
@@ -47,6 +55,8 @@ public final class RecommendationServer implements AutoCloseable {
     private final int maxK;
     private final HttpServer server;
     private final ExecutorService pool;
+    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private volatile boolean stopping;
 
     /**
      * @param candidates what to recommend from ({@code model.candidates()}, or a synthetic catalogue around it)
@@ -76,6 +86,10 @@ public final class RecommendationServer implements AutoCloseable {
         this.server.setExecutor(pool);
         // One context for every path, so that unknown routes get a JSON 404 like every other error.
         this.server.createContext("/", this::handle);
+        Gauge.builder("deep_retrieval_model_loaded", () -> 1).description("the model served (its labels say which)")
+                .tags("index", index.kind(), "candidates", Integer.toString(candidates.size()),
+                        "dim", Integer.toString(candidates.dim()))
+                .register(metrics);
     }
 
     private static ThreadFactory daemon(String name) {
@@ -99,6 +113,7 @@ public final class RecommendationServer implements AutoCloseable {
 
     /** Stops accepting, lets exchanges in flight finish for up to {@code delaySeconds}, then frees the threads. */
     public void stop(int delaySeconds) {
+        stopping = true; // not ready: a load balancer stops sending before the socket closes
         server.stop(delaySeconds);
         pool.shutdown();
         try {
@@ -125,13 +140,42 @@ public final class RecommendationServer implements AutoCloseable {
         }
     }
 
+    /** The routes; any other path is answered 404 and counted under the route {@code other}. */
+    private static final List<String> ROUTES = List.of("/recommend", "/metadata", "/health", "/health/live",
+            "/health/ready", "/metrics");
+
     private void handle(HttpExchange exchange) throws IOException {
+        long start = System.nanoTime();
+        String path = exchange.getRequestURI().getPath();
+        int status = 500;
+        try {
+            status = answer(exchange, path);
+        } finally {
+            Timer.builder("http_server_requests").description("requests answered, by route, method and status")
+                    .tags("route", ROUTES.contains(path) ? path : "other", "method", exchange.getRequestMethod(),
+                            "status", Integer.toString(status))
+                    .publishPercentileHistogram().register(metrics)
+                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Answers one exchange and returns its status. */
+    private int answer(HttpExchange exchange, String path) throws IOException {
         try (exchange) {
-            String path = exchange.getRequestURI().getPath();
             ObjectNode body;
             try {
-                if (!List.of("/recommend", "/health", "/metadata").contains(path)) {
-                    throw new BadRequest(404, null, "no route " + path + "; routes: GET /recommend, /health, /metadata");
+                if (!ROUTES.contains(path)) {
+                    throw new BadRequest(404, null, "no route " + path + "; routes: GET /recommend, /metadata, "
+                            + "/health/live, /health/ready, /metrics");
+                }
+                if (path.equals("/metrics") && "GET".equals(exchange.getRequestMethod())) {
+                    byte[] text = metrics.scrape().getBytes(StandardCharsets.UTF_8);
+                    exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                    exchange.sendResponseHeaders(200, text.length);
+                    try (OutputStream out = exchange.getResponseBody()) {
+                        out.write(text);
+                    }
+                    return 200;
                 }
                 boolean post = "POST".equals(exchange.getRequestMethod()) && path.equals("/recommend");
                 if (!"GET".equals(exchange.getRequestMethod()) && !post) {
@@ -139,10 +183,16 @@ public final class RecommendationServer implements AutoCloseable {
                     throw new BadRequest(405, null, exchange.getRequestMethod() + " " + path + " is not allowed; use GET"
                             + (path.equals("/recommend") ? " or POST" : ""));
                 }
+                if ((path.equals("/health") || path.equals("/health/ready")) && stopping) {
+                    send(exchange, 503, JSON.createObjectNode().put("status", "stopping"));
+                    return 503;
+                }
                 body = switch (path) {
                     case "/recommend" -> recommend(post ? RecommendRequest.of(readJson(exchange))
                             : RecommendRequest.of(query(exchange.getRequestURI().getRawQuery())));
                     case "/health" -> JSON.createObjectNode().put("status", "ok");
+                    case "/health/ready" -> JSON.createObjectNode().put("status", "ready");
+                    case "/health/live" -> JSON.createObjectNode().put("status", "live");
                     default -> metadata();
                 };
             } catch (BadRequest e) {
@@ -151,13 +201,14 @@ public final class RecommendationServer implements AutoCloseable {
                     error.put("parameter", e.parameter);
                 }
                 send(exchange, e.status, error);
-                return;
+                return e.status;
             } catch (RuntimeException e) {
                 LOG.error("{} failed", exchange.getRequestURI(), e);
                 send(exchange, 500, JSON.createObjectNode().put("error", "internal error: " + e));
-                return;
+                return 500;
             }
             send(exchange, 200, body);
+            return 200;
         }
     }
 

@@ -163,6 +163,37 @@ class RecommendationServerTest {
         assertEquals(16, h.get("m").asInt());
     }
 
+    /**
+     * Liveness and readiness apart, and Prometheus metrics that count what this test sent: on a server of its own,
+     * so that no other test's requests are in the counts.
+     */
+    @Test
+    void healthRoutesAndPrometheusMetricsCountEveryRouteAndStatus() throws Exception {
+        RecommendationServer server = new RecommendationServer(model, model.candidates(), model.exactIndex(),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 2, 10).start();
+        try {
+            assertEquals("live", ok(server, "/health/live").get("status").asText());
+            assertEquals("ready", ok(server, "/health/ready").get("status").asText());
+            for (int i = 0; i < 3; i++) {
+                ok(server, "/recommend?user=" + (i + 1));
+            }
+            assertEquals(400, get(server, "/recommend?user=1&k=0").statusCode());
+            assertEquals(404, get(server, "/nowhere").statusCode());
+            HttpResponse<String> scrape = get(server, "/metrics");
+            assertEquals(200, scrape.statusCode());
+            assertTrue(scrape.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+            String text = scrape.body();
+            assertTrue(text.contains("http_server_requests_seconds_count{method=\"GET\",route=\"/recommend\",status=\"200\"} 3"), text);
+            assertTrue(text.contains("http_server_requests_seconds_count{method=\"GET\",route=\"/recommend\",status=\"400\"} 1"), text);
+            assertTrue(text.contains("http_server_requests_seconds_count{method=\"GET\",route=\"other\",status=\"404\"} 1"), text);
+            assertTrue(text.contains("http_server_requests_seconds_bucket{method=\"GET\",route=\"/recommend\",status=\"200\",le="), "a latency histogram");
+            assertTrue(text.contains("deep_retrieval_model_loaded{candidates=\"96\",dim=\"" + model.candidates().dim()
+                    + "\",index=\"exact\"} 1.0"), text);
+        } finally {
+            server.stop(0);
+        }
+    }
+
     @Test
     void concurrentRequestsGetTheSameAnswersAsOneAtATime() throws Exception {
         List<String> users = List.of("1", "2", "7", "30", "60", "44", "13", "5");
