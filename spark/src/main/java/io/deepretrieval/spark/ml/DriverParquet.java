@@ -34,8 +34,11 @@ final class DriverParquet {
     private DriverParquet() {
     }
 
-    /** Writes {@code rows} of {@code schema} to {@code dir}/part-00000.parquet. */
-    static void write(Configuration conf, Path dir, StructType schema, List<Row> rows) throws IOException {
+    /**
+     * Writes {@code rows} of {@code schema} to {@code dir}/part-00000.parquet, row by row as the iterable gives them
+     * (a Dataset's local iterator holds one partition at a time in the driver).
+     */
+    static void write(Configuration conf, Path dir, StructType schema, Iterable<Row> rows) throws IOException {
         MessageType message = messageType(schema);
         SimpleGroupFactory groups = new SimpleGroupFactory(message);
         try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new Path(dir, "part-00000.parquet"))

@@ -135,8 +135,9 @@ final class TwoTowerRetrievalWriter extends MLWriter {
             DriverParquet.write(conf, new Path(path, PARAMETERS), PARAMETER_ROWS, parameterRows(model.parameters()));
             DriverParquet.write(conf, new Path(path, ITEM_EMBEDDINGS), model.itemEmbeddingSchema(), model.itemEmbeddingRows());
             if (model.userHistories() != null) {
+                // Streamed a partition at a time: one row per training user, which may be many.
                 DriverParquet.write(conf, new Path(path, USER_HISTORIES), model.userHistories().schema(),
-                        model.userHistories().collectAsList());
+                        () -> model.userHistories().toLocalIterator());
             }
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot save the model to " + path, e);
