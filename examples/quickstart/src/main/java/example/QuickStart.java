@@ -32,7 +32,9 @@ public final class QuickStart {
 
     public static void main(String[] args) throws IOException {
         String folder = args[0];
-        SparkSession spark = SparkSession.builder().master("local[2]").appName("deep-retrieval quick start").getOrCreate();
+        // Local mode on a small table: a few shuffle partitions rather than Spark's 200.
+        SparkSession spark = SparkSession.builder().master("local[2]").appName("deep-retrieval quick start")
+                .config("spark.sql.shuffle.partitions", 4).getOrCreate();
 
         // Your interactions: any table with a user, an item and (optionally) a time column.
         writeInteractions(spark, folder + "/interactions");
