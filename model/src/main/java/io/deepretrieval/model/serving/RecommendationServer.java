@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * status {@code ok}), and {@code /metrics} in
  * Prometheus's text format (Micrometer: request count and latency histogram per route, method and status, and the
  * model's identity). Requests are not logged one by one; errors are. The JDK's own {@link HttpServer}: a handful of JSON routes need no
- * framework, it takes a fixed thread pool and has a graceful {@code stop(delay)}, and it adds no dependency.
+ * framework, and it takes a fixed thread pool and has a graceful {@code stop(delay)}.
  * Requests are answered on {@code threads} pool threads; the query tower runs on the model's one graph thread
  * (a SameDiff graph must not run concurrently), while the top-k searches, which are thread-safe, run on the pool
  * threads in parallel.
@@ -46,7 +46,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class RecommendationServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RecommendationServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Default number of movies a request gets. */
+    /** The routes; any other path is answered 404 and counted under the route {@code other}. */
+    private static final List<String> ROUTES = List.of("/recommend", "/metadata", "/health", "/health/live",
+            "/health/ready", "/metrics");
+    /** The methods the metrics name; any other counts as {@code other}, so that clients cannot add labels. */
+    private static final List<String> METHODS = List.of("GET", "POST", "HEAD", "PUT", "DELETE");
+    /** Default number of items a request gets. */
     public static final int DEFAULT_K = 10;
 
     private final ServingModel model;
@@ -111,9 +116,18 @@ public final class RecommendationServer implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
-    /** Stops accepting, lets exchanges in flight finish for up to {@code delaySeconds}, then frees the threads. */
+    /**
+     * Stops gracefully: first answers {@code /health/ready} with 503 for {@code delaySeconds} while still serving
+     * (so that a load balancer stops sending), then stops accepting, lets exchanges in flight finish for up to
+     * {@code delaySeconds} more, and frees the threads.
+     */
     public void stop(int delaySeconds) {
-        stopping = true; // not ready: a load balancer stops sending before the socket closes
+        stopping = true;
+        try {
+            Thread.sleep(delaySeconds * 1000L);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         server.stop(delaySeconds);
         pool.shutdown();
         try {
@@ -140,10 +154,6 @@ public final class RecommendationServer implements AutoCloseable {
         }
     }
 
-    /** The routes; any other path is answered 404 and counted under the route {@code other}. */
-    private static final List<String> ROUTES = List.of("/recommend", "/metadata", "/health", "/health/live",
-            "/health/ready", "/metrics");
-
     private void handle(HttpExchange exchange) throws IOException {
         long start = System.nanoTime();
         String path = exchange.getRequestURI().getPath();
@@ -152,7 +162,8 @@ public final class RecommendationServer implements AutoCloseable {
             status = answer(exchange, path);
         } finally {
             Timer.builder("http_server_requests").description("requests answered, by route, method and status")
-                    .tags("route", ROUTES.contains(path) ? path : "other", "method", exchange.getRequestMethod(),
+                    .tags("route", ROUTES.contains(path) ? path : "other", "method", METHODS.contains(
+                                    exchange.getRequestMethod()) ? exchange.getRequestMethod() : "other",
                             "status", Integer.toString(status))
                     .publishPercentileHistogram().register(metrics)
                     .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);

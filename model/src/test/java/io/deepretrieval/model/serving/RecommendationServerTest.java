@@ -214,12 +214,22 @@ class RecommendationServerTest {
     }
 
     @Test
-    void stopClosesThePort() throws Exception {
+    void stopFirstSaysNotReadyThenClosesThePort() throws Exception {
         Candidates c = model.candidates();
         RecommendationServer server = new RecommendationServer(model, c, model.exactIndex(),
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1, 10).start();
         assertEquals("ok", ok(server, "/health").get("status").asText());
-        server.stop(1);
+        Thread stopper = new Thread(() -> server.stop(2));
+        stopper.start();
+        // While it drains, the server still answers: live, but no longer ready.
+        HttpResponse<String> ready = get(server, "/health/ready");
+        for (int i = 0; i < 20 && ready.statusCode() != 503; i++) {
+            Thread.sleep(50);
+            ready = get(server, "/health/ready");
+        }
+        assertEquals(503, ready.statusCode(), ready.body());
+        assertEquals(200, get(server, "/health/live").statusCode());
+        stopper.join();
         assertThrows(IOException.class, () -> get(server, "/health"));
     }
 }

@@ -61,7 +61,7 @@ final class ServeCommand implements Callable<Integer> {
             + " (load tests at catalogue sizes MovieLens lacks; not real movies)")
     Integer synthetic;
 
-    @Option(names = "--shutdown-delay", defaultValue = "2", description = "seconds in-flight requests get on stop (default: ${DEFAULT-VALUE})")
+    @Option(names = "--shutdown-delay", defaultValue = "2", description = "on stop: seconds of answering /health/ready with 503 while still serving, then as long again for requests in flight (default: ${DEFAULT-VALUE})")
     int shutdownDelay;
 
     @Override

@@ -207,6 +207,7 @@ public final class ObjectiveExperiment {
                 next = nextItem(k, split, recommender);
             }
         }
+        model.release(); // dozens of fits in one JVM: each model's executor state goes as soon as its figures are read
         return new Run(split, seed, v.name(), last.accuracy().at(10), last.accuracy().at(50), last.accuracy().at(100),
                 ranking.recallAtK(), ranking.ndcgAtK(), ranking.users(), last.epoch(), stopping,
                 (System.nanoTime() - start) / 1e9, v.toString(),

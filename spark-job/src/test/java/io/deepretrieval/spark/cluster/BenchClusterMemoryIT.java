@@ -3,8 +3,10 @@ package io.deepretrieval.spark.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,11 +24,15 @@ class BenchClusterMemoryIT {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
     @Test
-    void bothJobsReportTheDriverAndEachExecutor() throws Exception {
+    void bothJobsReportTheDriverAndEachExecutor(@TempDir Path tmp) throws Exception {
+        Path stdout = tmp.resolve("out.jsonl");
         Process p = new ProcessBuilder("bash", ROOT.resolve("bin/bench-cluster-memory").toString(), "5000", "1", "16",
-                "sweep histories").redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(8, TimeUnit.MINUTES), "finished");
+                "sweep histories").redirectError(ProcessBuilder.Redirect.INHERIT).redirectOutput(stdout.toFile()).start();
+        if (!p.waitFor(8, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError("bin/bench-cluster-memory did not finish in 8 minutes");
+        }
+        String out = Files.readString(stdout, StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), out);
         List<JsonNode> lines = new ArrayList<>();
         for (String line : out.strip().split("\n")) {
@@ -44,8 +50,9 @@ class BenchClusterMemoryIT {
 
         Process bad = new ProcessBuilder("bash", ROOT.resolve("bin/bench-cluster-memory").toString(), "5000", "1", "16",
                 "train").redirectErrorStream(true).start();
-        String err = new String(bad.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(2, bad.waitFor());
+        String err = new String(bad.getInputStream().readAllBytes(), StandardCharsets.UTF_8); // it exits at once
+        assertTrue(bad.waitFor(1, TimeUnit.MINUTES));
+        assertEquals(2, bad.exitValue());
         assertTrue(err.contains("JOBS are sweep and/or histories, got 'train'"), err);
     }
 }

@@ -99,10 +99,14 @@ class ConsumerProjectIT {
 
     /** Runs a command in {@code dir}, returns its output (stdout and stderr); a failure or a timeout fails the test. */
     private static String run(Path dir, int minutes, String... command) throws Exception {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-        byte[] bytes = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(minutes, TimeUnit.MINUTES), String.join(" ", command) + " timed out");
-        String out = new String(bytes, StandardCharsets.UTF_8);
+        Path log = Files.createTempFile(dir, "run", ".log");
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " timed out:\n" + Files.readString(log));
+        }
+        String out = Files.readString(log, StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), String.join(" ", command) + ":\n" + out);
         return out;
     }

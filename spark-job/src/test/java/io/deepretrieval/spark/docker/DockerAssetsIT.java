@@ -102,9 +102,10 @@ class DockerAssetsIT {
             }
         }
         String lib = "spark-job/target/lib/";
-        String app = "spark-job/target/deep-retrieval-spark-job-0.2.0.jar";
-        String model = "model/target/deep-retrieval-model-0.2.0.jar";
-        String library = "spark/target/deep-retrieval-spark_2.12-0.2.0.jar";
+        String version = System.getProperty("project.version");
+        String app = "spark-job/target/deep-retrieval-spark-job-" + version + ".jar";
+        String model = "model/target/deep-retrieval-model-" + version + ".jar";
+        String library = "spark/target/deep-retrieval-spark_2.12-" + version + ".jar";
         assertTrue(copied.containsAll(List.of(lib, app, model, library, "conf/", "docker/entrypoint.sh")), copied.toString());
         // the dependency jars first, our own three jars together in the last layer
         assertEquals(1, Collections.frequency(copied, lib));

@@ -39,14 +39,19 @@ final class InvalidRows {
     /** {@code df} without its invalid rows (skip), or unchanged when it has none; error: an exception naming them. */
     static Dataset<Row> handle(Dataset<?> df, InteractionColumns cols, TowerFeatures features, String policy) {
         Map<String, String> checked = checkedColumns(cols, features);
-        List<Column> counts = new ArrayList<>(List.of(count(lit(1))));
+        Column anyBad = lit(false);
+        for (String c : checked.keySet()) {
+            anyBad = anyBad.or(bad(df, c));
+        }
+        List<Column> counts = new ArrayList<>(List.of(count(lit(1)), sum(when(anyBad, 1).otherwise(0))));
         for (String c : checked.keySet()) {
             counts.add(sum(when(bad(df, c), 1).otherwise(0)));
         }
         Row r = df.agg(counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new)).first();
         long rows = r.getLong(0);
+        long left = r.isNullAt(1) ? 0 : r.getLong(1);
         List<String> found = new ArrayList<>();
-        int i = 1;
+        int i = 2;
         for (Map.Entry<String, String> e : checked.entrySet()) {
             long n = r.isNullAt(i) ? 0 : r.getLong(i);
             i++;
@@ -62,12 +67,7 @@ final class InvalidRows {
             throw new IllegalArgumentException("handleInvalid error: of " + rows + " rows, " + String.join("; ", found)
                     + "; clean them, or set handleInvalid to skip to leave such rows out (counted in the log)");
         }
-        Column anyBad = lit(false);
-        for (String c : checked.keySet()) {
-            anyBad = anyBad.or(bad(df, c));
-        }
         Dataset<Row> kept = all.filter(not(anyBad));
-        long left = rows - kept.count();
         LOG.warn("handleInvalid skip: left out {} of {} rows ({}): {}", left, rows,
                 String.format(Locale.ROOT, "%.2f%%", 100.0 * left / rows), String.join("; ", found));
         return kept;

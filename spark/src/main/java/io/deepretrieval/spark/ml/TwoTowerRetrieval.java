@@ -337,7 +337,9 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public Param<String> validationSplit() { return validationSplit; }
     public IntParam validationLastN() { return validationLastN; }
     public Param<String> preprocessOn() { return preprocessOn; }
+    /** What a history feature built from the interactions reads on the training rows: sequential or profile. */
     public Param<String> historyMode() { return historyMode; }
+    /** What the fit does with rows that have a null id or time or an invalid feature value: error or skip. */
     public Param<String> handleInvalid() { return handleInvalid; }
     public Param<String> checkpointDir() { return checkpointDir; }
     public IntParam rankingK() { return rankingK; }
@@ -376,7 +378,9 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public TwoTowerRetrieval setValidationSplit(String v) { set(validationSplit, v); return this; }
     public TwoTowerRetrieval setValidationLastN(int v) { set(validationLastN, v); return this; }
     public TwoTowerRetrieval setPreprocessOn(String v) { set(preprocessOn, v); return this; }
+    /** Sets {@link #historyMode()}: {@code sequential} (default) or {@code profile}. */
     public TwoTowerRetrieval setHistoryMode(String v) { set(historyMode, v); return this; }
+    /** Sets {@link #handleInvalid()}: {@code error} (default) or {@code skip}. */
     public TwoTowerRetrieval setHandleInvalid(String v) { set(handleInvalid, v); return this; }
     public TwoTowerRetrieval setCheckpointDir(String v) { set(checkpointDir, v); return this; }
     public TwoTowerRetrieval setRankingK(int v) { set(rankingK, v); return this; }
@@ -481,7 +485,12 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         try (PreparedInteractions data = prepare(dataset)) {
             TwoTowerRetrievalModel model = train(data);
             if (data.validating() && intOf(rankingK) > 0 && !data.heldOutRows().isEmpty()) {
-                model.setValidationRanking(evaluate(model, data));
+                try {
+                    model.setValidationRanking(evaluate(model, data));
+                } catch (RuntimeException | Error e) {
+                    model.release(); // the model is not returned: its executor state goes now
+                    throw e;
+                }
             }
             return model;
         }
@@ -895,7 +904,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
      */
     public RankingMetrics.Result evaluate(TwoTowerRetrievalModel model, PreparedInteractions data) {
         int k = intOf(rankingK);
-        if (k <= 0 || !data.validating()) {
+        if (k <= 0 || !data.validating() || data.heldOutRows().isEmpty()) {
             throw new IllegalArgumentException("evaluate needs rankingK > 0 (is " + k + ") and held-out rows"
                     + " (validationFraction, validationSplit or validationIndicatorCol)");
         }

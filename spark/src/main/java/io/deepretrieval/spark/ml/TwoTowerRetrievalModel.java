@@ -73,8 +73,11 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     private final DataType userType;
     private final DataType itemType;
     private final float[] itemEmbeddings;
-    /** The towers' broadcast, one holder shared by this model and its copies, so that {@link #release()} covers all. */
-    private transient SharedBroadcast broadcast = new SharedBroadcast();
+    /**
+     * The towers' broadcast, one holder shared by this model and its copies, so that {@link #release()} covers all;
+     * made on first use (a transient field is null after deserialization).
+     */
+    private transient SharedBroadcast broadcast;
     /** Per known user, the latest training items ({@link #KEPT_USER}, {@link #KEPT_HISTORY}); null without histories. */
     private Dataset<Row> userHistories;
     private RankingMetrics.Result validationRanking;
@@ -271,27 +274,37 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
 
     /** This model's serving state, broadcast on first use and shared with its copies. */
     Broadcast<ServingReplicas.State> state(SparkSession spark) {
-        synchronized (broadcast) {
-            if (broadcast.value == null) {
-                broadcast.value = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(
+        SharedBroadcast shared = shared();
+        synchronized (shared) {
+            if (shared.value == null) {
+                shared.value = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(
                         new ServingReplicas.State(config, spec, corpus, parameters, itemEmbeddings));
             }
-            return broadcast.value;
+            return shared.value;
         }
     }
 
+    /** The holder of the towers' broadcast, made on first use. */
+    private synchronized SharedBroadcast shared() {
+        if (broadcast == null) {
+            broadcast = new SharedBroadcast();
+        }
+        return broadcast;
+    }
+
     /**
-     * Releases what this model holds on the cluster now instead of when the model is garbage-collected: destroys
-     * its towers' broadcast (and with it the tower replicas on the driver and every executor) and unpersists the
-     * kept histories. Applies to this model and its copies. The model stays usable: the next call that needs the
-     * towers broadcasts them again, and the kept histories are read again from their source. Calls already running
-     * must finish first; releasing twice is harmless.
+     * Releases what this model holds on the executors now instead of when the model is garbage-collected: removes
+     * the executors' copies of its towers' broadcast (and with them the tower replicas built from them, once
+     * collected) and unpersists the kept histories; for this model and its copies. The driver keeps its copy, so
+     * the model, its copies and results already returned (lazy DataFrames) stay usable: a later job sends the
+     * towers to the executors again, and the kept histories are read again from their source. Releasing twice is
+     * harmless.
      */
     public void release() {
-        synchronized (broadcast) {
-            if (broadcast.value != null) {
-                broadcast.value.destroy();
-                broadcast.value = null;
+        SharedBroadcast shared = shared();
+        synchronized (shared) {
+            if (shared.value != null) {
+                shared.value.unpersist(true);
             }
         }
         if (userHistories != null) {
@@ -299,7 +312,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         }
     }
 
-    /** A broadcast this model and its copies share; null until first used and after {@link #release()}. */
+    /** A broadcast this model and its copies share; null until first used. */
     private static final class SharedBroadcast {
         private Broadcast<ServingReplicas.State> value;
     }
@@ -682,7 +695,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         copy.stoppingCurve = stoppingCurve;
         copy.stoppingBestEpoch = stoppingBestEpoch;
         copy.stoppingRanking = stoppingRanking;
-        copy.broadcast = broadcast; // the same towers: one broadcast serves both, and one release frees it
+        copy.broadcast = shared(); // the same towers: one broadcast serves both, and one release frees it
         copy.userHistories = userHistories;
         return copyValues(copy, extra).setParent(parent());
     }

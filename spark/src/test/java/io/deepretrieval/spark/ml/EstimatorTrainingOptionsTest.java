@@ -1,6 +1,7 @@
 package io.deepretrieval.spark.ml;
 
 import io.deepretrieval.spark.TestSpark;
+import io.deepretrieval.spark.eval.RankingMetrics;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -100,9 +101,14 @@ class EstimatorTrainingOptionsTest {
         TwoTowerRetrievalModel fresh = estimator(2).setValidationIndicatorCol("held").fit(b);
         assertEquals(fresh.validationCurve().get(0).meanLoss(), other.validationCurve().get(0).meanLoss(), 1e-9);
         assertEquals(2, checkpoints(Path.of(ck), "16-seed5-").size());
-        // The first marking again resumes its own run: nothing new is written.
+        // The first marking again resumes its own run: its file, complete at epoch 2, is not rewritten.
+        Map<Path, Long> written = new HashMap<>();
+        for (Path f : checkpoints(Path.of(ck), "16-seed5-")) {
+            written.put(f, f.toFile().lastModified());
+        }
         estimator(2).setValidationIndicatorCol("held").setCheckpointDir(ck).fit(a);
         assertEquals(2, checkpoints(Path.of(ck), "16-seed5-").size());
+        written.forEach((f, t) -> assertEquals(t, f.toFile().lastModified(), f + " was rewritten"));
     }
 
     @Test
@@ -124,7 +130,7 @@ class EstimatorTrainingOptionsTest {
         double top10 = refit.validationCurve().get(refit.validationCurve().size() - 1).accuracy().at(10);
         assertTrue(top10 > 3 * 10.0 / TwoTowerRetrievalTest.ITEMS, "refit validation top-10 " + top10);
         // The best epoch's towers ranked for the slice's users, a per-user figure to choose settings by.
-        io.deepretrieval.spark.eval.RankingMetrics.Result slice10 = refit.earlyStoppingRanking();
+        RankingMetrics.Result slice10 = refit.earlyStoppingRanking();
         assertTrue(slice10.users() > TwoTowerRetrievalTest.USERS / 2, slice10.toString());
         assertTrue(slice10.recallAtK() > 3 * 10.0 / TwoTowerRetrievalTest.ITEMS, slice10.toString());
         assertEquals(null, estimator(3).fit(interactions).earlyStoppingRanking(), "no early stopping, no figure");
