@@ -43,7 +43,7 @@ class BuildVersionTest {
     void everyArtifactNameInTheDocsCarriesThatVersion() throws IOException {
         String version = pomVersion();
         Pattern artifact = Pattern.compile("deep-retrieval-(?:model|spark_2\\.12|spark-job)-(\\d+\\.\\d+\\.\\d+[\\w.-]*?)(?:-app)?\\.jar"
-                + "|<artifactId>deep-retrieval[\\w.-]*</artifactId>\\s*<version>([^<]+)</version>");
+                + "|<artifactId>deep-retrieval-(?:parent|model|spark_2\\.12|spark-job)</artifactId>\\s*<version>([^<]+)</version>");
         List<Path> files = new ArrayList<>(List.of(ROOT.resolve("README.md"), ROOT.resolve("docker/Dockerfile"),
                 ROOT.resolve(".dockerignore"), ROOT.resolve("examples/quickstart/pom.xml")));
         try (var docs = Files.list(ROOT.resolve("docs"))) {
