@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -61,6 +62,7 @@ public final class RecommendationServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService pool;
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private volatile boolean stopping;
 
     /**
@@ -161,11 +163,14 @@ public final class RecommendationServer implements AutoCloseable {
         try {
             status = answer(exchange, path);
         } finally {
-            Timer.builder("http_server_requests").description("requests answered, by route, method and status")
-                    .tags("route", ROUTES.contains(path) ? path : "other", "method", METHODS.contains(
-                                    exchange.getRequestMethod()) ? exchange.getRequestMethod() : "other",
-                            "status", Integer.toString(status))
-                    .publishPercentileHistogram().register(metrics)
+            String route = ROUTES.contains(path) ? path : "other";
+            String method = METHODS.contains(exchange.getRequestMethod()) ? exchange.getRequestMethod() : "other";
+            String code = Integer.toString(status);
+            // One timer per (route, method, status), built once: the labels are bounded, and this runs per request.
+            timers.computeIfAbsent(route + " " + method + " " + code, k -> Timer.builder("http_server_requests")
+                            .description("requests answered, by route, method and status")
+                            .tags("route", route, "method", method, "status", code)
+                            .publishPercentileHistogram().register(metrics))
                     .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
     }

@@ -749,9 +749,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         TwoTowerRetrievalModel atBest = model(data, best, List.of());
         try {
             if (!data.spec().derivedHistories().isEmpty()) {
-                atBest.setUserHistories(InteractionHistories.of(fitRows, data.trainingHistories().length())
-                        .latest(TwoTowerRetrievalModel.KEPT_HISTORY)
-                        .withColumnRenamed(KeyColumns.USER, TwoTowerRetrievalModel.KEPT_USER));
+                atBest.setUserHistories(latestPerUser(InteractionHistories.of(fitRows, data.trainingHistories().length())));
             }
             return ranking(atBest, data.columns(), fitRows, slice, "Stopping-slice ranking");
         } finally {
@@ -886,12 +884,16 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
      * fit's caches go (Spark's cleaner frees them with the model).
      */
     private static Dataset<Row> keptHistories(InteractionHistories fromTraining) {
-        Dataset<Row> kept = fromTraining.latest(TwoTowerRetrievalModel.KEPT_HISTORY)
-                .withColumnRenamed(KeyColumns.USER, TwoTowerRetrievalModel.KEPT_USER)
-                .persist(StorageLevel.MEMORY_AND_DISK());
+        Dataset<Row> kept = latestPerUser(fromTraining).persist(StorageLevel.MEMORY_AND_DISK());
         LOG.info("Kept the latest {} training items of {} users for the history features", fromTraining.length(),
                 kept.count());
         return kept;
+    }
+
+    /** Each user's latest items in the model's kept-histories columns ({@code KEPT_USER}, {@code KEPT_HISTORY}). */
+    private static Dataset<Row> latestPerUser(InteractionHistories histories) {
+        return histories.latest(TwoTowerRetrievalModel.KEPT_HISTORY)
+                .withColumnRenamed(KeyColumns.USER, TwoTowerRetrievalModel.KEPT_USER);
     }
 
     /**
