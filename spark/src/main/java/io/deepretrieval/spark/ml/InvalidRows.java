@@ -59,6 +59,9 @@ final class InvalidRows {
                 found.add(n + (n == 1 ? " row has " : " rows have ") + what(df, e.getKey()) + " in " + e.getValue());
             }
         }
+        if (rows == 0) {
+            throw new IllegalArgumentException("the DataFrame has no rows: there is nothing to fit");
+        }
         Dataset<Row> all = df.toDF();
         if (found.isEmpty()) {
             return all;
@@ -66,6 +69,10 @@ final class InvalidRows {
         if (policy.equals("error")) {
             throw new IllegalArgumentException("handleInvalid error: of " + rows + " rows, " + String.join("; ", found)
                     + "; clean them, or set handleInvalid to skip to leave such rows out (counted in the log)");
+        }
+        if (left == rows) {
+            throw new IllegalArgumentException("handleInvalid skip: all " + rows + " rows are invalid ("
+                    + String.join("; ", found) + "); there is nothing to fit");
         }
         Dataset<Row> kept = all.filter(not(anyBad));
         LOG.warn("handleInvalid skip: left out {} of {} rows ({}): {}", left, rows,

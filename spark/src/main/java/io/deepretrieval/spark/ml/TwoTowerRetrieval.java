@@ -591,9 +591,44 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                     EncodedRatings.encode(dataset.sparkSession(), spec, corpus, raw.test()));
         }
         // Both sides are read several times (training, the validation metric, the ranking): encoded once.
-        return new PreparedInteractions(cols, features, spec, corpus, caches.cache(split.train()),
-                caches.cache(split.test()), validating, fromTraining, dataset.schema().apply(cols.user()).dataType(),
-                dataset.schema().apply(cols.item()).dataType(), caches::close);
+        Dataset<Row> trainRows = caches.cache(split.train());
+        Dataset<Row> heldOutRows = caches.cache(split.test());
+        checkEnoughData(corpus.size(), trainRows, heldOutRows, validating);
+        return new PreparedInteractions(cols, features, spec, corpus, trainRows, heldOutRows, validating, fromTraining,
+                dataset.schema().apply(cols.user()).dataType(), dataset.schema().apply(cols.item()).dataType(),
+                caches::close);
+    }
+
+    /**
+     * Stops a fit that cannot learn or cannot be judged before it trains: fewer than two items (every in-batch
+     * candidate would be the positive, so the loss has no gradient), no training rows, or a validation split that
+     * holds out nothing (its curve would be zeros presented as accuracy). Each message names the setting to change.
+     */
+    private void checkEnoughData(int items, Dataset<Row> train, Dataset<Row> heldOut, boolean validating) {
+        if (items < 2) {
+            throw new IllegalArgumentException("itemCol '" + $(itemCol) + "': the data has " + items + " distinct item;"
+                    + " retrieval ranks items against each other and needs at least 2");
+        }
+        if (train.isEmpty()) {
+            throw new IllegalArgumentException("no training rows: " + splitSetting() + " holds out all "
+                    + heldOut.count() + " rows");
+        }
+        if (validating && heldOut.isEmpty()) {
+            throw new IllegalArgumentException("no validation rows: " + splitSetting() + " holds out none of the "
+                    + train.count() + " rows; give more data, raise it, or turn validation off (validationFraction 0,"
+                    + " no validationIndicatorCol)");
+        }
+    }
+
+    /** The setting that decides which rows are held out, with its value, for error messages. */
+    private String splitSetting() {
+        if (!$(validationIndicatorCol).isEmpty()) {
+            return "validationIndicatorCol '" + $(validationIndicatorCol) + "'";
+        }
+        return switch ($(validationSplit)) {
+            case "lastN" -> "validationSplit lastN with validationLastN " + intOf(validationLastN);
+            default -> "validationSplit " + $(validationSplit) + " with validationFraction " + doubleOf(validationFraction);
+        };
     }
 
     /** The query features whose histories the pipeline builds from the interactions (declared on itemCol). */
@@ -699,6 +734,11 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         if (patience > 0) {
             inner = stoppingSplit(train);
             fitRows = caches.cache(inner.train());
+            if (fitRows.isEmpty() || inner.test().isEmpty()) {
+                throw new IllegalArgumentException("early stopping: earlyStoppingFraction " + doubleOf(earlyStoppingFraction)
+                        + " of the " + train.count() + " training rows leaves " + (fitRows.isEmpty() ? "no rows to train"
+                        : "an empty stopping slice") + "; give more data, change it, or set earlyStoppingPatience 0");
+            }
             HeldOutRows slice = caches.keep(heldOut(inner.test(), spec, distributed));
             LOG.info("Early stopping: {} training rows held out as the stopping slice, patience {} evaluations of top-{}",
                     slice.size(), patience, intOf(earlyStoppingK));
