@@ -36,8 +36,12 @@ final class InvalidRows {
     private InvalidRows() {
     }
 
+    /** The rows a fit goes on with, and what was left out of them. */
+    record Handled(Dataset<Row> rows, SkippedRows skipped) {
+    }
+
     /** {@code df} without its invalid rows (skip), or unchanged when it has none; error: an exception naming them. */
-    static Dataset<Row> handle(Dataset<?> df, InteractionColumns cols, TowerFeatures features, String policy) {
+    static Handled handle(Dataset<?> df, InteractionColumns cols, TowerFeatures features, String policy) {
         Map<String, String> checked = checkedColumns(cols, features);
         Column anyBad = lit(false);
         for (String c : checked.keySet()) {
@@ -64,7 +68,7 @@ final class InvalidRows {
         }
         Dataset<Row> all = df.toDF();
         if (found.isEmpty()) {
-            return all;
+            return new Handled(all, SkippedRows.none(rows));
         }
         if (policy.equals("error")) {
             throw new IllegalArgumentException("handleInvalid error: of " + rows + " rows, " + String.join("; ", found)
@@ -77,7 +81,7 @@ final class InvalidRows {
         Dataset<Row> kept = all.filter(not(anyBad));
         LOG.warn("handleInvalid skip: left out {} of {} rows ({}): {}", left, rows,
                 String.format(Locale.ROOT, "%.2f%%", 100.0 * left / rows), String.join("; ", found));
-        return kept;
+        return new Handled(kept, new SkippedRows(rows, left, found));
     }
 
     /** Each input column a row needs, with the setting that names it. */

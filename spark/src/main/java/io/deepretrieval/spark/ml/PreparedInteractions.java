@@ -28,6 +28,7 @@ public final class PreparedInteractions implements AutoCloseable {
     private final InteractionHistories trainingHistories;
     private final DataType userType;
     private final DataType itemType;
+    private final SkippedRows skippedRows;
     private final Runnable release;
     private Interactions train;
     private Interactions heldOut;
@@ -35,7 +36,7 @@ public final class PreparedInteractions implements AutoCloseable {
     PreparedInteractions(InteractionColumns columns, TowerFeatures features, FeatureSpec spec, CandidateCorpus corpus,
                          Dataset<Row> trainRows, Dataset<Row> heldOutRows, boolean validating,
                          InteractionHistories trainingHistories, DataType userType, DataType itemType,
-                         Runnable release) {
+                         SkippedRows skippedRows, Runnable release) {
         this.columns = columns;
         this.features = features;
         this.spec = spec;
@@ -46,6 +47,7 @@ public final class PreparedInteractions implements AutoCloseable {
         this.trainingHistories = trainingHistories;
         this.userType = userType;
         this.itemType = itemType;
+        this.skippedRows = skippedRows;
         this.release = release;
     }
 
@@ -70,6 +72,11 @@ public final class PreparedInteractions implements AutoCloseable {
     /** The input's type of the user column: the fitted model accepts it in queries. */
     DataType userType() {
         return userType;
+    }
+
+    /** What {@code handleInvalid skip} left out of the input (nothing under {@code error}). */
+    public SkippedRows skippedRows() {
+        return skippedRows;
     }
 
     /** The input's type of the item column. */

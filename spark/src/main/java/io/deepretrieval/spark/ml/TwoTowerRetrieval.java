@@ -549,7 +549,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private PreparedInteractions prepare(Dataset<?> input, FitCaches caches) {
         InteractionColumns cols = columns();
         TowerFeatures features = towerFeatures();
-        Dataset<Row> dataset = InvalidRows.handle(input, cols, features, $(handleInvalid));
+        InvalidRows.Handled handled = InvalidRows.handle(input, cols, features, $(handleInvalid));
+        Dataset<Row> dataset = handled.rows();
         String indicator = $(validationIndicatorCol);
         Dataset<Row> ratings = caches.cache(cols.ratings(dataset, features, indicator));
         Dataset<Row> items = caches.cache(cols.items(dataset, features));
@@ -596,7 +597,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         checkEnoughData(corpus.size(), trainRows, heldOutRows, validating);
         return new PreparedInteractions(cols, features, spec, corpus, trainRows, heldOutRows, validating, fromTraining,
                 dataset.schema().apply(cols.user()).dataType(), dataset.schema().apply(cols.item()).dataType(),
-                caches::close);
+                handled.skipped(), caches::close);
     }
 
     /**
@@ -762,6 +763,7 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         result.setParent(this);
         result.setColdStartStrategy($(coldStartStrategy));
         result.setEarlyStopping(stoppingCurve, bestEpoch, stoppingRanking);
+        result.setSkippedRows(data.skippedRows());
         if (!spec.derivedHistories().isEmpty()) {
             result.setUserHistories(keptHistories(data.trainingHistories()));
         }

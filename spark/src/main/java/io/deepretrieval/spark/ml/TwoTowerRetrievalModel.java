@@ -84,6 +84,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     private List<CurvePoint> stoppingCurve = List.of();
     private int stoppingBestEpoch;
     private RankingMetrics.Result stoppingRanking;
+    private SkippedRows skippedRows;
 
     TwoTowerRetrievalModel(String uid, InteractionColumns cols, FeatureSpec spec, CandidateCorpus corpus,
                            ModelConfig config, ModelState parameters, float[] itemEmbeddings,
@@ -186,6 +187,18 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
      */
     public RankingMetrics.Result earlyStoppingRanking() {
         return stoppingRanking;
+    }
+
+    /**
+     * The input rows {@code handleInvalid skip} left out of the fit, with the count per column; saved with the
+     * model. Null for a model saved before it was recorded.
+     */
+    public SkippedRows skippedRows() {
+        return skippedRows;
+    }
+
+    void setSkippedRows(SkippedRows skipped) {
+        this.skippedRows = skipped;
     }
 
     void setEarlyStopping(List<CurvePoint> curve, int bestEpoch, RankingMetrics.Result ranking) {
@@ -695,6 +708,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         copy.stoppingCurve = stoppingCurve;
         copy.stoppingBestEpoch = stoppingBestEpoch;
         copy.stoppingRanking = stoppingRanking;
+        copy.skippedRows = skippedRows;
         copy.broadcast = shared(); // the same towers: one broadcast serves both, and one release frees it
         copy.userHistories = userHistories;
         return copyValues(copy, extra).setParent(parent());

@@ -126,6 +126,9 @@ final class TwoTowerRetrievalWriter extends MLWriter {
             if (c.idDropout().active()) {
                 settings.set("idDropout", JSON.valueToTree(c.idDropout()));
             }
+            if (model.skippedRows() != null) {
+                settings.set("skippedRows", JSON.valueToTree(model.skippedRows()));
+            }
             // Names and shapes of the parameters rows below, checked against the model's on load.
             settings.set("parameters", model.parameters().layout().toJson());
             writeText(fs, new Path(path, SETTINGS), JSON.writeValueAsString(settings));
@@ -373,6 +376,9 @@ final class TwoTowerRetrievalWriter extends MLWriter {
                         new InteractionColumns("user", "item", "", ""), spec, corpus, config, parameters, items,
                         List.of(), userType, itemType);
                 metadata.getAndSetParams(model, Option.empty());
+                if (s.has("skippedRows")) {
+                    model.setSkippedRows(JSON.treeToValue(s.get("skippedRows"), SkippedRows.class));
+                }
                 Path histories = new Path(path, USER_HISTORIES);
                 if (fs.exists(histories)) {
                     model.setUserHistories(spark.read().parquet(histories.toString()));

@@ -9,6 +9,10 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * handleInvalid: rows with a null id or time, or a null / NaN / infinite numeric feature, stop the fit by default
  * with the count per column, and with skip are left out, exactly those (the test planted them and counts them
- * itself).
+ * itself), recorded in the model and kept when it is saved.
  */
 class HandleInvalidTest {
     private static final StructType SCHEMA = new StructType().add("customer", DataTypes.StringType)
@@ -29,7 +33,7 @@ class HandleInvalidTest {
             .add("product_name", DataTypes.StringType).add("spend", DataTypes.DoubleType);
 
     @Test
-    void invalidRowsAreAnErrorNamingTheirColumnsOrCountedAndLeftOut() {
+    void invalidRowsAreAnErrorNamingTheirColumnsOrCountedAndLeftOut() throws IOException {
         SparkSession spark = TestSpark.session();
         Random random = new Random(5);
         List<Row> rows = new ArrayList<>();
@@ -49,9 +53,26 @@ class HandleInvalidTest {
                 + " 2 rows have a null in itemCol 'product'; 1 row has a null in timestampCol 'seconds'; 4 rows have a"
                 + " null, NaN or infinite value in queryFeatures 'spend:numeric' column 'spend'"), e.getMessage());
 
-        try (PreparedInteractions prepared = estimator.copy(new ParamMap())
-                .setHandleInvalid("skip").prepare(df)) {
+        TwoTowerRetrieval skipping = estimator.copy(new ParamMap()).setHandleInvalid("skip");
+        try (PreparedInteractions prepared = skipping.prepare(df)) {
             assertEquals(600 - 10, prepared.trainRows().count() + prepared.heldOutRows().count(), "the 10 planted rows left out");
         }
+        // The model records what was left out, and keeps the record through a save and a load.
+        TwoTowerRetrievalModel model = skipping.fit(df);
+        try {
+            SkippedRows expected = new SkippedRows(600, 10, List.of("3 rows have a null in userCol 'customer'",
+                    "2 rows have a null in itemCol 'product'", "1 row has a null in timestampCol 'seconds'",
+                    "4 rows have a null, NaN or infinite value in queryFeatures 'spend:numeric' column 'spend'"));
+            assertEquals(expected, model.skippedRows());
+            model.write().save(tmp.resolve("model").toString());
+            TwoTowerRetrievalModel loaded = TwoTowerRetrievalModel.load(tmp.resolve("model").toString());
+            assertEquals(expected, loaded.skippedRows());
+            loaded.release();
+        } finally {
+            model.release();
+        }
     }
+
+    @TempDir
+    Path tmp;
 }
