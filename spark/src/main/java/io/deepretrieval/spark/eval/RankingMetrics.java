@@ -41,9 +41,9 @@ import static org.apache.spark.sql.functions.struct;
  * <ul>
  *   <li>recall@K = (h_1 + ... + h_K) / |T| (so a user with more than K held-out items cannot reach 1);</li>
  *   <li>precision@K = (h_1 + ... + h_K) / K (also when fewer than K items are recommended);</li>
- *   <li>NDCG@K = DCG / IDCG with DCG = sum over i <= K of h_i / log(i + 1) and IDCG = sum over
- *       i <= min(|T|, K) of 1 / log(i + 1), the DCG of a ranking that puts held-out items first;</li>
- *   <li>MAP@K = (sum over i <= K of h_i * (h_1 + ... + h_i) / i) / min(|T|, K).</li>
+ *   <li>NDCG@K = DCG / IDCG with DCG = sum over i &le; K of h_i / log(i + 1) and IDCG = sum over
+ *       i &le; min(|T|, K) of 1 / log(i + 1), the DCG of a ranking that puts held-out items first;</li>
+ *   <li>MAP@K = (sum over i &le; K of h_i * (h_1 + ... + h_i) / i) / min(|T|, K).</li>
  * </ul>
  */
 public final class RankingMetrics {
