@@ -58,6 +58,11 @@ class ConsumerProjectIT {
         assertTrue(share.find(), out);
         assertTrue(Double.parseDouble(share.group(1)) > 0.6, "3x chance: " + out);
         assertTrue(Files.isDirectory(tmp.resolve("out/model/stages")), "a saved PipelineModel");
+        // Model selection: CrossValidator by per-user NDCG@10 ranks the usual rate above one 100 times smaller.
+        Matcher slow = Pattern.compile("learningRate 0\\.001: NDCG@10 ([0-9.]+)").matcher(out);
+        Matcher usual = Pattern.compile("learningRate 0\\.100: NDCG@10 ([0-9.]+)").matcher(out);
+        assertTrue(slow.find() && usual.find(), out);
+        assertTrue(Double.parseDouble(usual.group(1)) > Double.parseDouble(slow.group(1)), out);
         try (Stream<Path> jars = Files.walk(repo.resolve("org/apache/spark"))) {
             assertTrue(jars.anyMatch(p -> p.toString().endsWith(".jar")), "Spark resolved as the example declares it");
         }
@@ -69,7 +74,7 @@ class ConsumerProjectIT {
         Matcher block = Pattern.compile("```bash\n(cd examples/quickstart\n.*?)```", Pattern.DOTALL).matcher(readme);
         assertTrue(block.find(), "the README shows how to build and run the example");
         List<String> lines = block.group(1).strip().lines().toList();
-        assertEquals(3, lines.size(), lines.toString());
+        assertEquals(4, lines.size(), lines.toString());
         return lines;
     }
 

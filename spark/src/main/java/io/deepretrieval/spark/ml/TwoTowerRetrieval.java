@@ -132,6 +132,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     private final IntParam earlyStoppingK;
     private final BooleanParam refitAfterStopping;
     private final Param<String> coldStartStrategy;
+    private final Param<String> recommendationsCol;
+    private final IntParam recommendationsK;
     private final Param<String> validationIndicatorCol;
     private final IntArrayParam topK;
     private final StringArrayParam learningRateSchedule;
@@ -237,6 +239,11 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         coldStartStrategy = new Param<>(this, "coldStartStrategy", COLD_START_DOC,
                 ParamValidators.inArray(COLD_START_STRATEGIES));
         setDefault(coldStartStrategy, "nan");
+        recommendationsCol = new Param<>(this, "recommendationsCol", TwoTowerRetrievalModel.RECOMMENDATIONS_COL_DOC);
+        recommendationsK = new IntParam(this, "recommendationsK", TwoTowerRetrievalModel.RECOMMENDATIONS_K_DOC,
+                ParamValidators.gtEq(1));
+        setDefault(recommendationsCol, "");
+        setDefault(recommendationsK, 10);
         validationIndicatorCol = new Param<>(this, "validationIndicatorCol", "boolean column marking the validation"
                 + " rows (true) instead of validationSplit and validationFraction, as Spark's GBT and FM estimators take"
                 + " it: the caller holds out the rows, e.g. to keep one split across several seeds; empty: none");
@@ -319,6 +326,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public IntParam nativeThreads() { return nativeThreads; }
     public IntParam timestampBuckets() { return timestampBuckets; }
     public Param<String> coldStartStrategy() { return coldStartStrategy; }
+    public Param<String> recommendationsCol() { return recommendationsCol; }
+    public IntParam recommendationsK() { return recommendationsK; }
     public Param<String> validationIndicatorCol() { return validationIndicatorCol; }
     public IntArrayParam topK() { return topK; }
     public StringArrayParam learningRateSchedule() { return learningRateSchedule; }
@@ -330,6 +339,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
     public TwoTowerRetrieval setStorageLevel(String v) { set(storageLevel, v); return this; }
     public TwoTowerRetrieval setRepartition(boolean v) { set(repartition, v); return this; }
     public TwoTowerRetrieval setColdStartStrategy(String v) { set(coldStartStrategy, v); return this; }
+    public TwoTowerRetrieval setRecommendationsCol(String v) { set(recommendationsCol, v); return this; }
+    public TwoTowerRetrieval setRecommendationsK(int v) { set(recommendationsK, v); return this; }
     public IntParam maxTokens() { return maxTokens; }
     public DoubleParam validationFraction() { return validationFraction; }
     public IntParam evalEvery() { return evalEvery; }
@@ -470,7 +481,15 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         }
         // What the fitted model adds (its default output columns), so that later Pipeline stages validate.
         StructType out = schema.add("queryEmbedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
-        return Arrays.asList(schema.fieldNames()).contains($(itemCol)) ? out.add("score", DataTypes.FloatType, true) : out;
+        if (Arrays.asList(schema.fieldNames()).contains($(itemCol))) {
+            out = out.add("score", DataTypes.FloatType, true);
+        }
+        if (!$(recommendationsCol).isEmpty()) {
+            StructType hit = new StructType().add($(itemCol), schema.apply($(itemCol)).dataType(), false)
+                    .add("score", DataTypes.FloatType, false);
+            out = out.add($(recommendationsCol), DataTypes.createArrayType(hit, false), false);
+        }
+        return out;
     }
 
     /**
@@ -761,7 +780,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         }
         TwoTowerRetrievalModel result = model(data, run.model(), validating ? run.curve() : List.of());
         result.setParent(this);
-        result.setColdStartStrategy($(coldStartStrategy));
+        result.setColdStartStrategy($(coldStartStrategy)).setRecommendationsCol($(recommendationsCol))
+                .setRecommendationsK(intOf(recommendationsK));
         result.setEarlyStopping(stoppingCurve, bestEpoch, stoppingRanking);
         result.setSkippedRows(data.skippedRows());
         if (!spec.derivedHistories().isEmpty()) {

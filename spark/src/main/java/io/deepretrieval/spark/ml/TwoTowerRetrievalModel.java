@@ -17,6 +17,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
+import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
@@ -64,6 +65,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     private final Param<String> queryEmbeddingCol;
     private final Param<String> scoreCol;
     private final Param<String> coldStartStrategy;
+    private final Param<String> recommendationsCol;
+    private final IntParam recommendationsK;
 
     private final FeatureSpec spec;
     private final CandidateCorpus corpus;
@@ -98,7 +101,11 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         scoreCol = new Param<>(this, "scoreCol", "output column of user-item scores (when itemCol is present)");
         coldStartStrategy = new Param<>(this, "coldStartStrategy", TwoTowerRetrieval.COLD_START_DOC,
                 ParamValidators.inArray(TwoTowerRetrieval.COLD_START_STRATEGIES));
+        recommendationsCol = new Param<>(this, "recommendationsCol", RECOMMENDATIONS_COL_DOC);
+        recommendationsK = new IntParam(this, "recommendationsK", RECOMMENDATIONS_K_DOC, ParamValidators.gtEq(1));
         setDefault(coldStartStrategy, "nan");
+        setDefault(recommendationsCol, "");
+        setDefault(recommendationsK, 10);
         setDefault(queryEmbeddingCol, "queryEmbedding");
         setDefault(scoreCol, "score");
         set(userCol, cols.user());
@@ -127,6 +134,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     public Param<String> queryEmbeddingCol() { return queryEmbeddingCol; }
     public Param<String> scoreCol() { return scoreCol; }
     public Param<String> coldStartStrategy() { return coldStartStrategy; }
+    public Param<String> recommendationsCol() { return recommendationsCol; }
+    public IntParam recommendationsK() { return recommendationsK; }
 
     public TwoTowerRetrievalModel setUserCol(String v) { set(userCol, v); return this; }
     public TwoTowerRetrievalModel setItemCol(String v) { set(itemCol, v); return this; }
@@ -134,6 +143,15 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
     public TwoTowerRetrievalModel setQueryEmbeddingCol(String v) { set(queryEmbeddingCol, v); return this; }
     public TwoTowerRetrievalModel setScoreCol(String v) { set(scoreCol, v); return this; }
     public TwoTowerRetrievalModel setColdStartStrategy(String v) { set(coldStartStrategy, v); return this; }
+    public TwoTowerRetrievalModel setRecommendationsCol(String v) { set(recommendationsCol, v); return this; }
+    public TwoTowerRetrievalModel setRecommendationsK(int v) { set(recommendationsK, v); return this; }
+
+    /** The doc of {@code recommendationsCol}, shared with the Estimator's. */
+    static final String RECOMMENDATIONS_COL_DOC = "output column of each row's recommendationsK best items (array of"
+            + " struct<itemCol, score>, best first, over every candidate), for evaluators such as RetrievalEvaluator;"
+            + " empty: none";
+    /** The doc of {@code recommendationsK}, shared with the Estimator's. */
+    static final String RECOMMENDATIONS_K_DOC = "items per row in recommendationsCol (>= 1)";
 
     InteractionColumns columns() {
         return new InteractionColumns($(userCol), $(itemCol), $(timestampCol), $(titleCol));
@@ -344,6 +362,9 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         if (Arrays.asList(schema.fieldNames()).contains($(itemCol))) {
             out = out.add($(scoreCol), DataTypes.FloatType, true);
         }
+        if (!$(recommendationsCol).isEmpty()) {
+            out = out.add($(recommendationsCol), DataTypes.createArrayType(hitType(), false), false);
+        }
         return out;
     }
 
@@ -352,7 +373,10 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
      * present, the user-item score. Rows the model cannot score follow {@code coldStartStrategy}: with {@code nan}
      * (the default) an item the model does not know (or a null item) scores NaN and a user it does not know is
      * embedded through the out-of-vocabulary row; with {@code drop} both kinds of row are left out, so that an
-     * evaluator sees only rows the model knows (as ALS's {@code drop}, for cross-validation).
+     * evaluator sees only rows the model knows (as ALS's {@code drop}, for cross-validation). With
+     * {@code recommendationsCol} set, each row also gets its query's {@code recommendationsK} best items over every
+     * candidate (exact search), what {@link RetrievalEvaluator} ranks, so that {@code CrossValidator} can choose
+     * settings by per-user recall or NDCG.
      */
     @Override
     public Dataset<Row> transform(Dataset<?> input) {
@@ -363,6 +387,8 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         int itemAt = Arrays.asList(in.fieldNames()).contains($(itemCol)) ? in.fieldIndex($(itemCol)) : -1;
         int userAt = Arrays.asList(in.fieldNames()).contains($(userCol)) ? in.fieldIndex($(userCol)) : -1;
         boolean drop = $(coldStartStrategy).equals("drop");
+        int recommend = $(recommendationsCol).isEmpty() ? 0 : (Integer) $(recommendationsK);
+        DataType iType = itemType;
         Broadcast<ServingReplicas.State> b = state(dataset.sparkSession());
         JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(all -> {
             ServingReplicas.Replica replica = b.value().replica();
@@ -373,10 +399,11 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
             return new Blocks<>(it, block -> {
                 float[] q = replica.queryEmbeddings(block.size(),
                         (r, c) -> RowValues.get(block.get(r), queryAt[c]));
+                TopK.Hits[] hits = recommend == 0 ? null : replica.index().search(q, block.size(), recommend, null);
                 List<Row> result = new ArrayList<>(block.size());
                 for (int i = 0; i < block.size(); i++) {
                     Row r = block.get(i);
-                    Object[] values = new Object[r.size() + (itemAt < 0 ? 1 : 2)];
+                    Object[] values = new Object[r.size() + (itemAt < 0 ? 1 : 2) + (recommend == 0 ? 0 : 1)];
                     for (int c = 0; c < r.size(); c++) {
                         values[c] = r.get(c);
                     }
@@ -384,6 +411,9 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                     if (itemAt >= 0) {
                         Integer rec = r.isNullAt(itemAt) ? null : replica.recordOf(String.valueOf(r.get(itemAt)));
                         values[r.size() + 1] = rec == null ? Float.NaN : dot(q, i * dim, items, rec * dim, dim);
+                    }
+                    if (hits != null) {
+                        values[values.length - 1] = hitRows(hits[i], replica.state().corpus(), iType);
                     }
                     result.add(RowFactory.create(values));
                 }
@@ -560,6 +590,15 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
         return select;
     }
 
+    /** One query's hits as rows of {@code struct<itemCol, score>}, best first. */
+    private static Row[] hitRows(TopK.Hits hits, CandidateCorpus corpus, DataType itemType) {
+        Row[] recs = new Row[hits.rows().length];
+        for (int j = 0; j < recs.length; j++) {
+            recs[j] = RowFactory.create(typed(corpus.itemId(hits.rows()[j]), itemType), hits.scores()[j]);
+        }
+        return recs;
+    }
+
     /** The output key of a query row from its string form (shipped to the executors). */
     @FunctionalInterface
     private interface KeyOf extends java.io.Serializable {
@@ -592,11 +631,7 @@ public final class TwoTowerRetrievalModel extends Model<TwoTowerRetrievalModel> 
                 TopK.Hits[] hits = replica.index().search(q, n, k, leaveOut);
                 List<Row> out = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    Row[] recs = new Row[hits[i].rows().length];
-                    for (int j = 0; j < recs.length; j++) {
-                        recs[j] = RowFactory.create(typed(c.itemId(hits[i].rows()[j]), iType), hits[i].scores()[j]);
-                    }
-                    out.add(RowFactory.create(key.apply(block.get(i).getString(keyAt)), recs));
+                    out.add(RowFactory.create(key.apply(block.get(i).getString(keyAt)), hitRows(hits[i], c, iType)));
                 }
                 return out;
             });
