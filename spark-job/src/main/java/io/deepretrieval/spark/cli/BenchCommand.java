@@ -26,7 +26,9 @@ import io.deepretrieval.spark.train.ParameterAveraging;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -93,12 +95,16 @@ final class BenchCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE})")
     int stepThreads;
 
+    @Spec
+    CommandSpec spec;
+
     private final ObjectMapper json = new ObjectMapper();
     private String dataset;
     private int threads;
 
     @Override
     public Integer call() throws Exception {
+        int[] sizes = checkOptions();
         Path dir = data;
         dataset = data.getFileName().toString();
         if (synthetic != null) {
@@ -106,7 +112,6 @@ final class BenchCommand implements Callable<Integer> {
             dir = SyntheticRatings.write(cache.resolve(dataset), synthetic, 7);
         }
         NativeThreads.apply(nativeThreads);
-        int[] sizes = TrainCommand.layerSizes(layers);
         long prepStart = System.nanoTime();
         PreparedInteractions prepared;
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval bench")) {
@@ -188,6 +193,32 @@ final class BenchCommand implements Callable<Integer> {
         }
         step.close();
         return 0;
+    }
+
+    /** Every option's range, before anything is generated or timed; returns the layer sizes. */
+    private int[] checkOptions() {
+        OptionChecks.excludes(spec, "--synthetic", "it generates the ratings instead of reading a folder", "--data");
+        if (synthetic != null) {
+            OptionChecks.atLeast("--synthetic", synthetic, 1);
+        }
+        int[] sizes = TrainCommand.layerSizes(layers);
+        for (int size : sizes) {
+            if (size < 1 || size > ModelConfig.MAX_LAYER_SIZE) {
+                throw new IllegalArgumentException("--layers " + layers + ": layer size " + size
+                        + " must be between 1 and " + ModelConfig.MAX_LAYER_SIZE);
+            }
+        }
+        OptionChecks.atLeast("--epochs", epochs, 1);
+        OptionChecks.atLeast("--batch-size", batchSize, 1);
+        OptionChecks.atLeast("--warmup-steps", warmupSteps, 0);
+        OptionChecks.atLeast("--eval-passes", evalPasses, 1);
+        OptionChecks.atLeast("--idle-rounds", idleRounds, 0);
+        OptionChecks.atLeast("--idle-seconds", idleSeconds, 0);
+        OptionChecks.atLeast("--workers", workers, 0);
+        OptionChecks.atLeast("--averaging-frequency", averagingFrequency, 1);
+        OptionChecks.atLeast("--native-threads", nativeThreads, 0);
+        OptionChecks.atLeast("--step-threads", stepThreads, 0);
+        return sizes;
     }
 
     /** Parameter averaging: speed and the share of round time spent outside replicas' training steps. */

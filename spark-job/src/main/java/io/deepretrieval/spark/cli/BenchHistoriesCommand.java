@@ -38,6 +38,7 @@ final class BenchHistoriesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OptionChecks.atLeast("--history", history, 1);
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval bench-histories")) {
             Dataset<Row> ratings = new MovieLensReader(spark, InputPolicy.FAIL_FAST).read(data).ratings()
                     .select(col("user_id").cast("string").as(KeyColumns.USER),

@@ -10,7 +10,9 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
@@ -46,10 +48,19 @@ final class BenchRecommendCommand implements Callable<Integer> {
     @Option(names = "--master", defaultValue = "local[*]", description = "(default: ${DEFAULT-VALUE})")
     String master;
 
+    @Spec
+    CommandSpec spec;
+
     private final ObjectMapper json = new ObjectMapper();
 
     @Override
     public Integer call() throws Exception {
+        OptionChecks.excludes(spec, "--model", "the synthetic model's options do not apply to a saved one",
+                "--users", "--items", "--per-user");
+        OptionChecks.atLeast("--users", users, 1);
+        OptionChecks.atLeast("--items", items, 1);
+        OptionChecks.atLeast("--per-user", perUser, 1);
+        OptionChecks.atLeast("--k", k, 1);
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval bench-recommend")) {
             TwoTowerRetrievalModel m;
             String dataset;

@@ -10,7 +10,9 @@ import io.deepretrieval.model.retrieval.TopK;
 import io.deepretrieval.model.serving.Candidates;
 import io.deepretrieval.model.serving.ServingModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,14 +76,15 @@ final class BenchTopKCommand implements Callable<Integer> {
     @Option(names = "--synthetic-candidates", description = "with --model: as serve --synthetic-candidates")
     Integer synthetic;
 
+    @Spec
+    CommandSpec spec;
+
     private final ObjectMapper json = new ObjectMapper();
     private final List<String> table = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-        if (dim < 1 || queries < 1 || k < 1 || perCluster < 1) {
-            throw new IllegalArgumentException("--dim, --queries, --k and --per-cluster must be >= 1");
-        }
+        checkOptions();
         try (BruteForceTopK warm = new BruteForceTopK(new float[dim], 1, dim)) {
             warm.search(new float[dim], 1, 1); // loads ND4J's native backend before anything is timed
         }
@@ -130,6 +133,26 @@ final class BenchTopKCommand implements Callable<Integer> {
                 dim, perCluster, spread, queries, k, hnswM, beamWidth, batchThreads);
         table.forEach(System.err::println);
         return 0;
+    }
+
+    /** Every option's range, and --model against the options of the synthetic vectors it replaces. */
+    private void checkOptions() {
+        OptionChecks.excludes(spec, "--model", "its catalogue and users' queries replace the synthetic vectors",
+                "--sizes", "--dim", "--per-cluster", "--spread");
+        OptionChecks.requires(spec, "--synthetic-candidates", "--model");
+        for (int size : sizes) {
+            OptionChecks.atLeast("--sizes", size, 1);
+        }
+        OptionChecks.atLeast("--dim", dim, 1);
+        OptionChecks.atLeast("--per-cluster", perCluster, 1);
+        OptionChecks.nonNegative("--spread", spread);
+        OptionChecks.atLeast("--queries", queries, 1);
+        OptionChecks.atLeast("--k", k, 1);
+        for (int ef : efSearch) {
+            ServeCommand.hnswParams(hnswM, beamWidth, ef);
+        }
+        OptionChecks.atLeast("--threads", threads, 1);
+        OptionChecks.atLeast("--synthetic-candidates", synthetic, 1);
     }
 
     /** The saved model's catalogue against its users' queries (the first --queries users, at the latest time). */

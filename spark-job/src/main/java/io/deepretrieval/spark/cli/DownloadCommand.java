@@ -5,6 +5,8 @@ import io.deepretrieval.spark.ingest.MovieLensDownloader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -20,8 +22,23 @@ final class DownloadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        checkUrl(url);
         Path dir = new MovieLensDownloader(url).ensure(dest);
         System.out.println("MovieLens 100k is in " + dir.toAbsolutePath());
         return 0;
+    }
+
+    /** Fails unless {@code url} is an absolute http(s) URL, the only kind the downloader fetches. */
+    static void checkUrl(String url) {
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("--url " + url + ": not a URL (" + e.getMessage() + ")", e);
+        }
+        String scheme = uri.getScheme();
+        if (!("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme)) || uri.getHost() == null) {
+            throw new IllegalArgumentException("--url " + url + ": must be an http:// or https:// URL");
+        }
     }
 }

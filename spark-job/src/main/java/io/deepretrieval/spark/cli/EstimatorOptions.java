@@ -1,5 +1,7 @@
 package io.deepretrieval.spark.cli;
 
+import io.deepretrieval.model.features.FeatureConfig;
+import io.deepretrieval.model.features.TowerFeatures;
 import io.deepretrieval.spark.ml.TwoTowerRetrieval;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
@@ -14,9 +16,11 @@ import picocli.CommandLine.Model.OptionSpec;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -109,10 +113,84 @@ final class EstimatorOptions implements CommandLine.IModelTransformer {
             try {
                 estimator.set(p, convert(p, raw, o.longestName()));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(String.join("/", o.names()) + " " + display(raw) + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException(String.join("/", o.names()) + " " + display(raw) + ": "
+                        + readable(e.getMessage(), p), e);
             }
         }
         return estimator;
+    }
+
+    /** Spark's "uid parameter p given invalid value v." as what the value must be: the param's doc. */
+    private static String readable(String message, Param<?> p) {
+        return message.matches("(?s)\\S+ parameter \\w+ given invalid value .*")
+                ? "not a valid " + p.name() + " (" + p.doc() + ")" : message;
+    }
+
+    /**
+     * The checks the Estimator makes of several params together only once {@code fit} has read the data (features,
+     * id dropout, rate schedule, early stopping, temporal split), made here before Spark starts, each naming its
+     * options.
+     */
+    static void checkCombined(TwoTowerRetrieval e) {
+        TowerFeatures features;
+        try {
+            features = e.towerFeatures();
+        } catch (IllegalArgumentException x) {
+            throw new IllegalArgumentException(optionNames(e.queryFeatures()) + " / "
+                    + optionNames(e.candidateFeatures()) + ": "
+                    + x.getMessage().replaceFirst("^queryFeatures / candidateFeatures: ", ""), x);
+        }
+        double idDropout = (Double) e.getOrDefault(e.idDropout());
+        String userCol = e.getOrDefault(e.userCol());
+        if (idDropout > 0 && features.query().stream()
+                .noneMatch(f -> f.column().equals(userCol) && f.kind() == FeatureConfig.Kind.CATEGORICAL)) {
+            throw new IllegalArgumentException(optionNames(e.idDropout()) + " " + idDropout + ": needs a categorical "
+                    + optionNames(e.queryFeatures()) + " on " + optionNames(e.userCol()) + " '" + userCol + "'");
+        }
+        Set<Integer> epochs = new HashSet<>();
+        for (String entry : e.getOrDefault(e.learningRateSchedule())) {
+            Integer epoch = scheduledEpoch(entry);
+            if (epoch == null) {
+                throw new IllegalArgumentException(optionNames(e.learningRateSchedule()) + " " + entry
+                        + ": must be epoch:rate with an epoch >= 1 and a finite rate > 0 (e.g. 100:0.05)");
+            }
+            if (!epochs.add(epoch)) {
+                throw new IllegalArgumentException(optionNames(e.learningRateSchedule()) + " " + entry
+                        + ": epoch " + epoch + " is given twice");
+            }
+        }
+        int k = (Integer) e.getOrDefault(e.earlyStoppingK());
+        int[] topK = e.getOrDefault(e.topK());
+        if ((Integer) e.getOrDefault(e.earlyStoppingPatience()) > 0 && Arrays.stream(topK).noneMatch(t -> t == k)) {
+            throw new IllegalArgumentException(optionNames(e.earlyStoppingK()) + " " + k + ": is not one of "
+                    + optionNames(e.topK()) + " " + display(topK) + ", which early stopping reads it from");
+        }
+        double fraction = (Double) e.getOrDefault(e.validationFraction());
+        boolean temporal = e.getOrDefault(e.validationSplit()).equals("temporal");
+        if (temporal && e.getOrDefault(e.validationIndicatorCol()).isEmpty() && !(fraction > 0)) {
+            throw new IllegalArgumentException(optionNames(e.validationSplit()) + " temporal: needs "
+                    + optionNames(e.validationFraction()) + " > 0 (is " + fraction + ")");
+        }
+    }
+
+    /** The epoch of a learning-rate schedule entry epoch:rate (epoch >= 1, finite rate > 0), or null. */
+    private static Integer scheduledEpoch(String entry) {
+        String[] parts = entry.split(":");
+        try {
+            if (parts.length != 2) {
+                return null;
+            }
+            int epoch = Integer.parseInt(parts[0].strip());
+            double rate = Double.parseDouble(parts[1].strip());
+            return epoch >= 1 && rate > 0 && !Double.isInfinite(rate) ? epoch : null;
+        } catch (NumberFormatException x) {
+            return null;
+        }
+    }
+
+    /** A param's option names as errors show them, e.g. "--epochs/--max-epochs". */
+    private static String optionNames(Param<?> p) {
+        return String.join("/", names(p));
     }
 
     @SuppressWarnings("unchecked")
@@ -140,7 +218,12 @@ final class EstimatorOptions implements CommandLine.IModelTransformer {
                 return Long.parseLong(s);
             }
             if (p instanceof DoubleParam) {
-                return Double.parseDouble(s);
+                double d = Double.parseDouble(s);
+                if (!Double.isFinite(d)) {
+                    // Spark's validators let Infinity through (and NaN for a param without one).
+                    throw new IllegalArgumentException("'" + s + "' is not a finite number");
+                }
+                return d;
             }
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("'" + s + "' is not " + (p instanceof IntArrayParam

@@ -87,6 +87,12 @@ final class ExperimentCommand implements Callable<Integer> {
         if (seeds < 1) {
             throw new IllegalArgumentException("--seeds " + seeds + ": must be >= 1");
         }
+        OptionChecks.atLeast("--epochs", epochs, 1);
+        OptionChecks.atLeast("--eval-every", evalEvery, 1);
+        OptionChecks.atLeast("--patience", patience, 0);
+        // The Estimator's validationFraction and earlyStoppingFraction ranges, which the towers are fitted with.
+        OptionChecks.between("--test-fraction", testFraction, 0, 0.5);
+        OptionChecks.between("--stopping-fraction", stoppingFraction, 0, 0.5);
         ObjectiveExperiment.Settings settings = new ObjectiveExperiment.Settings(data,
                 splits.isEmpty() ? List.of("random", "temporal") : splits,
                 LongStream.range(seed, seed + seeds).boxed().toList(),

@@ -4,7 +4,9 @@ import io.deepretrieval.model.serving.Recommendation;
 import io.deepretrieval.model.serving.ServingModel;
 import io.deepretrieval.spark.ingest.MalformedInputException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,6 +44,9 @@ final class RecommendCommand implements Callable<Integer> {
     @Option(names = "--ratings", description = "ratings file (u.data or ratings.csv) for --exclude-seen")
     Path ratings;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         if (k < 1) {
@@ -50,6 +55,7 @@ final class RecommendCommand implements Callable<Integer> {
         if (excludeSeen && ratings == null) {
             throw new IllegalArgumentException("--exclude-seen needs --ratings FILE");
         }
+        OptionChecks.requires(spec, "--ratings", "--exclude-seen");
         long loadStart = System.nanoTime();
         try (ServingModel saved = ServeCommand.load(model)) {
             double loadMs = (System.nanoTime() - loadStart) / 1e6;

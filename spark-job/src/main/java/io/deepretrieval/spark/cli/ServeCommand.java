@@ -75,6 +75,10 @@ final class ServeCommand implements Callable<Integer> {
         if (shutdownDelay < 0) {
             throw new IllegalArgumentException("--shutdown-delay must be >= 0, got " + shutdownDelay);
         }
+        hnswParams(hnswM, beamWidth, efSearch);
+        OptionChecks.atLeast("--threads", threads, 1);
+        OptionChecks.atLeast("--max-k", maxK, 1);
+        OptionChecks.atLeast("--synthetic-candidates", synthetic, 1);
         long t0 = System.nanoTime();
         ServingModel saved = load(model);
         Candidates candidates = synthetic == null ? saved.candidates() : saved.candidates().synthetic(synthetic, 0.5, 42);
@@ -118,7 +122,16 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The saved graph when it matches these candidates and parameters, else one built now and saved. */
     private TopK hnsw(Candidates candidates) throws IOException {
-        return savedHnsw(model, synthetic, indexDir, candidates, new HnswTopK.Params(hnswM, beamWidth, efSearch));
+        return savedHnsw(model, synthetic, indexDir, candidates, hnswParams(hnswM, beamWidth, efSearch));
+    }
+
+    /** The HNSW parameters of --hnsw-m, --hnsw-beam-width and --hnsw-ef-search, an error naming the bad one. */
+    static HnswTopK.Params hnswParams(int m, int beamWidth, int efSearch) {
+        HnswTopK.Params d = HnswTopK.Params.defaults();
+        OptionChecks.checked("--hnsw-m", m, () -> new HnswTopK.Params(m, d.beamWidth(), d.efSearch()));
+        OptionChecks.checked("--hnsw-beam-width", beamWidth, () -> new HnswTopK.Params(d.m(), beamWidth, d.efSearch()));
+        OptionChecks.checked("--hnsw-ef-search", efSearch, () -> new HnswTopK.Params(d.m(), d.beamWidth(), efSearch));
+        return new HnswTopK.Params(m, beamWidth, efSearch);
     }
 
     /**

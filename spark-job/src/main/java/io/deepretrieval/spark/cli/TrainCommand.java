@@ -67,10 +67,22 @@ final class TrainCommand implements Callable<Integer> {
         return sizes;
     }
 
+    /** One source of interactions, and only the options that go with it; checked before Spark starts. */
+    private void checkSources() {
+        OptionChecks.excludes(spec, "--movielens", "it reads a MovieLens folder instead of an interactions table and"
+                + " joins the folder's own item (and user) files", "--ratings", "--items", "--format");
+        if (ratings == null && movielens == null) {
+            throw new IllegalArgumentException("train needs --ratings URI or --movielens DIR (a folder path or URI)");
+        }
+        Tables.checkFormat(format);
+    }
+
     @Override
     public Integer call() throws Exception {
         // Every Estimator param given as an option, checked by its validator before any work.
         TwoTowerRetrieval estimator = EstimatorOptions.apply(spec, new TwoTowerRetrieval());
+        EstimatorOptions.checkCombined(estimator);
+        checkSources();
         String itemCol = estimator.getOrDefault(estimator.itemCol());
         try (SparkSession spark = SparkSessions.create(master, "deep-retrieval train")) {
             Dataset<Row> table;
@@ -86,18 +98,16 @@ final class TrainCommand implements Callable<Integer> {
                 if (side.users() != null) {
                     table = CountedJoin.join(table, side.users(), "user_id", false, "--movielens users").rows();
                 }
-            } else if (ratings != null) {
-                table = Tables.read(spark, ratings, format);
+            } else {
+                table = Tables.read(spark, "--ratings", ratings, format);
                 if (items != null) {
-                    Dataset<Row> itemTable = Tables.read(spark, items, format);
+                    Dataset<Row> itemTable = Tables.read(spark, "--items", items, format);
                     if (!java.util.Arrays.asList(itemTable.columns()).contains(itemCol)) {
                         throw new IllegalArgumentException("--items " + items + ": no column '" + itemCol
                                 + "' (--item-col) to join on; it has " + java.util.Arrays.toString(itemTable.columns()));
                     }
                     table = CountedJoin.join(table, itemTable, itemCol, true, "--items " + items).rows();
                 }
-            } else {
-                throw new IllegalArgumentException("train needs --ratings URI or --movielens DIR (a folder path or URI)");
             }
             TwoTowerRetrievalModel model = estimator.fit(table);
             if (model.earlyStoppingBestEpoch() > 0) {

@@ -5,7 +5,9 @@ import io.deepretrieval.spark.ingest.InputPolicy;
 import io.deepretrieval.spark.train.DistributedOptions;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -14,12 +16,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deepretrieval.model.towers.ModelConfig;
 
 import java.io.IOException;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.StreamSupport;
 
 /**
  * Settings of a depth sweep, as in {@code conf/sweep.json}; the defaults are the tutorial's. Loading checks every
@@ -61,6 +67,9 @@ public record SweepConfig(
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+            // A key given twice or a second value after the object would otherwise be read silently.
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(SerializationFeature.INDENT_OUTPUT)
             .build();
 
@@ -101,8 +110,7 @@ public record SweepConfig(
                 problems.add("unknown key '" + e.getKey() + "'" + suggestion(e.getKey(), known));
                 continue;
             }
-            JsonNode expected = merged.get(e.getKey());
-            String typeProblem = typeProblem(e.getKey(), expected, e.getValue());
+            String typeProblem = typeProblem(e.getKey(), e.getValue());
             if (typeProblem != null) {
                 problems.add(typeProblem);
                 continue;
@@ -277,21 +285,67 @@ public record SweepConfig(
         }
     }
 
-    private static String typeProblem(String key, JsonNode expected, JsonNode given) {
-        boolean ok = switch (expected.getNodeType()) {
-            case NUMBER -> given.isNumber() && (!expected.isIntegralNumber() || given.isIntegralNumber());
-            case STRING -> given.isTextual();
-            case ARRAY -> given.isArray();
-            case BOOLEAN -> given.isBoolean();
-            case OBJECT -> given.isObject();
-            default -> true;
-        };
-        if (ok) {
+    /** Null when {@code given} has the type of the key's record component, elements included; else the problem. */
+    private static String typeProblem(String key, JsonNode given) {
+        Type type = Arrays.stream(SweepConfig.class.getRecordComponents()).filter(c -> c.getName().equals(key))
+                .findFirst().orElseThrow().getGenericType();
+        if (matches(type, given)) {
             return null;
         }
-        String want = expected.isBoolean() ? "true or false" : expected.isIntegralNumber() ? "an integer" : expected.isNumber() ? "a number"
-                : expected.isTextual() ? "a string" : expected.isObject() ? "an object" : "a list";
-        return key + ": must be " + want + ", got " + given;
+        if (type == int.class && given.isIntegralNumber()) {
+            return key + ": must be an integer between " + Integer.MIN_VALUE + " and " + Integer.MAX_VALUE
+                    + ", got " + given;
+        }
+        return key + ": must be " + describe(type, false) + ", got " + given;
+    }
+
+    private static boolean matches(Type type, JsonNode node) {
+        if (type == int.class || type == Integer.class) {
+            return node.isIntegralNumber() && node.canConvertToInt();
+        }
+        if (type == long.class || type == Long.class) {
+            return node.isIntegralNumber() && node.canConvertToLong();
+        }
+        if (type == double.class || type == Double.class) {
+            return node.isNumber();
+        }
+        if (type == boolean.class) {
+            return node.isBoolean();
+        }
+        if (type == String.class) {
+            return node.isTextual();
+        }
+        // List<X> or Map<String, X>: the value's elements (or an object's values) must each be an X.
+        ParameterizedType generic = (ParameterizedType) type;
+        Type[] arguments = generic.getActualTypeArguments();
+        Type element = arguments[arguments.length - 1];
+        if (generic.getRawType() == List.class) {
+            return node.isArray() && StreamSupport.stream(node.spliterator(), false).allMatch(n -> matches(element, n));
+        }
+        return node.isObject() && StreamSupport.stream(node.spliterator(), false).allMatch(n -> matches(element, n));
+    }
+
+    /** A type as a config error names it: "an integer", "a list of lists of integers", "an object of numbers". */
+    private static String describe(Type type, boolean plural) {
+        if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
+            return plural ? "integers" : "an integer";
+        }
+        if (type == double.class || type == Double.class) {
+            return plural ? "numbers" : "a number";
+        }
+        if (type == boolean.class) {
+            return plural ? "booleans" : "true or false";
+        }
+        if (type == String.class) {
+            return plural ? "strings" : "a string";
+        }
+        ParameterizedType generic = (ParameterizedType) type;
+        Type[] arguments = generic.getActualTypeArguments();
+        String elements = describe(arguments[arguments.length - 1], true);
+        if (generic.getRawType() == List.class) {
+            return (plural ? "lists of " : "a list of ") + elements;
+        }
+        return (plural ? "objects of " : "an object of ") + elements;
     }
 
     private static String suggestion(String key, List<String> known) {

@@ -144,7 +144,7 @@ class TrainCommandTest {
     }
 
     @Test
-    void aMissingColumnOrAnUnknownFormatIsNamedAndNothingIsSaved(@TempDir Path dir) throws IOException {
+    void aMissingColumnOrTableOrAnUnknownFormatIsNamedAndNothingIsSaved(@TempDir Path dir) throws IOException {
         Path table = csv(dir);
         CliRun.Result missing = run("train", "--ratings", table.toString(), "--format", "csv", "--user-col", "customer",
                 "--item-col", "sku", "--time-col", "when", "--title-col", "name", "--out", dir.resolve("m1").toString());
@@ -154,5 +154,10 @@ class TrainCommandTest {
         CliRun.Result format = run("train", "--ratings", table.toString(), "--format", "xml", "--out", dir.resolve("m2").toString());
         assertEquals(2, format.exitCode());
         assertTrue(format.err().contains("--format: 'xml' is not one of parquet, csv, json"), format.err());
+        CliRun.Result none = run("train", "--ratings", dir.resolve("none.csv").toString(), "--format", "csv",
+                "--out", dir.resolve("m3").toString());
+        assertEquals(2, none.exitCode(), none.err());
+        assertTrue(none.err().contains("error: --ratings " + dir.resolve("none.csv") + ": no such file or folder"), none.err());
+        assertFalse(none.err().contains("\tat "), "a missing table is a usage error, not a stack trace:\n" + none.err());
     }
 }
