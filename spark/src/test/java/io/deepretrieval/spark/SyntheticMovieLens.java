@@ -12,16 +12,22 @@ import java.util.SplittableRandom;
  */
 public final class SyntheticMovieLens {
     public static final String[] WORDS = {"space", "western", "romance", "horror", "comedy", "noir"};
+    /** u.item's 19 genre flags of every synthetic movie: Adventure (the third) only. */
+    public static final String GENRE_FLAGS = "0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0";
 
     private SyntheticMovieLens() {
     }
 
-    /** MovieLens 100k layout: u.data (tab-separated) and u.item (pipe-separated, ISO-8859-1). */
+    /**
+     * MovieLens 100k layout: u.data (tab-separated) and u.item (pipe-separated, ISO-8859-1, 24 fields as GroupLens's:
+     * id, title, two dates, URL and 19 genre flags, every movie's only genre Adventure).
+     */
     public static Path write100k(Path dir, int users, int movies, int ratings, long seed) throws IOException {
         Files.createDirectories(dir);
         StringBuilder items = new StringBuilder();
         for (int m = 1; m <= movies; m++) {
-            items.append(m).append('|').append(title(m)).append("|01-Jan-1995||http://example.invalid|0|0|1\n");
+            items.append(m).append('|').append(title(m)).append("|01-Jan-1995||http://example.invalid|")
+                    .append(GENRE_FLAGS).append('\n');
         }
         Files.writeString(dir.resolve("u.item"), items, StandardCharsets.ISO_8859_1);
         StringBuilder data = new StringBuilder();

@@ -125,7 +125,7 @@ public final class DepthSweep {
             MovieLensReader.TitledRatings data = new MovieLensReader(spark, InputPolicy.fromConfig(config.inputPolicy()))
                     .readTitledRatings(config.data());
             dropped = data.dropped();
-            InputReport.write(workDir, dropped);
+            InputReport.write(workDir, dropped, data.notes());
             // One split for every depth and seed, so that seeds vary initialisation and shuffling only: the rows are
             // marked and the Estimator holds out the marked ones (validationIndicatorCol).
             InteractionSplits.Split split = MovieLensReader.KEYS.random(data.table(), config.seed(), config.testFraction());

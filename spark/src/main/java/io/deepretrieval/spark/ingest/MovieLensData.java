@@ -3,7 +3,12 @@ package io.deepretrieval.spark.ingest;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
-/** Ratings and movies read from one MovieLens folder, and the lines dropped on the way (dropMalformed). */
+import java.util.List;
+
+/**
+ * Ratings and movies read from one MovieLens folder, the lines dropped on the way (dropMalformed), and the lines
+ * accepted with a note (repeats; under either policy).
+ */
 public record MovieLensData(Dataset<Row> ratings, Dataset<Row> movies, MovieLensLayout layout,
-                            java.util.List<DroppedLines> dropped) {
+                            List<DroppedLines> dropped, List<InputNote> notes) {
 }

@@ -10,24 +10,32 @@ import java.io.IOException;
 
 /**
  * Which MovieLens release a folder holds: the 100k layout ({@code u.data} tab-separated, {@code u.item}
- * pipe-separated in ISO-8859-1), the 1M/10M layout ({@code ratings.dat}, {@code movies.dat}, {@code ::}-separated;
- * 1M's movies are ISO-8859-1, 10M's UTF-8) or the CSV layout of newer releases ({@code ratings.csv},
- * {@code movies.csv} with headers, UTF-8).
+ * pipe-separated in ISO-8859-1, 24 fields), the 1M/10M layout ({@code ratings.dat}, {@code movies.dat},
+ * {@code ::}-separated; 1M's movies are ISO-8859-1, 10M's UTF-8; 3 movie fields) or the CSV layout of newer
+ * releases ({@code ratings.csv}, {@code movies.csv} with headers, UTF-8, 3 movie fields). A movies line is read
+ * as UTF-8 when it is valid UTF-8, else as ISO-8859-1, except in the CSV layout (UTF-8 only); Latin-1 text with
+ * accents is almost never valid UTF-8, so this reads both a Latin-1 file and UTF-8 lines pasted into it.
  *
  * <p>Folders are Hadoop paths ({@code hdfs://nn/ml-1m}, {@code s3a://bucket/ml-100k}, {@code file:///data/ml-100k}
  * or a plain local path), checked through Hadoop's {@link FileSystem}, never {@code java.nio}.
  */
 public enum MovieLensLayout {
-    ML_100K("u.data", "u.item", "\t", "tabs", "\\|", "'|'", TextEncoding.LATIN1),
-    ML_1M("ratings.dat", "movies.dat", "::", "'::'", "::", "'::'", TextEncoding.UTF8_ELSE_LATIN1),
+    ML_100K("u.data", "u.item", "\t", "tabs", "\\|", "'|'", 24,
+            "movie id, title, release date, video release date, IMDb URL, 19 genre flags", TextEncoding.UTF8_ELSE_LATIN1),
+    ML_1M("ratings.dat", "movies.dat", "::", "'::'", "::", "'::'", 3, "movie id, title, genres",
+            TextEncoding.UTF8_ELSE_LATIN1),
     /** Movies are real CSV (quoted titles), so their separator is the CSV parser's. */
-    CSV("ratings.csv", "movies.csv", ",", "commas", null, "','", TextEncoding.UTF8);
+    CSV("ratings.csv", "movies.csv", ",", "commas", null, "','", 3, "movie id, title, genres", TextEncoding.UTF8);
 
     /** How a file's bytes become text (ratings files are read as UTF-8 in every layout). */
     public enum TextEncoding {
         LATIN1,
+        /** UTF-8; bytes that are not become U+FFFD, which the parsers reject in titles (and ids never match). */
         UTF8,
-        /** Each line UTF-8, or ISO-8859-1 where it is not valid UTF-8 (1M's movies.dat is Latin-1, 10M's UTF-8). */
+        /**
+         * Each line UTF-8, or ISO-8859-1 where it is not valid UTF-8 (100k's u.item and 1M's movies.dat are Latin-1,
+         * 10M's movies.dat UTF-8; an edited Latin-1 file may hold UTF-8 lines).
+         */
         UTF8_ELSE_LATIN1
     }
 
@@ -38,16 +46,22 @@ public enum MovieLensLayout {
     /** A regex, or null for CSV. */
     final String moviesSeparator;
     final String moviesSeparatorName;
+    /** A movies line's exact field count, and the fields' names for messages. */
+    final int moviesFields;
+    final String moviesFieldNames;
     final TextEncoding moviesEncoding;
 
     MovieLensLayout(String ratingsFile, String moviesFile, String ratingsSeparator, String ratingsSeparatorName,
-                    String moviesSeparator, String moviesSeparatorName, TextEncoding moviesEncoding) {
+                    String moviesSeparator, String moviesSeparatorName, int moviesFields, String moviesFieldNames,
+                    TextEncoding moviesEncoding) {
         this.ratingsFile = ratingsFile;
         this.moviesFile = moviesFile;
         this.ratingsSeparator = ratingsSeparator;
         this.ratingsSeparatorName = ratingsSeparatorName;
         this.moviesSeparator = moviesSeparator;
         this.moviesSeparatorName = moviesSeparatorName;
+        this.moviesFields = moviesFields;
+        this.moviesFieldNames = moviesFieldNames;
         this.moviesEncoding = moviesEncoding;
     }
 

@@ -2,6 +2,7 @@ package io.deepretrieval.spark.ingest;
 
 import io.deepretrieval.spark.preprocess.CountedJoin;
 import io.deepretrieval.spark.preprocess.InteractionSplits;
+import com.univocity.parsers.common.TextParsingException;
 import com.univocity.parsers.csv.CsvParser;
 import com.univocity.parsers.csv.CsvParserSettings;
 import org.apache.hadoop.conf.Configuration;
@@ -11,27 +12,53 @@ import org.apache.hadoop.io.Text;
 import org.apache.hadoop.mapred.TextInputFormat;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
 /**
  * Reads MovieLens ratings and movies into DataFrames, checking every line when read: a malformed line stops the
- * job with its file, line number and text.
+ * job with its file, line number and text (failFast), or is skipped and counted (dropMalformed).
  *
  * <p>Ratings: {@code user_id} (string, as the tutorial's lookup takes it), {@code movie_id} (string),
  * {@code timestamp} (long). Movies: {@code movie_id}, {@code title}.
+ *
+ * <p>What a line must be: exactly the layout's field count; ids decimal integers (ASCII digits, optional sign)
+ * in the range of a Java {@code long}, kept in canonical form ({@code "007"} is movie {@code "7"}); a rating a
+ * decimal number ({@code 4}, {@code 3.5}); a timestamp whole seconds from 1970-01-01 to 2100-01-01 UTC; a title
+ * non-blank, valid text in the file's encoding and free of control characters. Blank lines are skipped, a UTF-8
+ * byte-order mark at the start of a file is dropped (by Hadoop's line reader), and a header only belongs on the
+ * first line of a CSV file. Ratings repeating an earlier line's user, movie and timestamp are kept and counted in
+ * {@link MovieLensData#notes()}; a movies line repeating an earlier line's movie id is read once when it says
+ * the same, and is malformed when it says otherwise.
  */
 public final class MovieLensReader {
     public static final StructType RATINGS = new StructType()
@@ -42,10 +69,18 @@ public final class MovieLensReader {
             .add("movie_id", DataTypes.StringType, true)
             .add("title", DataTypes.StringType, true);
 
+    private static final Logger LOG = LoggerFactory.getLogger(MovieLensReader.class);
     private static final int EXAMPLES = 5;
+    /** The most characters of a field a problem quotes. */
+    private static final int QUOTED_FIELD = 60;
+    /** 2100-01-01T00:00:00Z in seconds: later timestamps are taken for a unit or clock mistake. */
+    static final long LATEST_TIMESTAMP = 4_102_444_800L;
+    private static final Pattern INTEGER = Pattern.compile("[+-]?[0-9]+");
+    private static final Pattern DECIMAL = Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)");
     private final SparkSession spark;
     private final InputPolicy policy;
-    private final List<DroppedLines> dropped = new java.util.ArrayList<>();
+    private final List<DroppedLines> dropped = new ArrayList<>();
+    private final List<InputNote> notes = new ArrayList<>();
 
     public MovieLensReader(SparkSession spark) {
         this(spark, InputPolicy.FAIL_FAST);
@@ -65,16 +100,20 @@ public final class MovieLensReader {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Path dir = MovieLensLayout.qualify(conf, folder);
         MovieLensLayout layout = MovieLensLayout.detect(MovieLensLayout.fileSystem(conf, dir), dir);
-        Dataset<Row> ratings = parse(layout.ratings(dir), MovieLensLayout.TextEncoding.UTF8, new RatingParser(layout), RATINGS);
-        Dataset<Row> movies = parse(layout.movies(dir), layout.moviesEncoding, new MovieParser(layout), MOVIES);
-        return new MovieLensData(ratings, movies, layout, List.copyOf(dropped));
+        Dataset<Row> ratings = parse(layout.ratings(dir), MovieLensLayout.TextEncoding.UTF8, new RatingParser(layout),
+                RATINGS, false);
+        Dataset<Row> movies = parse(layout.movies(dir), layout.moviesEncoding, new MovieParser(layout), MOVIES, true);
+        return new MovieLensData(ratings, movies, layout, List.copyOf(dropped), List.copyOf(notes));
     }
 
     /** The key columns of MovieLens ratings, for splitting them as the Estimator splits its own rows. */
     public static final InteractionSplits KEYS = new InteractionSplits("user_id", "movie_id", "timestamp");
 
-    /** The interactions of a MovieLens folder with their movies' titles, and every line dropped on the way. */
-    public record TitledRatings(Dataset<Row> table, List<DroppedLines> dropped) {
+    /**
+     * The interactions of a MovieLens folder with their movies' titles, every line dropped on the way, and the
+     * lines accepted with a note.
+     */
+    public record TitledRatings(Dataset<Row> table, List<DroppedLines> dropped, List<InputNote> notes) {
     }
 
     /**
@@ -87,7 +126,7 @@ public final class MovieLensReader {
         List<DroppedLines> lines = new ArrayList<>(data.dropped());
         Dataset<Row> ratings = withKnownMovies(data.ratings(), data.movies(), policy, lines);
         Dataset<Row> table = CountedJoin.join(ratings, data.movies(), "movie_id", true, "movies").rows();
-        return new TitledRatings(table, List.copyOf(lines));
+        return new TitledRatings(table, List.copyOf(lines), data.notes());
     }
 
     /**
@@ -138,7 +177,7 @@ public final class MovieLensReader {
         Path dir = MovieLensLayout.qualify(conf, folder);
         org.apache.hadoop.fs.FileSystem fs = MovieLensLayout.fileSystem(conf, dir);
         MovieLensLayout layout = MovieLensLayout.detect(fs, dir);
-        Dataset<Row> genres = parse(layout.movies(dir), layout.moviesEncoding, new GenreParser(layout), GENRES);
+        Dataset<Row> genres = parse(layout.movies(dir), layout.moviesEncoding, new GenreParser(layout), GENRES, true);
         Path users = new Path(dir, layout == MovieLensLayout.ML_100K ? "u.user" : "users.dat");
         boolean hasUsers;
         try {
@@ -147,14 +186,20 @@ public final class MovieLensReader {
             throw new MalformedInputException("cannot check " + users + ": " + e.getMessage());
         }
         return new SideFeatures(genres, hasUsers ? parse(users, MovieLensLayout.TextEncoding.UTF8_ELSE_LATIN1,
-                new UserParser(layout), USERS) : null);
+                new UserParser(layout), USERS, true) : null);
     }
 
     /** Genres per movie, and users' demographics (null when the release has none). */
     public record SideFeatures(Dataset<Row> genres, Dataset<Row> users) {
     }
 
-    private Dataset<Row> parse(Path file, MovieLensLayout.TextEncoding encoding, LineParser parser, StructType schema) {
+    /**
+     * The checked rows of {@code file}. {@code keyed}: the first column is a key (movies, users), so a line
+     * repeating an earlier key is read once when its values are the same and is malformed otherwise; else (ratings)
+     * repeated rows are kept and counted in the notes.
+     */
+    private Dataset<Row> parse(Path file, MovieLensLayout.TextEncoding encoding, LineParser parser, StructType schema,
+                               boolean keyed) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         String name = file.toString();
         int width = schema.size();
@@ -178,7 +223,11 @@ public final class MovieLensReader {
                 });
         StructType checked = schema.add("_line", DataTypes.LongType).add("_problem", DataTypes.StringType)
                 .add("_text", DataTypes.StringType);
-        Dataset<Row> df = spark.createDataFrame(rows, checked).cache();
+        Dataset<Row> df = spark.createDataFrame(rows, checked);
+        if (keyed) {
+            df = markRepeatedKeys(df, schema);
+        }
+        df = df.cache();
         Dataset<Row> badRows = df.filter(col("_problem").isNotNull()).orderBy("_line");
         List<Row> firstBad = badRows.limit(policy == InputPolicy.FAIL_FAST ? 1 : EXAMPLES).collectAsList();
         if (!firstBad.isEmpty()) {
@@ -191,21 +240,79 @@ public final class MovieLensReader {
                     r.getString(width + 1), r.getString(width + 2)).getMessage()).toList();
             dropped.add(new DroppedLines(name, badRows.count(), examples));
         }
-        Dataset<Row> good = df.filter(col("_problem").isNull()).drop("_line", "_problem", "_text");
+        Dataset<Row> good = df.filter(col("_problem").isNull());
+        if (keyed) {
+            note(name, good.filter(col("_repeat")).count(), "repeating an earlier line's "
+                    + names(schema.fieldNames(), 0) + ", read once");
+            good = good.filter(col("_repeat").unary_$bang()).drop("_repeat");
+        }
+        good = good.drop("_line", "_problem", "_text");
         if (good.isEmpty()) {
             df.unpersist();
             throw new MalformedInputException(name + ": the file holds no records");
         }
+        if (!keyed) {
+            Column[] all = Arrays.stream(schema.fieldNames()).map(c -> col(c)).toArray(Column[]::new);
+            Row repeats = good.groupBy(all).agg(count("*").as("n")).filter(col("n").gt(1))
+                    .agg(sum(col("n").minus(1))).first();
+            note(name, repeats.isNullAt(0) ? 0 : repeats.getLong(0), "repeating an earlier line's "
+                    + names(schema.fieldNames(), 0) + ", kept as separate rows");
+        }
         return good;
     }
 
+    /**
+     * Marks each line whose key (the first column) an earlier line has: {@code _repeat} when its values are the
+     * same as the first such line's, a problem naming that line when they differ.
+     */
+    private static Dataset<Row> markRepeatedKeys(Dataset<Row> df, StructType schema) {
+        String[] names = schema.fieldNames();
+        String key = names[0];
+        Column values = struct(Arrays.stream(names).skip(1).map(c -> col(c)).toArray(Column[]::new));
+        WindowSpec byKey = Window.partitionBy(col(key)).orderBy(col("_line"));
+        // Bad lines have no key, so they only meet each other and are never marked.
+        Dataset<Row> marked = df.withColumn("_firstLine", first(col("_line")).over(byKey))
+                .withColumn("_firstValues", first(values).over(byKey));
+        Column later = col("_problem").isNull().and(col(key).isNotNull()).and(col("_line").gt(col("_firstLine")));
+        Column same = col("_firstValues").eqNullSafe(values);
+        return marked
+                .withColumn("_problem", coalesce(col("_problem"), when(later.and(same.unary_$bang()),
+                        concat(lit(key + " "), col(key), lit(" repeats line "), col("_firstLine").cast("string"),
+                                lit(" with a different " + names(names, 1))))))
+                .withColumn("_repeat", later.and(same))
+                .drop("_firstLine", "_firstValues");
+    }
+
+    /** "a, b and c" of {@code names} from {@code from} on. */
+    private static String names(String[] names, int from) {
+        List<String> list = Arrays.asList(names).subList(from, names.length);
+        return list.size() == 1 ? list.get(0)
+                : String.join(", ", list.subList(0, list.size() - 1)) + " and " + list.get(list.size() - 1);
+    }
+
+    private void note(String file, long count, String note) {
+        if (count > 0) {
+            InputNote n = new InputNote(file, count, note);
+            LOG.warn("{}", n);
+            notes.add(n);
+        }
+    }
+
     private static String decode(Text line, MovieLensLayout.TextEncoding encoding) {
-        String utf8 = encoding == MovieLensLayout.TextEncoding.LATIN1 ? null
-                : new String(line.getBytes(), 0, line.getLength(), StandardCharsets.UTF_8);
-        // Strict UTF-8 is self-checking: a Latin-1 line with accents does not decode, so it is read as Latin-1.
-        boolean latin1 = encoding == MovieLensLayout.TextEncoding.LATIN1
-                || (encoding == MovieLensLayout.TextEncoding.UTF8_ELSE_LATIN1 && utf8.indexOf('\uFFFD') >= 0);
-        return latin1 ? new String(line.getBytes(), 0, line.getLength(), StandardCharsets.ISO_8859_1) : utf8;
+        byte[] bytes = line.getBytes();
+        int length = line.getLength();
+        return switch (encoding) {
+            case LATIN1 -> new String(bytes, 0, length, StandardCharsets.ISO_8859_1);
+            case UTF8 -> new String(bytes, 0, length, StandardCharsets.UTF_8);
+            case UTF8_ELSE_LATIN1 -> {
+                // Strict UTF-8 is self-checking: a Latin-1 line with accents does not decode, so it is read as Latin-1.
+                try {
+                    yield StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes, 0, length)).toString();
+                } catch (CharacterCodingException e) {
+                    yield new String(bytes, 0, length, StandardCharsets.ISO_8859_1);
+                }
+            }
+        };
     }
 
     /** A line's problem, without its location (added where the line is known). */
@@ -223,7 +330,8 @@ public final class MovieLensReader {
         boolean isHeader(String firstLine);
     }
 
-    private record RatingParser(MovieLensLayout layout) implements LineParser {
+    /** A ratings line: user, movie, rating, timestamp. */
+    record RatingParser(MovieLensLayout layout) implements LineParser {
         @Override
         public boolean isHeader(String firstLine) {
             return layout == MovieLensLayout.CSV && firstLine.startsWith("userId");
@@ -238,22 +346,23 @@ public final class MovieLensReader {
             }
             String user = integer(f[0].strip(), "user id");
             String movie = integer(f[1].strip(), "movie id");
-            try {
-                Double.parseDouble(f[2].strip());
-            } catch (NumberFormatException e) {
-                throw new BadLine("rating '" + f[2] + "' is not a number");
+            // Not Double.parseDouble: it takes NaN, Infinity, hex and "4d".
+            if (!DECIMAL.matcher(f[2].strip()).matches()) {
+                throw new BadLine("rating " + quote(f[2]) + " is not a number");
             }
-            long ts;
-            try {
-                ts = Long.parseLong(f[3].strip());
-            } catch (NumberFormatException e) {
-                throw new BadLine("timestamp '" + f[3] + "' is not an integer");
+            long ts = Long.parseLong(integer(f[3].strip(), "timestamp"));
+            if (ts < 0) {
+                throw new BadLine("timestamp " + ts + " is before 1970-01-01");
+            }
+            if (ts > LATEST_TIMESTAMP) {
+                throw new BadLine("timestamp " + ts + " is after 2100-01-01");
             }
             return new Object[]{user, movie, ts};
         }
     }
 
-    private record MovieParser(MovieLensLayout layout) implements LineParser {
+    /** A movies line: its id and title, from exactly the layout's fields. */
+    record MovieParser(MovieLensLayout layout) implements LineParser {
         @Override
         public boolean isHeader(String firstLine) {
             return layout == MovieLensLayout.CSV && firstLine.startsWith("movieId");
@@ -261,15 +370,7 @@ public final class MovieLensReader {
 
         @Override
         public Object[] parse(String line) {
-            String[] f;
-            if (layout.moviesSeparator != null) {
-                f = line.split(layout.moviesSeparator, -1);
-            } else {
-                f = new CsvParser(csvSettings()).parseLine(line);
-            }
-            if (f == null || f.length < 2) {
-                throw new BadLine("expected a movie id and a title separated by " + layout.moviesSeparatorName);
-            }
+            String[] f = movieFields(layout, line);
             String movie = integer(f[0] == null ? "" : f[0].strip(), "movie id");
             String title = f[1] == null ? "" : f[1];
             if (title.isBlank()) {
@@ -278,11 +379,17 @@ public final class MovieLensReader {
             if (title.indexOf('\uFFFD') >= 0) {
                 throw new BadLine("title is not valid text in the expected encoding");
             }
+            for (int i = 0; i < title.length(); i++) {
+                if (Character.isISOControl(title.charAt(i))) {
+                    throw new BadLine(String.format("title contains control character U+%04X", (int) title.charAt(i)));
+                }
+            }
             return new Object[]{movie, title};
         }
     }
 
-    private record GenreParser(MovieLensLayout layout) implements LineParser {
+    /** A movies line's id and genres (100k: its 19 flags). */
+    record GenreParser(MovieLensLayout layout) implements LineParser {
         @Override
         public boolean isHeader(String firstLine) {
             return new MovieParser(layout).isHeader(firstLine);
@@ -290,22 +397,18 @@ public final class MovieLensReader {
 
         @Override
         public Object[] parse(String line) {
-            String[] f = layout.moviesSeparator != null ? line.split(layout.moviesSeparator, -1)
-                    : new CsvParser(csvSettings()).parseLine(line);
-            String movie = integer(f == null || f.length < 1 || f[0] == null ? "" : f[0].strip(), "movie id");
-            List<String> genres = new java.util.ArrayList<>();
+            String[] f = movieFields(layout, line);
+            String movie = integer(f[0] == null ? "" : f[0].strip(), "movie id");
+            List<String> genres = new ArrayList<>();
             if (layout == MovieLensLayout.ML_100K) {
-                for (int i = 5; i < f.length && i - 5 < GENRES_100K.size(); i++) {
+                for (int i = 5; i < f.length; i++) {
                     if (f[i].strip().equals("1")) {
                         genres.add(GENRES_100K.get(i - 5));
                     } else if (!f[i].strip().equals("0")) {
-                        throw new BadLine("genre flag " + (i - 4) + " ('" + f[i] + "') is neither 0 nor 1");
+                        throw new BadLine("genre flag " + (i - 4) + " (" + quote(f[i]) + ") is neither 0 nor 1");
                     }
                 }
-            } else {
-                if (f.length < 3 || f[2] == null) {
-                    throw new BadLine("expected a movie id, a title and genres separated by " + layout.moviesSeparatorName);
-                }
+            } else if (f[2] != null) {
                 for (String g : f[2].split("\\|")) {
                     if (!g.isBlank() && !g.equals("(no genres listed)")) {
                         genres.add(g.strip());
@@ -331,26 +434,63 @@ public final class MovieLensReader {
                         : "UserID::Gender::Age::Occupation::Zip-code") + "), found " + f.length);
             }
             String user = integer(f[0].strip(), "user id");
-            String age = ml100k ? f[1].strip() : f[2].strip();
-            integer(age, "age");
+            String age = integer(ml100k ? f[1].strip() : f[2].strip(), "age");
+            if (age.length() > 3) {
+                throw new BadLine("age " + quote(age) + " is not an age");
+            }
             String gender = (ml100k ? f[2] : f[1]).strip();
             String zip = f[4].strip();
             return new Object[]{user, Integer.valueOf(age), gender, f[3].strip(), zip.substring(0, Math.min(3, zip.length()))};
         }
     }
 
-    private static CsvParserSettings csvSettings() {
-        CsvParserSettings settings = new CsvParserSettings();
-        settings.setMaxCharsPerColumn(-1);
-        return settings;
+    /**
+     * A movies line's fields, exactly the layout's count of them. CSV fields keep their spaces, as the other
+     * layouts' do, and an empty CSV field is null.
+     */
+    static String[] movieFields(MovieLensLayout layout, String line) {
+        String[] f;
+        if (layout.moviesSeparator != null) {
+            f = line.split(layout.moviesSeparator, -1);
+        } else {
+            CsvParserSettings settings = new CsvParserSettings();
+            settings.setMaxCharsPerColumn(-1);
+            settings.setIgnoreLeadingWhitespaces(false);
+            settings.setIgnoreTrailingWhitespaces(false);
+            settings.setCommentProcessingEnabled(false); // else a line starting with '#' reads as no fields
+            try {
+                f = new CsvParser(settings).parseLine(line);
+            } catch (TextParsingException e) {
+                // Univocity's limit of 512 columns: far more than any layout has.
+                throw new BadLine("expected " + layout.moviesFields + " fields (" + layout.moviesFieldNames
+                        + ") separated by " + layout.moviesSeparatorName + ", found more than " + settings.getMaxColumns());
+            }
+        }
+        int found = f == null ? 0 : f.length;
+        if (found != layout.moviesFields) {
+            throw new BadLine("expected " + layout.moviesFields + " fields (" + layout.moviesFieldNames
+                    + ") separated by " + layout.moviesSeparatorName + ", found " + found);
+        }
+        return f;
     }
 
-    private static String integer(String value, String what) {
-        try {
-            Long.parseLong(value);
-            return value;
-        } catch (NumberFormatException e) {
-            throw new BadLine(what + " '" + value + "' is not an integer");
+    /**
+     * {@code value} as an id (or count) in canonical form, when it is a decimal integer of ASCII digits with an
+     * optional sign in the range of a Java {@code long}; else a {@link BadLine} naming {@code what}.
+     */
+    static String integer(String value, String what) {
+        if (!INTEGER.matcher(value).matches()) {
+            throw new BadLine(what + " " + quote(value) + " is not an integer");
         }
+        try {
+            return Long.toString(Long.parseLong(value));
+        } catch (NumberFormatException e) {
+            throw new BadLine(what + " " + quote(value) + " is not an integer in the long range");
+        }
+    }
+
+    /** A field's text for a problem, in quotes, abbreviated (a field can be megabytes). */
+    private static String quote(String value) {
+        return "'" + MalformedInputException.abbreviate(value, QUOTED_FIELD) + "'";
     }
 }

@@ -66,9 +66,10 @@ class MovieLensReaderTest {
     @Test
     void sideFeaturesGenresAndUsersOfEachLayout(@TempDir Path dir) throws IOException {
         Path ml100k = io.deepretrieval.spark.SyntheticMovieLens.write100k(dir.resolve("100k"), 5, 12, 30, 1);
-        // Movie 1: Action and Drama (flags 1 and 8 of 19); the synthetic u.item's three flags give the others Adventure.
+        // Movie 1: Action and Drama (flags 1 and 8 of 19); the synthetic u.item's flags give the others Adventure.
         String items = java.nio.file.Files.readString(ml100k.resolve("u.item"), java.nio.charset.StandardCharsets.ISO_8859_1)
-                .replaceFirst("(?m)^1\\|(.*?)\\|0\\|0\\|1$", "1|$1|0|1|0|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0");
+                .replaceFirst("(?m)^1\\|(.*?)\\|" + java.util.regex.Pattern.quote(SyntheticMovieLens.GENRE_FLAGS) + "$",
+                        "1|$1|0|1|0|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0");
         java.nio.file.Files.writeString(ml100k.resolve("u.item"), items, java.nio.charset.StandardCharsets.ISO_8859_1);
         java.nio.file.Files.writeString(ml100k.resolve("u.user"), "1|24|M|technician|85711\n2|53|F|other|94043\n");
         MovieLensReader.SideFeatures side = reader.readSideFeatures(ml100k.toString());
