@@ -63,6 +63,11 @@ class ConsumerProjectIT {
         Matcher usual = Pattern.compile("learningRate 0\\.100: NDCG@10 ([0-9.]+)").matcher(out);
         assertTrue(slow.find() && usual.find(), out);
         assertTrue(Double.parseDouble(usual.group(1)) > Double.parseDouble(slow.group(1)), out);
+        // Side features: customers the model never saw, known by region and age, get their region's category.
+        Matcher side = Pattern.compile("new customers' recommendations in their region's category ([0-9.]+) \\(chance"
+                + " 0\\.2500\\)").matcher(out);
+        assertTrue(side.find(), out);
+        assertTrue(Double.parseDouble(side.group(1)) > 0.75, "3x chance: " + out);
         try (Stream<Path> jars = Files.walk(repo.resolve("org/apache/spark"))) {
             assertTrue(jars.anyMatch(p -> p.toString().endsWith(".jar")), "Spark resolved as the example declares it");
         }
@@ -74,7 +79,7 @@ class ConsumerProjectIT {
         Matcher block = Pattern.compile("```bash\n(cd examples/quickstart\n.*?)```", Pattern.DOTALL).matcher(readme);
         assertTrue(block.find(), "the README shows how to build and run the example");
         List<String> lines = block.group(1).strip().lines().toList();
-        assertEquals(4, lines.size(), lines.toString());
+        assertEquals(5, lines.size(), lines.toString());
         return lines;
     }
 
