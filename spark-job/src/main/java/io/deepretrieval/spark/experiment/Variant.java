@@ -8,11 +8,20 @@ import java.util.List;
  * One tower setting of the objective experiment: the retrieval-objective options, the towers' {@link Features}, and
  * whether its length is chosen by early stopping (then refitted on all training rows for the chosen epoch count) or
  * fixed at the maximum; {@code unseenUsers}: vocabularies of the training rows only (preprocessOn train), so users
- * without training rows get the out-of-vocabulary row, which {@code idDropout} (a share of training examples) trains.
+ * without training rows get the out-of-vocabulary row, which {@code idDropout} (a share of training examples) trains;
+ * {@code embeddingDim} and {@code learningRate} override the Estimator's defaults when positive.
  */
 public record Variant(String name, double temperature, boolean removeAccidentalHits, boolean logQCorrection,
                       int mixedNegatives, Features features, boolean earlyStopping, boolean unseenUsers,
-                      double idDropout) {
+                      double idDropout, int embeddingDim, double learningRate) {
+    /** With the Estimator's embedding width and learning rate. */
+    public Variant(String name, double temperature, boolean removeAccidentalHits, boolean logQCorrection,
+                   int mixedNegatives, Features features, boolean earlyStopping, boolean unseenUsers,
+                   double idDropout) {
+        this(name, temperature, removeAccidentalHits, logQCorrection, mixedNegatives, features, earlyStopping,
+                unseenUsers, idDropout, 0, 0);
+    }
+
     /** Without ID dropout and with every row's vocabularies (the tutorial's preprocessing). */
     public Variant(String name, double temperature, boolean removeAccidentalHits, boolean logQCorrection,
                    int mixedNegatives, Features features, boolean earlyStopping) {
@@ -124,7 +133,14 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
             new Variant("logq+profile50", 1.0, false, true, 0, Features.PROFILE50, true),
             new Variant("logq+profile50-id", 1.0, false, true, 0, Features.PROFILE50_WITHOUT_ID, true),
             new Variant("profile50", 1.0, false, false, 0, Features.PROFILE50, true),
-            new Variant("logq+profile200", 1.0, false, true, 0, Features.PROFILE200, true));
+            new Variant("logq+profile200", 1.0, false, true, 0, Features.PROFILE200, true),
+            new Variant("logq+profile50-id+t0.5", 0.5, false, true, 0, Features.PROFILE50_WITHOUT_ID, true),
+            new Variant("logq+profile50-id+t0.2", 0.2, false, true, 0, Features.PROFILE50_WITHOUT_ID, true),
+            new Variant("logq+profile50-id+mixed1024", 1.0, false, true, 1024, Features.PROFILE50_WITHOUT_ID, true),
+            new Variant("logq+profile50-id+dim64", 1.0, false, true, 0, Features.PROFILE50_WITHOUT_ID, true, false, 0,
+                    64, 0),
+            new Variant("logq+profile50-id+lr0.3", 1.0, false, true, 0, Features.PROFILE50_WITHOUT_ID, true, false, 0,
+                    0, 0.3));
 
     /** The named defaults, in their order; an unknown name is an error listing the known ones. */
     public static List<Variant> named(List<String> names) {
@@ -143,6 +159,12 @@ public record Variant(String name, double temperature, boolean removeAccidentalH
         }
         if (unseenUsers) {
             estimator.setPreprocessOn("train");
+        }
+        if (embeddingDim > 0) {
+            estimator.setEmbeddingDim(embeddingDim);
+        }
+        if (learningRate > 0) {
+            estimator.setLearningRate(learningRate);
         }
         return estimator.setIdDropout(idDropout).setTemperature(temperature).setRemoveAccidentalHits(removeAccidentalHits)
                 .setLogQCorrection(logQCorrection).setMixedNegatives(mixedNegatives)
