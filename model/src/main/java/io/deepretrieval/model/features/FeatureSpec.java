@@ -162,8 +162,7 @@ public final class FeatureSpec implements java.io.Serializable {
         if (t == null) {
             return 0;
         }
-        double[] b = t.boundaries();
-        return (long) b[b.length - 1];
+        return (long) t.lastBoundary(); // read per request by serving: no copy of the boundaries
     }
 
     /** Encodes query rows given as one value per {@link #queryColumns()} entry ({@code raw.get(row, columnIndex)}). */

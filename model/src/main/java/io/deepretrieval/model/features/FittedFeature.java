@@ -134,6 +134,11 @@ public final class FittedFeature implements java.io.Serializable {
         return config.size();
     }
 
+    /** The last bucket boundary (the latest fitted value of a timestamp feature), without copying them all. */
+    public double lastBoundary() {
+        return boundaries[boundaries.length - 1];
+    }
+
     /** The candidate feature whose table a history shares, or null. */
     @JsonProperty
     public String shareWith() {

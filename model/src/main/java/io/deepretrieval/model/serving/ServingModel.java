@@ -6,7 +6,6 @@ import io.deepretrieval.model.features.CandidateCorpus;
 import io.deepretrieval.model.features.FeatureColumns;
 import io.deepretrieval.model.features.FeatureSpec;
 import io.deepretrieval.model.features.FittedFeature;
-import io.deepretrieval.model.io.Futures;
 import io.deepretrieval.model.io.NdArrays;
 import io.deepretrieval.model.retrieval.BruteForceTopK;
 import io.deepretrieval.model.towers.ModelConfig;
@@ -19,9 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 /**
  * A fitted two-tower model that answers queries without Spark: the towers rebuilt from the fitted parameters, the
@@ -34,18 +31,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Thread-safe. Every graph run happens on this model's own long-lived thread: a SameDiff graph must not run
  * concurrently, and it keeps a session per calling thread for good, so callers' short-lived threads (HTTP pool,
- * Spark tasks) would each leave one behind. {@link #close()} stops that thread and frees the exact index.
+ * Spark tasks) would each leave one behind. Queries that wait for that thread together share one forward pass
+ * ({@link #setBatching}). {@link #close()} stops that thread and frees the exact index.
  */
 public final class ServingModel implements AutoCloseable {
-    private static final AtomicInteger THREADS = new AtomicInteger();
-
     private final ModelConfig config;
     private final FeatureSpec spec;
     private final JsonNode info;
     private final Candidates candidates;
     private final TwoTowerModel towers;
     private final Map<String, List<String>> userHistories;
-    private final ExecutorService graphThread;
+    private final QueryBatcher batcher;
     private BruteForceTopK exactIndex;
 
     private ServingModel(ModelConfig config, FeatureSpec spec, ModelState parameters, Candidates candidates,
@@ -57,11 +53,7 @@ public final class ServingModel implements AutoCloseable {
         this.candidates = candidates;
         this.towers = new TwoTowerModel(config, spec);
         parameters.servingOnly().applyTo(towers, "the serving parameters");
-        this.graphThread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "serving-graph-" + THREADS.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.batcher = new QueryBatcher(towers);
     }
 
     /**
@@ -193,12 +185,21 @@ public final class ServingModel implements AutoCloseable {
      * encoded on the calling thread, the graph runs on this model's thread.
      */
     public float[] queryEmbeddings(int n, FeatureColumns.Values byColumn) {
-        FeatureColumns encoded = spec.encodeQueries(n, byColumn);
-        return Futures.join(graphThread.submit(() -> {
-            try (INDArray e = towers.queryEmbeddings(encoded)) {
-                return NdArrays.floats(e);
-            }
-        }));
+        return batcher.embed(spec.encodeQueries(n, byColumn));
+    }
+
+    /**
+     * How concurrent queries share forward passes: a pass takes every waiting query up to {@code maxRows} rows,
+     * waiting up to {@code waitMicros} after the first for more (0: none, the default with 64 rows); a query not
+     * embedded within {@code timeoutMillis} throws {@link QueryTimeoutException} (0: no limit, the default).
+     */
+    public void setBatching(int maxRows, long waitMicros, long timeoutMillis) {
+        batcher.settings(new QueryBatcher.Settings(maxRows, waitMicros, timeoutMillis));
+    }
+
+    /** Receives the row count of every forward pass of the query tower (e.g. for a batch-size metric). */
+    public void onBatch(IntConsumer rowsPerPass) {
+        batcher.batchSizes(rowsPerPass);
     }
 
     /**
@@ -217,7 +218,7 @@ public final class ServingModel implements AutoCloseable {
     /** Stops the graph thread (a later query fails) and frees the exact index. */
     @Override
     public synchronized void close() {
-        graphThread.shutdown();
+        batcher.close();
         if (exactIndex != null) {
             exactIndex.close();
             exactIndex = null;

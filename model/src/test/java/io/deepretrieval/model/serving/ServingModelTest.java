@@ -18,6 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -226,17 +227,78 @@ class ServingModelTest {
         }
         ExecutorService clients = Executors.newFixedThreadPool(6);
         try {
-            List<Future<Boolean>> checks = new ArrayList<>();
+            List<Future<List<Recommendation>>> checks = new ArrayList<>();
             for (int i = 0; i < 60; i++) {
                 int u = i % USERS.length;
-                checks.add(clients.submit(() -> one.get(u).equals(served.recommend(USERS[u], TIMESTAMPS[2], 10, Set.of()))));
+                checks.add(clients.submit(() -> served.recommend(USERS[u], TIMESTAMPS[2], 10, Set.of())));
             }
-            for (Future<Boolean> f : checks) {
-                assertTrue(f.get());
+            for (int i = 0; i < checks.size(); i++) {
+                assertSameRanking(one.get(i % USERS.length), checks.get(i).get());
             }
         } finally {
             clients.shutdown();
         }
+    }
+
+    /**
+     * The same items in the same order with scores equal to float rounding (queries sharing a forward pass are one
+     * matrix product, whose rounding may differ from a single row's in the last bit).
+     */
+    private static void assertSameRanking(List<Recommendation> expected, List<Recommendation> actual) {
+        assertEquals(expected.stream().map(Recommendation::itemId).toList(), actual.stream().map(Recommendation::itemId).toList());
+        for (int i = 0; i < expected.size(); i++) {
+            double want = expected.get(i).score();
+            assertEquals(want, actual.get(i).score(), 1e-5 * Math.max(1, Math.abs(want)), "score at place " + i);
+        }
+    }
+
+    /** Within float rounding of the embedding's own size (a batched product may round the last bit otherwise). */
+    private static boolean closeEmbeddings(float[] expected, float[] actual) {
+        double scale = 1;
+        for (float v : expected) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        return maxAbsDiff(expected, actual) <= TOLERANCE * scale;
+    }
+
+    @Test
+    void concurrentQueriesShareForwardPassesAndGetTheTrainedModelsEmbeddings() throws Exception {
+        List<Integer> passes = Collections.synchronizedList(new ArrayList<>());
+        served.onBatch(passes::add);
+        // A pass waits 20 ms for more queries, so the 16 clients' queries meet in a few passes.
+        served.setBatching(64, 20_000, 0);
+        ExecutorService clients = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<Boolean>> close = new ArrayList<>();
+            for (int i = 0; i < 96; i++) {
+                String user = USERS[i % USERS.length];
+                long time = TIMESTAMPS[i % TIMESTAMPS.length];
+                close.add(clients.submit(() -> closeEmbeddings(trainedQuery(user, time), served.queryEmbedding(user, time))));
+            }
+            for (Future<Boolean> c : close) {
+                assertTrue(c.get(), "batched against the trained model");
+            }
+        } finally {
+            clients.shutdown();
+            served.setBatching(64, 0, 0);
+            served.onBatch(n -> { });
+        }
+        assertEquals(96, passes.stream().mapToInt(Integer::intValue).sum(), "every query in one pass: " + passes);
+        assertTrue(passes.stream().anyMatch(n -> n > 1), "some passes shared by several queries: " + passes);
+        assertTrue(passes.stream().allMatch(n -> n <= 64), "no pass above the row limit: " + passes);
+    }
+
+    @Test
+    void aQueryNotEmbeddedWithinTheTimeoutFails() {
+        // The pass waits 300 ms for company; the caller gives up after 50.
+        served.setBatching(64, 300_000, 50);
+        try {
+            QueryTimeoutException e = assertThrows(QueryTimeoutException.class, () -> served.queryEmbedding("1", TIMESTAMPS[0]));
+            assertEquals(50, e.timeoutMillis());
+        } finally {
+            served.setBatching(64, 0, 0);
+        }
+        assertTrue(closeEmbeddings(trainedQuery("1", TIMESTAMPS[0]), served.queryEmbedding("1", TIMESTAMPS[0])));
     }
 
     @Test

@@ -51,8 +51,21 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--index-dir", description = "where the HNSW graph is saved and reopened (default: a folder in the model's)")
     Path indexDir;
 
-    @Option(names = "--threads", description = "request threads (default: the number of cores)")
-    Integer threads;
+    @Option(names = "--threads", defaultValue = "32", description = "request threads: at least the concurrent"
+            + " requests expected, since each waits for its forward pass (default: ${DEFAULT-VALUE})")
+    int threads;
+
+    @Option(names = "--batch-rows", defaultValue = "64", description = "most queries one forward pass of the query"
+            + " tower takes; requests that wait together share a pass (default: ${DEFAULT-VALUE})")
+    int batchRows;
+
+    @Option(names = "--batch-wait-us", defaultValue = "0", description = "microseconds a pass waits after its first"
+            + " query for more (0: it takes those already waiting) (default: ${DEFAULT-VALUE})")
+    long batchWaitMicros;
+
+    @Option(names = "--request-timeout-ms", defaultValue = "1000", description = "a request whose query is not"
+            + " embedded within this many milliseconds is answered 503 (0: no limit) (default: ${DEFAULT-VALUE})")
+    long requestTimeoutMillis;
 
     @Option(names = "--max-k", defaultValue = "1000", description = "largest k a request may ask for (default: ${DEFAULT-VALUE})")
     int maxK;
@@ -77,6 +90,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         hnswParams(hnswM, beamWidth, efSearch);
         OptionChecks.atLeast("--threads", threads, 1);
+        OptionChecks.atLeast("--batch-rows", batchRows, 1);
+        OptionChecks.atLeast("--batch-wait-us", batchWaitMicros, 0);
+        OptionChecks.atLeast("--request-timeout-ms", requestTimeoutMillis, 0);
         OptionChecks.atLeast("--max-k", maxK, 1);
         OptionChecks.atLeast("--synthetic-candidates", synthetic, 1);
         long t0 = System.nanoTime();
@@ -86,7 +102,8 @@ final class ServeCommand implements Callable<Integer> {
                 (System.nanoTime() - t0) / 1e9, candidates.size(), candidates.dim(),
                 synthetic == null ? "" : " (synthetic, around " + saved.candidates().size() + " real ones)");
         TopK topK = index.equals("exact") ? candidates.exactIndex() : hnsw(candidates);
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int n = threads;
+        saved.setBatching(batchRows, batchWaitMicros, requestTimeoutMillis);
         RecommendationServer server = new RecommendationServer(saved, candidates, topK, new InetSocketAddress(host, port), n, maxK);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

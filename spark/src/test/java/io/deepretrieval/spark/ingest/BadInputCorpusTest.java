@@ -2,7 +2,6 @@ package io.deepretrieval.spark.ingest;
 
 import io.deepretrieval.spark.SyntheticMovieLens;
 import io.deepretrieval.spark.TestSpark;
-import io.deepretrieval.spark.TutorialData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -84,7 +83,7 @@ class BadInputCorpusTest {
     @MethodSource("corpus")
     void failFastNamesTheProblem(String kind, Damage damage, String message, String droppedFile, long droppedCount) throws IOException {
         Path dir = fresh(damage);
-        MalformedInputException e = assertThrows(MalformedInputException.class, () -> prepare(dir, InputPolicy.FAIL_FAST));
+        MalformedInputException e = assertThrows(MalformedInputException.class, () -> read(dir, InputPolicy.FAIL_FAST));
         assertTrue(e.getMessage().contains(message), kind + ": " + e.getMessage());
         assertTrue(e.getMessage().length() < LONGEST_MESSAGE, kind + ": " + e.getMessage().length() + " characters");
     }
@@ -95,16 +94,16 @@ class BadInputCorpusTest {
         Path dir = fresh(damage);
         if (droppedFile == null) {
             // Nothing to skip to: the folder or a whole file is unusable, under either policy.
-            assertThrows(MalformedInputException.class, () -> prepare(dir, InputPolicy.DROP_MALFORMED), kind);
+            assertThrows(MalformedInputException.class, () -> read(dir, InputPolicy.DROP_MALFORMED), kind);
             return;
         }
-        TutorialData data = prepare(dir, InputPolicy.DROP_MALFORMED);
+        MovieLensReader.TitledRatings data = read(dir, InputPolicy.DROP_MALFORMED);
         DroppedLines d = data.dropped().stream().filter(x -> x.file().endsWith(droppedFile)).findFirst()
                 .orElseThrow(() -> new AssertionError(kind + ": nothing reported dropped from " + droppedFile + ": " + data.dropped()));
         assertEquals(droppedCount, d.count(), kind);
         assertTrue(d.examples().get(0).contains(message), kind + ": " + d.examples());
         assertTrue(d.examples().get(0).length() < LONGEST_MESSAGE, kind + ": " + d.examples().get(0).length() + " characters");
-        assertTrue(data.prepared().train().size() > 100, kind + ": the good lines must still train");
+        assertTrue(data.table().count() > 100, kind + ": the good lines must still be read");
     }
 
     /** Inputs that are accepted: read as without the quirk under either policy, with a note where one is due. */
@@ -180,8 +179,9 @@ class BadInputCorpusTest {
         return dir;
     }
 
-    private static TutorialData prepare(Path dir, InputPolicy policy) {
-        return TutorialData.read(TestSpark.session(), dir.toString(), 1, 0.2, 10, 1000, policy);
+    /** The folder read as the sweep and {@code train --movielens} read it (ratings with their titles). */
+    private static MovieLensReader.TitledRatings read(Path dir, InputPolicy policy) {
+        return new MovieLensReader(TestSpark.session(), policy).readTitledRatings(dir.toString());
     }
 
     private static Arguments kind(String name, Damage damage, String message, String droppedFile, long count) {
