@@ -118,18 +118,22 @@ class TooLittleDataTest {
     }
 
     @Test
-    void timesBefore1970Fit() {
+    void timesBefore1970AndAUserAndAnItemOfOneRowFit() {
         List<Row> out = new ArrayList<>();
         for (int i = 0; i < 80; i++) {
-            out.add(RowFactory.create("c-" + i % 8, "p-" + i % 11, -2_000_000_000L + 1000L * i, "title " + i % 11, false));
+            out.add(RowFactory.create("c-" + i % 8, "p-" + i % 11, -2_000_000_000L + 1000L * i, "title " + i % 11, i % 5 == 0));
         }
+        // One row of a user and an item seen nowhere else, marked as a training row.
+        out.add(RowFactory.create("solo", "p-solo", -1_000_000_000L, "title solo", false));
         Dataset<Row> df = spark().createDataFrame(out, SCHEMA);
-        TwoTowerRetrievalModel model = estimator().setValidationFraction(0.2).fit(df);
+        TwoTowerRetrievalModel model = estimator().setValidationIndicatorCol("held").fit(df);
         try {
             assertEquals(1, model.validationCurve().size());
             assertTrue(model.validationCurve().get(0).accuracy().accuracy()[0] >= 0);
-            assertEquals(3, model.recommendForUserSubset(df.select("customer").distinct().limit(1), 3)
-                    .collectAsList().get(0).getList(1).size());
+            List<Row> solo = model.recommendForUserSubset(df.filter("customer = 'solo'").select("customer"), 3)
+                    .collectAsList();
+            assertEquals(3, solo.get(0).getList(1).size(), "the one-row user is known and recommended for");
+            assertEquals(1, model.itemEmbeddings().filter("product = 'p-solo'").count(), "the one-row item is a candidate");
         } finally {
             model.release();
         }
