@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Role of this container: master | worker | submit [sweep arguments...] | gpu-check
+# Role of this container: master | worker | submit [sweep arguments...] | serve [serve options...] | gpu-check
 # Every role is a plain JVM on $SPARK_HOME/jars (the project's dependency jars and its own two jars), started
 # through Spark's own classes: deploy.master.Master, deploy.worker.Worker, deploy.SparkSubmit.
 set -euo pipefail
@@ -73,11 +73,18 @@ case "$role" in
       "local:$app_jar" \
       sweep --config /opt/deep-retrieval/conf/sweep.json --data /data --out /results --workers "${WORKERS:-1}" "$@"
     ;;
+  serve)
+    # The model server on port 8080 of every interface: the newest numbered version under $MODEL_ROOT (mounted
+    # read-only), and newer versions swapped in as they appear. Loading reads the model with a local Spark session.
+    # shellcheck disable=SC2086
+    exec java -Xmx"${SERVE_MEMORY:-2g}" $OPENS "$LOG_CONF" -cp "$CP" io.deepretrieval.spark.cli.Main serve \
+      --model-root "${MODEL_ROOT:-/models}" --host 0.0.0.0 --port 8080 --poll-seconds "${POLL_SECONDS:-10}" "$@"
+    ;;
   gpu-check)
     gpu_check
     ;;
   *)
-    echo "unknown role '$role': use master, worker, submit or gpu-check" >&2
+    echo "unknown role '$role': use master, worker, submit, serve or gpu-check" >&2
     exit 2
     ;;
 esac

@@ -25,12 +25,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Recommendations over HTTP from a {@link ServingModel}: {@code GET /recommend} (query parameters),
@@ -67,9 +69,7 @@ public final class RecommendationServer implements AutoCloseable {
     /** Default number of items a request gets. */
     public static final int DEFAULT_K = 10;
 
-    private final ServingModel model;
-    private final Candidates candidates;
-    private final TopK index;
+    private final AtomicReference<ServedVersion> served = new AtomicReference<>();
     private final int maxK;
     private final HttpServer server;
     private final ExecutorService pool;
@@ -86,33 +86,89 @@ public final class RecommendationServer implements AutoCloseable {
      */
     public RecommendationServer(ServingModel model, Candidates candidates, TopK index, InetSocketAddress address,
                                 int threads, int maxK) throws IOException {
+        this(new ServedVersion(0, model, candidates, index), address, threads, maxK);
+    }
+
+    /**
+     * A server of one model version, which {@link #swap} may replace while it serves.
+     *
+     * @param first   the version served first
+     * @param address where to listen (port 0: any free port, see {@link #port()})
+     * @param threads request threads
+     * @param maxK    the largest k a request may ask for
+     */
+    public RecommendationServer(ServedVersion first, InetSocketAddress address, int threads, int maxK) throws IOException {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         if (maxK < 1) {
             throw new IllegalArgumentException("max k must be >= 1, got " + maxK);
         }
-        if (index.size() != candidates.size() || index.dim() != candidates.dim()) {
-            throw new IllegalArgumentException("the index holds " + index.size() + " x " + index.dim()
-                    + " candidates, the catalogue " + candidates.size() + " x " + candidates.dim());
-        }
-        this.model = model;
-        this.candidates = candidates;
-        this.index = index;
         this.maxK = maxK;
         this.pool = Executors.newFixedThreadPool(threads, daemon("http"));
         this.server = HttpServer.create(address, 128);
         this.server.setExecutor(pool);
         // One context for every path, so that unknown routes get a JSON 404 like every other error.
         this.server.createContext("/", this::handle);
-        DistributionSummary batches = DistributionSummary.builder("deep_retrieval_query_batch_rows")
+        this.batches = DistributionSummary.builder("deep_retrieval_query_batch_rows")
                 .description("queries per forward pass of the query tower").publishPercentileHistogram()
                 .register(metrics);
-        model.onBatch(batches::record);
-        Gauge.builder("deep_retrieval_model_loaded", () -> 1).description("the model served (its labels say which)")
-                .tags("index", index.kind(), "candidates", Integer.toString(candidates.size()),
-                        "dim", Integer.toString(candidates.dim()))
+        Gauge.builder("deep_retrieval_model_version", served, r -> r.get().version())
+                .description("the version of the model served (0: a model from one folder)").register(metrics);
+        install(first);
+    }
+
+    private final DistributionSummary batches;
+    /** The previous served version's gauge, replaced with it (its labels describe it). */
+    private Gauge loadedGauge;
+
+    /** Makes {@code next} the served version and describes it in the metrics. */
+    private synchronized ServedVersion install(ServedVersion next) {
+        next.model().onBatch(batches::record);
+        if (loadedGauge != null) {
+            metrics.remove(loadedGauge);
+        }
+        loadedGauge = Gauge.builder("deep_retrieval_model_loaded", () -> 1).description("the model served (its labels say which)")
+                .tags("index", next.index().kind(), "candidates", Integer.toString(next.candidates().size()),
+                        "dim", Integer.toString(next.candidates().dim()))
                 .register(metrics);
+        return served.getAndSet(next);
+    }
+
+    /**
+     * Serves {@code next} from now on: requests that start after this call use it, requests in flight finish on the
+     * version they started with, which closes when the last of them ends. The caller has loaded and warmed
+     * {@code next} (see {@link #warm}).
+     */
+    public void swap(ServedVersion next) {
+        ServedVersion old = install(next);
+        LOG.info("now serving version {} (was {})", next.version(), old.version());
+        old.release();
+    }
+
+    /** The version served now. */
+    public ServedVersion served() {
+        return served.get();
+    }
+
+    /**
+     * Runs one query through a version's tower and index, so that its first real request does not pay for the
+     * graph's first run and the index's first search; a version that fails here must not be served.
+     */
+    public static void warm(ServedVersion v) {
+        ServingModel m = v.model();
+        float[] q = m.queryEmbedding("", m.latestTimestamp(), null, Map.of());
+        v.candidates().recommend(q, Math.min(10, v.candidates().size()), Set.of(), v.index());
+    }
+
+    /** The served version with a hold taken for one request (a version closing meanwhile is skipped). */
+    private ServedVersion acquire() {
+        while (true) {
+            ServedVersion v = served.get();
+            if (v.acquire()) {
+                return v;
+            }
+        }
     }
 
     private static ThreadFactory daemon(String name) {
@@ -293,6 +349,15 @@ public final class RecommendationServer implements AutoCloseable {
     }
 
     private ObjectNode recommend(RecommendRequest request) {
+        ServedVersion v = acquire();
+        try {
+            return recommend(request, v.model(), v.candidates(), v.index()).put("version", v.version());
+        } finally {
+            v.release();
+        }
+    }
+
+    private ObjectNode recommend(RecommendRequest request, ServingModel model, Candidates candidates, TopK index) {
         String user = request.user();
         if (user.isBlank() && request.history() == null) {
             throw new BadRequest(400, "user", "parameter user is required (a user id), unless a history is given");
@@ -341,6 +406,15 @@ public final class RecommendationServer implements AutoCloseable {
     }
 
     private ObjectNode metadata() {
+        ServedVersion v = acquire();
+        try {
+            return metadata(v.model(), v.candidates(), v.index()).put("version", v.version());
+        } finally {
+            v.release();
+        }
+    }
+
+    private ObjectNode metadata(ServingModel model, Candidates candidates, TopK index) {
         ObjectNode out = JSON.createObjectNode();
         out.set("model", model.info());
         out.put("candidates", candidates.size()).put("embeddingDim", candidates.dim())

@@ -4,6 +4,7 @@ import io.deepretrieval.model.retrieval.HnswTopK;
 import io.deepretrieval.model.retrieval.TopK;
 import io.deepretrieval.model.serving.Candidates;
 import io.deepretrieval.model.serving.RecommendationServer;
+import io.deepretrieval.model.serving.ServedVersion;
 import io.deepretrieval.model.serving.ServingModel;
 import io.deepretrieval.spark.SparkSessions;
 import io.deepretrieval.spark.ml.SavedModels;
@@ -14,10 +15,19 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * {@code serve}: an HTTP endpoint over a saved model (exact or HNSW top-k); Spark only reads the model, then stops.
@@ -27,8 +37,17 @@ import java.util.concurrent.CountDownLatch;
                 + " 'train --out', or a PipelineModel folder holding one): "
                 + "GET /recommend?user=ID[&timestamp=S][&k=N][&exclude=id1,id2], /health, /metadata.")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "saved model folder, or PipelineModel folder holding one")
+    @Option(names = "--model", description = "saved model folder, or PipelineModel folder holding one")
     Path model;
+
+    @Option(names = "--model-root", description = "folder of numbered model versions (1/, 2/, ...): the newest that"
+            + " loads is served, and a newer one appearing later is loaded, warmed and swapped in while serving;"
+            + " excludes --model")
+    Path modelRoot;
+
+    @Option(names = "--poll-seconds", defaultValue = "10", description = "with --model-root: seconds between looks"
+            + " for a newer version (default: ${DEFAULT-VALUE})")
+    int pollSeconds;
 
     @Option(names = "--port", defaultValue = "8080", description = "port (0: any free one; default: ${DEFAULT-VALUE})")
     int port;
@@ -95,29 +114,105 @@ final class ServeCommand implements Callable<Integer> {
         OptionChecks.atLeast("--request-timeout-ms", requestTimeoutMillis, 0);
         OptionChecks.atLeast("--max-k", maxK, 1);
         OptionChecks.atLeast("--synthetic-candidates", synthetic, 1);
-        long t0 = System.nanoTime();
-        ServingModel saved = load(model);
-        Candidates candidates = synthetic == null ? saved.candidates() : saved.candidates().synthetic(synthetic, 0.5, 42);
-        System.err.printf(Locale.ROOT, "model loaded in %.1f s: %d candidates of width %d%s%n",
-                (System.nanoTime() - t0) / 1e9, candidates.size(), candidates.dim(),
-                synthetic == null ? "" : " (synthetic, around " + saved.candidates().size() + " real ones)");
-        TopK topK = index.equals("exact") ? candidates.exactIndex() : hnsw(candidates);
-        int n = threads;
-        saved.setBatching(batchRows, batchWaitMicros, requestTimeoutMillis);
-        RecommendationServer server = new RecommendationServer(saved, candidates, topK, new InetSocketAddress(host, port), n, maxK);
+        OptionChecks.atLeast("--poll-seconds", pollSeconds, 1);
+        if ((model == null) == (modelRoot == null)) {
+            throw new IllegalArgumentException("give one of --model (a model folder) and --model-root (a folder of"
+                    + " numbered versions)");
+        }
+        ServedVersion first = modelRoot == null ? loadVersion(0, model) : newestVersion(0);
+        if (first == null) {
+            throw new IllegalArgumentException("--model-root " + modelRoot + ": no numbered version folder loads");
+        }
+        RecommendationServer server = new RecommendationServer(first, new InetSocketAddress(host, port), threads, maxK);
+        ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "serve-model-poll");
+            t.setDaemon(true);
+            return t;
+        });
+        if (modelRoot != null) {
+            poller.scheduleWithFixedDelay(() -> pollOnce(server), pollSeconds, pollSeconds, TimeUnit.SECONDS);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("stopping (up to " + shutdownDelay + " s for requests in flight)");
+            poller.shutdownNow();
             server.stop(shutdownDelay);
-            topK.close();
-            saved.close();
+            server.served().release();
             stopped.countDown();
         }, "serve-shutdown"));
         server.start();
-        System.err.printf(Locale.ROOT, "serving %s on http://%s:%d (%s index, %d threads); Ctrl-C or SIGTERM stops%n",
-                model, host, server.port(), topK.kind(), n);
+        System.err.printf(Locale.ROOT, "serving %s on http://%s:%d (%s%s index, %d threads); Ctrl-C or SIGTERM stops%n",
+                modelRoot != null ? modelRoot : model, host, server.port(),
+                modelRoot != null ? "version " + first.version() + ", " : "", first.index().kind(), threads);
         stopped.await();
         return 0;
+    }
+
+    /** Versions that failed to load, by folder and its modification time: not retried until the folder changes. */
+    private final Map<Path, Long> refused = new ConcurrentHashMap<>();
+
+    /** Loads and swaps in a version newer than the served one, if one appeared; a broken one is refused and logged. */
+    private void pollOnce(RecommendationServer server) {
+        try {
+            long current = server.served().version();
+            ServedVersion next = newestVersion(current);
+            if (next != null) {
+                server.swap(next);
+                System.err.printf(Locale.ROOT, "serving %s version %d (was %d)%n", modelRoot, next.version(), current);
+            }
+        } catch (RuntimeException | IOException e) {
+            System.err.println("error: looking for a new version in " + modelRoot + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The newest numbered version in {@code --model-root} above {@code above} that loads, loaded and warmed (older
+     * ones are tried when a newer one fails); null when none does. Failures are logged and remembered.
+     */
+    private ServedVersion newestVersion(long above) throws IOException {
+        List<Long> versions;
+        try (Stream<Path> children = Files.list(modelRoot)) {
+            versions = children.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+                    .filter(n -> n.matches("[0-9]{1,18}")).map(Long::parseLong)
+                    .filter(v -> v > above).sorted(Comparator.reverseOrder()).toList();
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("--model-root " + modelRoot + " does not exist");
+        }
+        for (long v : versions) {
+            Path dir = modelRoot.resolve(Long.toString(v));
+            long changed = Files.getLastModifiedTime(dir).toMillis();
+            if (refused.getOrDefault(dir, Long.MIN_VALUE) == changed) {
+                continue;
+            }
+            try {
+                return loadVersion(v, dir);
+            } catch (RuntimeException | IOException e) {
+                refused.put(dir, changed);
+                System.err.println("error: version " + v + " (" + dir + ") refused: " + e.getMessage()
+                        + (above > 0 ? "; version " + above + " keeps serving" : ""));
+            }
+        }
+        return null;
+    }
+
+    /** One model folder as a served version: loaded, its index built or opened, and warmed with one query. */
+    private ServedVersion loadVersion(long version, Path dir) throws IOException {
+        long t0 = System.nanoTime();
+        ServingModel saved = load(dir);
+        try {
+            Candidates candidates = synthetic == null ? saved.candidates() : saved.candidates().synthetic(synthetic, 0.5, 42);
+            System.err.printf(Locale.ROOT, "model loaded in %.1f s: %d candidates of width %d%s%n",
+                    (System.nanoTime() - t0) / 1e9, candidates.size(), candidates.dim(),
+                    synthetic == null ? "" : " (synthetic, around " + saved.candidates().size() + " real ones)");
+            TopK topK = index.equals("exact") ? candidates.exactIndex() : hnsw(dir, candidates);
+            saved.setBatching(batchRows, batchWaitMicros, requestTimeoutMillis);
+            ServedVersion v = new ServedVersion(version, saved, candidates, topK);
+            RecommendationServer.warm(v);
+            return v;
+        } catch (RuntimeException | IOException e) {
+            saved.close();
+            throw e;
+        }
     }
 
     /**
@@ -138,8 +233,8 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /** The saved graph when it matches these candidates and parameters, else one built now and saved. */
-    private TopK hnsw(Candidates candidates) throws IOException {
-        return savedHnsw(model, synthetic, indexDir, candidates, hnswParams(hnswM, beamWidth, efSearch));
+    private TopK hnsw(Path dir, Candidates candidates) throws IOException {
+        return savedHnsw(dir, synthetic, indexDir, candidates, hnswParams(hnswM, beamWidth, efSearch));
     }
 
     /** The HNSW parameters of --hnsw-m, --hnsw-beam-width and --hnsw-ef-search, an error naming the bad one. */

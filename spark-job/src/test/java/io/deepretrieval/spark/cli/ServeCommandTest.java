@@ -17,10 +17,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -97,6 +99,57 @@ class ServeCommandTest {
             fromPipeline.destroy();
             fromModel.waitFor(30, TimeUnit.SECONDS);
             fromPipeline.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void aModelRootServesTheNewestVersionRefusesABrokenOneAndSwapsInANewerOne(@TempDir Path tmp) throws Exception {
+        Path data = SyntheticMovieLens.write100k(tmp.resolve("ml"), 30, 60, 1500, 4);
+        Path root = Files.createDirectories(tmp.resolve("models"));
+        Path one = ModelFolders.trained(data, root.resolve("1"), 1);
+        Path log = tmp.resolve("serve-root.log");
+        Process serve = CliProcess.start(log, "serve", "--model-root", root.toString(), "--poll-seconds", "1",
+                "--port", "0", "--threads", "2");
+        try {
+            int port = port(serve, log);
+            assertEquals(1, get(port, "/metadata").get("version").asLong());
+            JsonNode before = get(port, "/recommend?user=1&k=5");
+
+            // A broken version 2 (published whole, by a rename, as versions should be) is refused; 1 keeps serving.
+            Path staging = Files.createDirectories(tmp.resolve("staging2/metadata"));
+            Files.writeString(staging.resolve("part-00000"), "not a model");
+            Files.move(staging.getParent(), root.resolve("2"), StandardCopyOption.ATOMIC_MOVE);
+            awaitLog(serve, log, "version 2 (" + root.resolve("2") + ") refused");
+            assertEquals(1, get(port, "/metadata").get("version").asLong());
+            assertEquals(before.get("recommendations"), get(port, "/recommend?user=1&k=5").get("recommendations"));
+
+            // Version 3, a copy of version 1, is loaded, warmed and swapped in.
+            Path copy = tmp.resolve("staging3");
+            try (Stream<Path> files = Files.walk(one)) {
+                for (Path f : files.toList()) {
+                    Files.copy(f, copy.resolve(one.relativize(f).toString()));
+                }
+            }
+            Files.move(copy, root.resolve("3"), StandardCopyOption.ATOMIC_MOVE);
+            awaitLog(serve, log, "version 3 (was 1)");
+            JsonNode after = get(port, "/recommend?user=1&k=5");
+            assertEquals(3, after.get("version").asLong());
+            assertEquals(before.get("recommendations"), after.get("recommendations"), "the same model, the same answers");
+        } finally {
+            serve.destroy();
+            serve.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Waits until a {@code serve} child's log holds {@code text}. */
+    private static void awaitLog(Process p, Path log, String text) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (!CliProcess.read(log).contains(text)) {
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                fail("no '" + text + "' in the log:\n" + CliProcess.read(log));
+            }
+            Thread.sleep(200);
         }
     }
 

@@ -9,6 +9,10 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -165,12 +169,56 @@ class ComposeClusterIT {
             assertTrue(model.count() > 1, "saved model files");
         }
 
+        long t5 = System.nanoTime();
+        serveRoleAnswersFromAReadOnlyModelRoot(dir.resolve("models/16"));
+        long t6 = System.nanoTime();
+
         String figures = String.format("ComposeClusterIT: base image %.1f s, compose build %.1f s, GPU wiring checks %.1f s, image %d MB, "
-                        + "cluster running %.1f s after up, sweep (%d epochs, [16], 2 workers, one killed %.1f s in) %.1f s",
+                        + "cluster running %.1f s after up, sweep (%d epochs, [16], 2 workers, one killed %.1f s in) %.1f s, "
+                        + "serve role healthy and answering %.1f s",
                 secs(t1 - t0), secs(t2 - t1), secs(gpuChecked - t2), Long.parseLong(docker("image", "inspect", "-f", "{{.Size}}", IMAGE).strip()) / 1_000_000,
-                secs(t3 - up), EPOCHS, secs(killed - t3), secs(t4 - t3));
+                secs(t3 - up), EPOCHS, secs(killed - t3), secs(t4 - t3), secs(t6 - t5));
         System.out.println(figures);
         Files.writeString(ROOT.resolve("spark-job/target/compose-cluster-it.txt"), figures + "\n");
+    }
+
+    /**
+     * The serve role: the model the sweep just saved, as version 1 of a model root mounted read-only, is loaded by
+     * the non-root server, which turns healthy (the compose health check) and answers on the published port.
+     */
+    private void serveRoleAnswersFromAReadOnlyModelRoot(Path model) throws Exception {
+        Path root = Files.createDirectories(home.resolve("models"));
+        Path version = root.resolve("1");
+        try (Stream<Path> files = Files.walk(model)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, version.resolve(model.relativize(f).toString()));
+            }
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path f : files.toList()) {
+                open(f);
+            }
+        }
+        int port = freePort();
+        env.put("DR_MODELS", root.toString());
+        env.put("SERVE_PORT", String.valueOf(port));
+        exec(compose("up", "-d", "serve"), 3);
+        String id = service("serve").get(0);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+        String health = "";
+        while (System.nanoTime() < deadline && !health.equals("healthy")) {
+            Thread.sleep(1000);
+            health = docker("inspect", "-f", "{{.State.Health.Status}}", id).strip();
+        }
+        assertEquals("healthy", health, "the serve container's health check; its log:\n" + docker("logs", id));
+        assertEquals("spark", docker("inspect", "-f", "{{.Config.User}}", id).strip());
+        assertEquals("false", docker("inspect", "-f", "{{range .Mounts}}{{.RW}}{{end}}", id).strip(), "the model root is read-only");
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/recommend?user=1&k=5")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode body = new ObjectMapper().readTree(r.body());
+        assertEquals(1, body.get("version").asLong(), r.body());
+        assertEquals(5, body.get("recommendations").size(), r.body());
     }
 
     /** A GPU worker whose nvidia-smi reports an H200: prefer starts it on ND4J's CPU backend, require stops it. */
