@@ -52,8 +52,12 @@ class DockerAssetsIT {
     @Test
     void cpuComposeRunsTheSameClusterWithoutGpus() throws IOException {
         JsonNode services = compose("docker-compose.cpu.yml").get("services");
-        assertEquals(Set.of("master", "worker", "submit"), fieldNames(services));
+        assertEquals(Set.of("master", "worker", "submit", "serve"), fieldNames(services));
         assertFalse(services.toString().contains("nvidia"), services.toString());
+        // The model server: only when named, the model root read-only, ready by its health check.
+        assertEquals("serve", services.at("/serve/profiles/0").asText());
+        assertTrue(services.at("/serve/volumes/0").asText().endsWith(":/models:ro"), services.get("serve").toString());
+        assertTrue(services.at("/serve/healthcheck/test").toString().contains("/health/ready"), services.get("serve").toString());
         assertEquals("0", services.at("/worker/environment/WORKER_GPUS").asText());
         assertEquals("0", services.at("/submit/environment/EXECUTOR_GPUS").asText());
         assertEquals("local/debian:bookworm", services.at("/master/build/args/BASE_IMAGE").asText());
