@@ -22,11 +22,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 /**
@@ -96,6 +98,12 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--shutdown-delay", defaultValue = "2", description = "on stop: seconds of answering /health/ready with 503 while still serving, then as long again for requests in flight (default: ${DEFAULT-VALUE})")
     int shutdownDelay;
 
+    /** Completed with the bound port once the server answers: a caller in this JVM (a test) learns it here. */
+    final CompletableFuture<Integer> listening = new CompletableFuture<>();
+
+    /** What {@link #stop()} does: nothing until the server has started. */
+    private volatile Runnable stop = () -> { };
+
     @Override
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) {
@@ -133,19 +141,38 @@ final class ServeCommand implements Callable<Integer> {
             poller.scheduleWithFixedDelay(() -> pollOnce(server), pollSeconds, pollSeconds, TimeUnit.SECONDS);
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.err.println("stopping (up to " + shutdownDelay + " s for requests in flight)");
-            poller.shutdownNow();
-            server.stop(shutdownDelay);
-            server.served().release();
-            stopped.countDown();
-        }, "serve-shutdown"));
+        AtomicBoolean stopping = new AtomicBoolean();
+        Runnable shutdown = () -> {
+            if (stopping.compareAndSet(false, true)) {
+                System.err.println("stopping (up to " + shutdownDelay + " s for requests in flight)");
+                poller.shutdownNow();
+                server.stop(shutdownDelay);
+                server.served().release();
+                stopped.countDown();
+            }
+        };
+        Thread hook = new Thread(shutdown, "serve-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        stop = () -> {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook); // stopped from this JVM: the hook has nothing left to do
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs (or ran) already; shutdown below is then a no-op
+            }
+            shutdown.run();
+        };
         server.start();
         System.err.printf(Locale.ROOT, "serving %s on http://%s:%d (%s%s index, %d threads); Ctrl-C or SIGTERM stops%n",
                 modelRoot != null ? modelRoot : model, host, server.port(),
                 modelRoot != null ? "version " + first.version() + ", " : "", first.index().kind(), threads);
+        listening.complete(server.port());
         stopped.await();
         return 0;
+    }
+
+    /** Stops a server this instance started as SIGTERM does (readiness off, requests in flight answered); idempotent. */
+    void stop() {
+        stop.run();
     }
 
     /** Versions that failed to load, by folder and its modification time: not retried until the folder changes. */
