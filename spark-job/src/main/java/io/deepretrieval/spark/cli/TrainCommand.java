@@ -41,7 +41,7 @@ final class TrainCommand implements Callable<Integer> {
     String format;
 
     @Option(names = "--items", description = "item table (any Hadoop URI, same --format) joined to the interactions on --item-col:"
-            + " where candidate features such as titles or genres live")
+            + " where candidate features such as titles or genres live (a column both tables have is read from this one)")
     String items;
 
     @Spec
@@ -102,9 +102,18 @@ final class TrainCommand implements Callable<Integer> {
                 table = Tables.read(spark, "--ratings", ratings, format);
                 if (items != null) {
                     Dataset<Row> itemTable = Tables.read(spark, "--items", items, format);
-                    if (!java.util.Arrays.asList(itemTable.columns()).contains(itemCol)) {
+                    if (!Arrays.asList(itemTable.columns()).contains(itemCol)) {
                         throw new IllegalArgumentException("--items " + items + ": no column '" + itemCol
-                                + "' (--item-col) to join on; it has " + java.util.Arrays.toString(itemTable.columns()));
+                                + "' (--item-col) to join on; it has " + Arrays.toString(itemTable.columns()));
+                    }
+                    // An item attribute both tables carry (a product name kept with each purchase) comes from the
+                    // item table: two columns of one name would make every later reference to it ambiguous.
+                    List<String> interactionColumns = Arrays.asList(table.columns());
+                    List<String> both = Arrays.stream(itemTable.columns())
+                            .filter(c -> !c.equals(itemCol) && interactionColumns.contains(c)).toList();
+                    if (!both.isEmpty()) {
+                        LOG.info("--items {}: {} read from the item table, not from the interactions", items, both);
+                        table = table.drop(both.toArray(String[]::new));
                     }
                     table = CountedJoin.join(table, itemTable, itemCol, true, "--items " + items).rows();
                 }
