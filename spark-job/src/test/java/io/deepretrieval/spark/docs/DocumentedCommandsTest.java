@@ -77,7 +77,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  *     rows take minutes to write and to read back in {@code bench-histories}</td></tr>
  * <tr><td>{@code bench-topk}</td><td>{@code --sizes 10000,100000,1000000}, {@code --sizes 1000000}</td><td>{@code
  *     --sizes 200,1000,2000}, {@code --sizes 2000}</td><td>sizes: the 1M HNSW graph takes many minutes</td></tr>
- * <tr><td>{@code serve}</td><td>{@code --synthetic-candidates 1000000}</td><td>{@code --synthetic-candidates 2000}</td>
+ * <tr><td>{@code serve}</td><td>{@code --synthetic-candidates 100000}</td><td>{@code --synthetic-candidates 2000}</td>
  *     <td>a size: the 1M HNSW graph takes many minutes</td></tr>
  * </table>
  *
@@ -91,6 +91,8 @@ class DocumentedCommandsTest {
             + " the packaged artifacts";
     private static final String COMPOSE = "ComposeClusterIT runs this compose sequence (with a project name, data and"
             + " results folder of its own); needs a Docker engine, which .ci/run starts";
+    private static final String SERVE_ROLE = "ComposeClusterIT starts the compose serve service on the sweep's saved"
+            + " model as version 1 of a read-only model root, waits for its health check and asks it";
     private static final String GPU = "needs an NVIDIA GPU, the CUDA natives and the NVIDIA container toolkit: no CI"
             + " machine has them; DockerAssetsIT lints docker/docker-compose.yml and ComposeClusterIT runs the"
             + " entrypoint's GPU check against a recorded nvidia-smi answer";
@@ -166,6 +168,13 @@ class DocumentedCommandsTest {
                     + " --epochs 4 --layers 16 --batch-size-per-worker 256 --averaging-frequency 2", COMPOSE),
             Map.entry("$C down -v --remove-orphans", COMPOSE),
             Map.entry("docker/engine.sh stop", COMPOSE),
+            Map.entry("mkdir -p models && cp -r results/compose/models/16 models/1", SERVE_ROLE),
+            Map.entry("DR_MODELS=$PWD/models $C up -d serve", SERVE_ROLE),
+            Map.entry("curl 'http://127.0.0.1:8090/recommend?user=1&k=5'", SERVE_ROLE),
+            Map.entry(CLI + " serve --model-root models --port 8080 --poll-seconds 10", "ServeCommandTest serves a model"
+                    + " root with a version folder, then a broken version (refused) and a newer one (swapped in)"),
+            Map.entry(CLI + " download", "needs the network; MovieLensDownloaderTest and DefaultDataDownloadTest run the same download from a"
+                    + " loopback server"),
             Map.entry("./mvnw -B -Pcuda -Djavacpp.platform=linux-x86_64 package -DskipTests", GPU),
             Map.entry("G=\"docker-compose -f docker/docker-compose.yml -p deep-retrieval\"", GPU),
             Map.entry("$G build", GPU),
@@ -191,9 +200,9 @@ class DocumentedCommandsTest {
             Map.entry("EXECUTOR_MEMORY=3g bin/bench-cluster-memory 10000000 1 32 histories", "BenchClusterMemoryIT runs"
                     + " bin/bench-cluster-memory with the histories job (and the sweep) on 5,000 rows"),
             // docs/serving.md
-            Map.entry("wrk -t2 -c8 -d20s --latency -s docs/wrk-recommend.lua http://127.0.0.1:18080", "a 20 s load test"
+            Map.entry("wrk -t2 -c16 -d20s --latency -s docs/wrk-recommend.lua http://127.0.0.1:18080", "a 20 s load test"
                     + " with wrk (not installed in CI); the serve command before it runs here"),
-            Map.entry("wrk -t2 -c8 -d20s --latency -s docs/wrk-recommend.lua http://127.0.0.1:18081", "a 20 s load test"
+            Map.entry("wrk -t2 -c16 -d20s --latency -s docs/wrk-recommend.lua http://127.0.0.1:18081", "a 20 s load test"
                     + " with wrk (not installed in CI); the serve command before it runs here"));
 
     /** A count a documented command runs with here: {@code documented} null means the option is absent (a default). */
@@ -209,7 +218,7 @@ class DocumentedCommandsTest {
             new Reduction("synthetic", "--ratings", "10000000", "20000"),
             new Reduction("bench-topk", "--sizes", "10000,100000,1000000", "200,1000,2000"),
             new Reduction("bench-topk", "--sizes", "1000000", "2000"),
-            new Reduction("serve", "--synthetic-candidates", "1000000", "2000"));
+            new Reduction("serve", "--synthetic-candidates", "100000", "2000"));
 
     /** Options whose values are paths (unless a number: {@code synthetic --ratings N}, {@code bench-recommend --items N}). */
     private static final Set<String> PATH_OPTIONS = Set.of("--data", "--movielens", "--ratings", "--items", "--out",
