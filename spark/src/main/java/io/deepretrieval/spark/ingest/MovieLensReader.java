@@ -6,6 +6,7 @@ import com.univocity.parsers.common.TextParsingException;
 import com.univocity.parsers.csv.CsvParser;
 import com.univocity.parsers.csv.CsvParserSettings;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.io.LongWritable;
 import org.apache.hadoop.io.Text;
@@ -24,6 +25,7 @@ import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -31,6 +33,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 import static org.apache.spark.sql.functions.broadcast;
@@ -203,6 +206,7 @@ public final class MovieLensReader {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         String name = file.toString();
         int width = schema.size();
+        noteAcceptedEncodings(sc, file, encoding);
         // Hadoop's Text holds the raw bytes, so the charset is ours to choose (u.item is ISO-8859-1).
         // A bad line becomes a row carrying its problem instead of failing a task, so the driver can report the
         // first one by line number (task failures reach the driver as text only).
@@ -295,6 +299,62 @@ public final class MovieLensReader {
             InputNote n = new InputNote(file, count, note);
             LOG.warn("{}", n);
             notes.add(n);
+        }
+    }
+
+    /**
+     * Notes what is accepted silently otherwise: a UTF-8 byte-order mark at the start (Hadoop's line reader drops
+     * it), and in a file read line by line as UTF-8 else ISO-8859-1, the lines of the rarer of the two encodings.
+     */
+    private void noteAcceptedEncodings(JavaSparkContext sc, Path file, MovieLensLayout.TextEncoding encoding) {
+        byte[] start = new byte[3];
+        try (FSDataInputStream in = file.getFileSystem(sc.hadoopConfiguration()).open(file)) {
+            int n = in.read(start, 0, 3);
+            while (n >= 0 && n < 3) {
+                int more = in.read(start, n, 3 - n);
+                if (more < 0) {
+                    break;
+                }
+                n += more;
+            }
+            if (n == 3 && (start[0] & 0xFF) == 0xEF && (start[1] & 0xFF) == 0xBB && (start[2] & 0xFF) == 0xBF) {
+                note(file.toString(), 1, "starting with a UTF-8 byte-order mark, which is dropped");
+            }
+        } catch (IOException e) {
+            return; // an unreadable file is reported by the read itself, naming it
+        }
+        if (encoding != MovieLensLayout.TextEncoding.UTF8_ELSE_LATIN1) {
+            return;
+        }
+        Map<String, Long> kinds = sc.hadoopFile(file.toString(), TextInputFormat.class, LongWritable.class, Text.class)
+                .map(kv -> charsetOf(kv._2())).countByValue();
+        long utf8 = kinds.getOrDefault("utf8", 0L);
+        long latin1 = kinds.getOrDefault("latin1", 0L);
+        if (utf8 > 0 && latin1 > 0) {
+            if (utf8 <= latin1) {
+                note(file.toString(), utf8, "in UTF-8 among ISO-8859-1 lines, read as UTF-8");
+            } else {
+                note(file.toString(), latin1, "in ISO-8859-1 among UTF-8 lines, read as ISO-8859-1");
+            }
+        }
+    }
+
+    /** How a line decodes: "ascii" (either way), "utf8" (valid UTF-8 with other characters) or "latin1". */
+    private static String charsetOf(Text line) {
+        byte[] bytes = line.getBytes();
+        int length = line.getLength();
+        boolean ascii = true;
+        for (int i = 0; i < length && ascii; i++) {
+            ascii = bytes[i] >= 0;
+        }
+        if (ascii) {
+            return "ascii";
+        }
+        try {
+            StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes, 0, length));
+            return "utf8";
+        } catch (CharacterCodingException e) {
+            return "latin1";
         }
     }
 

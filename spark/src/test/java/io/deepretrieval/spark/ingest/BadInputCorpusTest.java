@@ -125,6 +125,11 @@ class BadInputCorpusTest {
             for (Path dir : List.of(csv, ml100k)) {
                 MovieLensData data = new MovieLensReader(TestSpark.session(), policy).read(dir.toString());
                 assertEquals(List.of(), data.dropped(), policy + " " + dir);
+                // Accepted, and said so in the input report.
+                List<String> marked = data.notes().stream().filter(n -> n.note().contains("byte-order mark"))
+                        .map(n -> n.file().substring(n.file().lastIndexOf('/') + 1) + " " + n.count()).sorted().toList();
+                assertEquals(dir == csv ? List.of("movies.csv 1", "ratings.csv 1") : List.of("u.data 1", "u.item 1"),
+                        marked, policy + " " + dir + ": " + data.notes());
                 assertEquals(300, data.ratings().count(), policy + " " + dir);
                 assertEquals(30, data.movies().count(), policy + " " + dir + ": the CSV header is still a header");
                 assertEquals(SyntheticMovieLens.title(1), data.movies().filter(col("movie_id").equalTo("1")).first().getString(1));
@@ -145,6 +150,8 @@ class BadInputCorpusTest {
         for (InputPolicy policy : InputPolicy.values()) {
             MovieLensData data = new MovieLensReader(TestSpark.session(), policy).read(dir.toString());
             assertEquals(List.of(), data.dropped(), policy.toString());
+            assertTrue(data.notes().stream().anyMatch(n -> n.toString().endsWith("u.item: 1 line in UTF-8 among"
+                    + " ISO-8859-1 lines, read as UTF-8")), policy + ": " + data.notes());
             for (int m : new int[]{7, 14}) {
                 assertEquals(SyntheticMovieLens.title(m), data.movies().filter(col("movie_id").equalTo(String.valueOf(m)))
                         .first().getString(1), policy + ": movie " + m);
