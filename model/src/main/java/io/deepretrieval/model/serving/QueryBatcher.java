@@ -82,10 +82,10 @@ final class QueryBatcher implements AutoCloseable {
 
     /** Row-major [rows, dim] query embeddings of encoded rows, computed in some forward pass. */
     float[] embed(FeatureColumns rows) {
-        CompletableFuture<float[]> result = new CompletableFuture<>();
         if (closed) {
             throw new IllegalStateException("the serving model is closed");
         }
+        CompletableFuture<float[]> result = new CompletableFuture<>();
         queue.add(new Pending(rows, result));
         long timeout = settings.timeoutMillis();
         try {

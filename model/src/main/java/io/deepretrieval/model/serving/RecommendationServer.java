@@ -75,6 +75,10 @@ public final class RecommendationServer implements AutoCloseable {
     private final ExecutorService pool;
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    /** Queries per forward pass, recorded by every version served. */
+    private final DistributionSummary batches;
+    /** The served version's description gauge, replaced with it (its labels describe it). */
+    private Gauge loadedGauge;
     private volatile boolean stopping;
 
     /**
@@ -117,10 +121,6 @@ public final class RecommendationServer implements AutoCloseable {
                 .description("the version of the model served (0: a model from one folder)").register(metrics);
         install(first);
     }
-
-    private final DistributionSummary batches;
-    /** The previous served version's gauge, replaced with it (its labels describe it). */
-    private Gauge loadedGauge;
 
     /** Makes {@code next} the served version and describes it in the metrics. */
     private synchronized ServedVersion install(ServedVersion next) {

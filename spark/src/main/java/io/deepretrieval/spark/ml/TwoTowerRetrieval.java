@@ -750,16 +750,18 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
         Dataset<Row> train = data.trainRows();
         Dataset<Row> fitRows = train;
         EarlyStopping stopping = null;
-        InteractionSplits.Split inner = null;
+        Dataset<Row> sliceRows = null;
         if (patience > 0) {
-            inner = stoppingSplit(train);
+            InteractionSplits.Split inner = stoppingSplit(train);
             fitRows = caches.cache(inner.train());
-            if (fitRows.isEmpty() || inner.test().isEmpty()) {
+            // Read by the emptiness check, the slice's scoring rows and its per-user ranking: split once.
+            sliceRows = caches.cache(inner.test());
+            if (fitRows.isEmpty() || sliceRows.isEmpty()) {
                 throw new IllegalArgumentException("early stopping: earlyStoppingFraction " + doubleOf(earlyStoppingFraction)
                         + " of the " + train.count() + " training rows leaves " + (fitRows.isEmpty() ? "no rows to train"
                         : "an empty stopping slice") + "; give more data, change it, or set earlyStoppingPatience 0");
             }
-            HeldOutRows slice = caches.keep(heldOut(inner.test(), spec, distributed));
+            HeldOutRows slice = caches.keep(heldOut(sliceRows, spec, distributed));
             LOG.info("Early stopping: {} training rows held out as the stopping slice, patience {} evaluations of top-{}",
                     slice.size(), patience, intOf(earlyStoppingK));
             stopping = new EarlyStopping(patience, intOf(earlyStoppingK), slice, corpus, metric);
@@ -768,8 +770,8 @@ public final class TwoTowerRetrieval extends Estimator<TwoTowerRetrievalModel> i
                 metric, checkpointFile(data, config, patience > 0 ? "stopping" : ""), progress, label, stopping);
         int bestEpoch = stopping == null ? 0 : stopping.bestEpoch();
         List<CurvePoint> stoppingCurve = stopping == null ? List.of() : stopping.history();
-        RankingMetrics.Result stoppingRanking = stopping != null && intOf(rankingK) > 0 && !inner.test().isEmpty()
-                ? stoppingRanking(data, run.model(), fitRows, caches.cache(inner.test())) : null;
+        RankingMetrics.Result stoppingRanking = stopping != null && intOf(rankingK) > 0
+                ? stoppingRanking(data, run.model(), fitRows, sliceRows) : null;
         if (stopping != null && (Boolean) $(refitAfterStopping)) {
             fitRows.unpersist();
             LOG.info("Refitting on all {} training rows for the best epoch count, {}", train.count(), bestEpoch);
